@@ -1,0 +1,12 @@
+"""bayesq: Bayesian analysis of hyperparameter random search.
+
+The tail of the scores of a random search follows the noisy quadratic
+distribution Q(alpha, beta, gamma, sigma) (Lourie et al.); bayesq makes it a
+PyMC distribution and builds posterior inference on it.
+"""
+
+from bayesq.distributions import NoisyQuadratic, Quadratic
+from bayesq.stats import noisy_quadratic, quadratic
+
+__all__ = ["NoisyQuadratic", "Quadratic", "noisy_quadratic", "quadratic"]
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from bayesq.cli import main
+
+sys.exit(main())

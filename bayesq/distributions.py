@@ -1,0 +1,214 @@
+r"""PyMC distributions for the quadratic and noisy quadratic families.
+
+Thin declarations over :mod:`bayesq.logdensity` (the math) in the pattern of
+PyMC's own ``ExGaussian``: a :class:`pymc.Continuous` over a
+:class:`~pymc.distributions.distribution.SymbolicRandomVariable` whose draws are
+built from PyTensor's ``uniform`` and ``normal`` ops, so that prior and
+posterior predictive sampling work on every backend (C, Numba, JAX).
+
+``maximize=True`` is the concave form (the upper tail of a score that is
+maximized, best score :math:`\beta`); ``maximize=False`` is the convex form
+(best score :math:`\alpha`). By duality,
+:math:`Y \sim \mathcal Q_\max(\alpha,\beta,\gamma,\sigma) \iff
+-Y \sim \mathcal Q_\min(-\beta,-\alpha,\gamma,\sigma)`.
+"""
+
+from __future__ import annotations
+
+import pytensor.tensor as pt
+from pymc.distributions.continuous import Continuous
+from pymc.distributions.dist_math import check_parameters
+from pymc.distributions.distribution import SymbolicRandomVariable
+from pymc.distributions.shape_utils import implicit_size_from_params, rv_size_is_none
+from pymc.pytensorf import normalize_rng_param
+from pytensor.tensor.random.basic import normal, uniform
+from pytensor.tensor.random.utils import normalize_size_param
+
+from bayesq import logdensity as ld
+
+__all__ = ["NoisyQuadratic", "Quadratic"]
+
+_PARAM_MSG = "alpha < beta, gamma > 0, sigma >= 0"
+
+
+def _quadratic_draws(alpha, beta, gamma, maximize, size, rng):
+    """Draw V ~ Beta(gamma/2, 1) as U^(2/gamma) and place it in [alpha, beta]."""
+    next_rng, u = uniform(0.0, 1.0, size=size, rng=rng).owner.outputs
+    v = u ** (2.0 / gamma)
+    draws = pt.switch(maximize, beta - (beta - alpha) * v, alpha + (beta - alpha) * v)
+    return next_rng, draws
+
+
+def _median_point(alpha, beta, gamma, maximize, size):
+    alpha, beta, gamma, maximize = pt.broadcast_arrays(alpha, beta, gamma, maximize)
+    v = 0.5 ** (2.0 / gamma)
+    point = pt.switch(maximize, beta - (beta - alpha) * v, alpha + (beta - alpha) * v)
+    if not rv_size_is_none(size):
+        point = pt.full(size, point)
+    return point
+
+
+class QuadraticRV(SymbolicRandomVariable):
+    name = "quadratic"
+    extended_signature = "[rng],[size],(),(),(),()->[rng],()"
+    _print_name = ("Quadratic", "\\operatorname{Quadratic}")
+
+    @classmethod
+    def rv_op(cls, alpha, beta, gamma, maximize, *, size=None, rng=None):
+        alpha, beta, gamma = ld.as_float(alpha, beta, gamma)
+        maximize = ld.as_direction(maximize)
+        rng = normalize_rng_param(rng)
+        size = normalize_size_param(size)
+        if rv_size_is_none(size):
+            size = implicit_size_from_params(alpha, beta, gamma, ndims_params=cls.ndims_params)
+        next_rng, draws = _quadratic_draws(alpha, beta, gamma, maximize, size, rng)
+        return cls(inputs=[rng, size, alpha, beta, gamma, maximize], outputs=[next_rng, draws])(
+            rng, size, alpha, beta, gamma, maximize
+        )
+
+
+class NoisyQuadraticRV(SymbolicRandomVariable):
+    name = "noisy_quadratic"
+    extended_signature = "[rng],[size],(),(),(),(),()->[rng],()"
+    _print_name = ("NoisyQuadratic", "\\operatorname{NoisyQuadratic}")
+
+    @classmethod
+    def rv_op(cls, alpha, beta, gamma, sigma, maximize, *, size=None, rng=None):
+        alpha, beta, gamma, sigma = ld.as_float(alpha, beta, gamma, sigma)
+        maximize = ld.as_direction(maximize)
+        rng = normalize_rng_param(rng)
+        size = normalize_size_param(size)
+        if rv_size_is_none(size):
+            size = implicit_size_from_params(alpha, beta, gamma, sigma, ndims_params=cls.ndims_params)
+        next_rng, quad = _quadratic_draws(alpha, beta, gamma, maximize, size, rng)
+        final_rng, noise = normal(0.0, sigma, size=size, rng=next_rng).owner.outputs
+        return cls(
+            inputs=[rng, size, alpha, beta, gamma, sigma, maximize],
+            outputs=[final_rng, quad + noise],
+        )(rng, size, alpha, beta, gamma, sigma, maximize)
+
+
+class Quadratic(Continuous):
+    r"""Quadratic distribution :math:`\mathcal Q(\alpha, \beta, \gamma)`.
+
+    The score distribution of random search on a quadratic bowl with
+    :math:`\gamma` effective hyperparameters. Concave form (``maximize=True``):
+
+    .. math::
+
+        F(y) = 1 - \left(\frac{\beta - y}{\beta - \alpha}\right)^{\gamma/2},
+        \qquad
+        f(y) = \frac{\gamma}{2(\beta-\alpha)}
+               \left(\frac{\beta - y}{\beta - \alpha}\right)^{\gamma/2 - 1},
+        \qquad \alpha \le y \le \beta.
+
+    Convex form (``maximize=False``):
+    :math:`F(y) = ((y-\alpha)/(\beta-\alpha))^{\gamma/2}`. The concave form is
+    ``scipy.stats.genpareto(c=-2/gamma, loc=alpha, scale=2*(beta-alpha)/gamma)``.
+
+    ========  ==========================================
+    Support   :math:`y \in [\alpha, \beta]`
+    Mean      :math:`\beta - (\beta-\alpha)\frac{\gamma}{\gamma+2}` (concave)
+    ========  ==========================================
+
+    Parameters
+    ----------
+    alpha, beta : tensor_like of float
+        Ends of the support, ``alpha < beta``.
+    gamma : tensor_like of float
+        Effective number of hyperparameters, any real ``gamma > 0``.
+    maximize : bool, default True
+        Concave (``True``) or convex (``False``) form.
+    """
+
+    rv_type = QuadraticRV
+    rv_op = QuadraticRV.rv_op
+
+    @classmethod
+    def dist(cls, alpha, beta, gamma, *, maximize=True, **kwargs):
+        return super().dist([alpha, beta, gamma, ld.as_direction(maximize)], **kwargs)
+
+    def support_point(rv, size, alpha, beta, gamma, maximize):
+        return _median_point(alpha, beta, gamma, maximize, size)
+
+    def logp(value, alpha, beta, gamma, maximize):
+        res = ld.quadratic_logpdf(value, alpha, beta, gamma, maximize)
+        return check_parameters(res, alpha < beta, gamma > 0, msg="alpha < beta, gamma > 0")
+
+    def logcdf(value, alpha, beta, gamma, maximize):
+        res = ld.quadratic_logcdf(value, alpha, beta, gamma, maximize)
+        return check_parameters(res, alpha < beta, gamma > 0, msg="alpha < beta, gamma > 0")
+
+    def logccdf(value, alpha, beta, gamma, maximize):
+        res = ld.quadratic_logsf(value, alpha, beta, gamma, maximize)
+        return check_parameters(res, alpha < beta, gamma > 0, msg="alpha < beta, gamma > 0")
+
+
+class NoisyQuadratic(Continuous):
+    r"""Noisy quadratic distribution :math:`\mathcal Q(\alpha, \beta, \gamma, \sigma)`.
+
+    The quadratic distribution (:class:`Quadratic`) plus independent
+    :math:`\mathcal N(0, \sigma^2)` retraining noise: the law of the scores in
+    the tail of a random search (Lourie et al., appendix A). Concave form,
+    with :math:`V \sim \mathcal N(m, s)`, :math:`m = (\beta-y)/(\beta-\alpha)`,
+    :math:`s = \sigma/(\beta-\alpha)`:
+
+    .. math::
+
+        f(y) = \frac{\gamma}{2(\beta-\alpha)}\,
+               \mathbb E\!\left[V^{\gamma/2-1}\,\mathbf 1\{0<V<1\}\right],
+        \qquad
+        F(y) = \Phi\!\left(\frac{y-\alpha}{\sigma}\right)
+               - \mathbb E\!\left[V^{\gamma/2}\,\mathbf 1\{0<V<1\}\right].
+
+    The log density, log CDF and log survival function are computed without
+    cancellation by adaptive-window quadrature (:mod:`bayesq.logdensity`),
+    accurate to about 1e-13 relative against mpmath, with gradients in all
+    parameters; :math:`\sigma = 0` gives :class:`Quadratic`.
+
+    ========  ==========================================
+    Support   :math:`y \in \mathbb R` (:math:`[\alpha, \beta]` if :math:`\sigma = 0`)
+    Mean      that of :class:`Quadratic` (the noise has mean 0)
+    Variance  that of :class:`Quadratic` plus :math:`\sigma^2`
+    ========  ==========================================
+
+    Parameters
+    ----------
+    alpha, beta : tensor_like of float
+        Ends of the support of the noiseless part, ``alpha < beta``.
+    gamma : tensor_like of float
+        Effective number of hyperparameters, any real ``gamma > 0``.
+    sigma : tensor_like of float
+        Standard deviation of the retraining noise, ``sigma >= 0``.
+    maximize : bool, default True
+        Concave (``True``, best score ``beta``) or convex (``False``, best
+        score ``alpha``) form.
+
+    Examples
+    --------
+    >>> import pymc as pm, bayesq
+    >>> with pm.Model():
+    ...     y = bayesq.NoisyQuadratic("y", alpha=0.8, beta=0.9, gamma=2.0, sigma=0.002)
+    """
+
+    rv_type = NoisyQuadraticRV
+    rv_op = NoisyQuadraticRV.rv_op
+
+    @classmethod
+    def dist(cls, alpha, beta, gamma, sigma, *, maximize=True, **kwargs):
+        return super().dist([alpha, beta, gamma, sigma, ld.as_direction(maximize)], **kwargs)
+
+    def support_point(rv, size, alpha, beta, gamma, sigma, maximize):
+        return _median_point(alpha, beta, gamma, maximize, size)
+
+    def logp(value, alpha, beta, gamma, sigma, maximize):
+        res = ld.noisy_quadratic_logpdf(value, alpha, beta, gamma, sigma, maximize)
+        return check_parameters(res, alpha < beta, gamma > 0, sigma >= 0, msg=_PARAM_MSG)
+
+    def logcdf(value, alpha, beta, gamma, sigma, maximize):
+        res = ld.noisy_quadratic_logcdf(value, alpha, beta, gamma, sigma, maximize)
+        return check_parameters(res, alpha < beta, gamma > 0, sigma >= 0, msg=_PARAM_MSG)
+
+    def logccdf(value, alpha, beta, gamma, sigma, maximize):
+        res = ld.noisy_quadratic_logsf(value, alpha, beta, gamma, sigma, maximize)
+        return check_parameters(res, alpha < beta, gamma > 0, sigma >= 0, msg=_PARAM_MSG)

@@ -69,7 +69,7 @@ import pytensor.tensor as pt
 from pytensor import config
 from pytensor.gradient import disconnected_grad
 
-from bayesq.special import gauss_legendre_rule, log_ndtr, tanh_sinh_rule
+from bayesq.special import gauss_legendre_rule, log_ndtr, logaddexp, tanh_sinh_rule
 
 __all__ = [
     "N_NODES",
@@ -218,11 +218,11 @@ def _std_logpdf(x, x1, s, k):
 
 
 def _std_logcdf(x, x1, s, k):
-    return pt.logaddexp(log_ndtr(-x1 / s), _log_smoothed("cdf", x, x1, s, k))
+    return logaddexp(log_ndtr(-x1 / s), _log_smoothed("cdf", x, x1, s, k))
 
 
 def _std_logsf(x, x1, s, k):
-    return pt.logaddexp(log_ndtr(-x / s), _log_smoothed("sf", x, x1, s, k))
+    return logaddexp(log_ndtr(-x / s), _log_smoothed("sf", x, x1, s, k))
 
 
 def _std_quadratic(kind, x, x1, k):

@@ -51,6 +51,22 @@ def log_ndtr(z):
     return pt.switch(z > -1.0, upper, pt.switch(z >= _ASYMPTOTIC_BELOW, middle, lower))
 
 
+def logaddexp(a, b):
+    r""":math:`\log(e^a + e^b)` with a gradient that is finite where both underflow.
+
+    ``pytensor.tensor.logaddexp`` is :math:`\log(e^a + e^b)` as written: its
+    gradient is ``nan`` once :math:`e^a` and :math:`e^b` underflow (below
+    :math:`e^{-745}`), where our tail probabilities live. Here
+    :math:`\operatorname{hi} + \operatorname{log1p}(e^{\operatorname{lo} - \operatorname{hi}})`,
+    which also splits the gradient evenly at ties.
+    """
+    a, b = pt.as_tensor_variable(a), pt.as_tensor_variable(b)
+    a_larger = a > b
+    hi = pt.switch(a_larger, a, b)
+    lo = pt.switch(a_larger, b, a)
+    return hi + pt.log1p(pt.exp(lo - hi))
+
+
 def tanh_sinh_rule(h: float, n_left: int, n_right: int):
     r"""Tanh-sinh (double exponential) rule on [0, 1], possibly asymmetric.
 

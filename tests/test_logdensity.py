@@ -72,3 +72,19 @@ def test_gradients_match_mpmath(reference, kind):
     err = np.abs(got - ref) / np.abs(ref)
     worst = np.unravel_index(np.argmax(err), err.shape)
     assert err[worst] <= 1e-6, f"worst {cases[worst[0]]} d/d{'y a b g s'.split()[worst[1]]}: {got[worst]}"
+
+
+@pytest.mark.parametrize("kind", ["pdf", "cdf", "sf"])
+def test_values_and_gradients_stay_finite_where_nuts_may_wander(reference, kind):
+    """Every reference point, and points far beyond them: finite logs, finite gradients."""
+    cases = [c for c in reference["values"] if c["kind"] == kind]
+    y, alpha, beta, gamma, sigma, maximize = as_columns(cases)
+    extra = np.array([-1e4, -300.0, 300.0, 1e4])  # in units of sigma beyond the support
+    y_far = np.concatenate(
+        [alpha[:, None] + extra * sigma[:, None], beta[:, None] + extra * sigma[:, None]], axis=1
+    )
+    cols = [y_far.ravel()] + [np.repeat(c, 2 * extra.size) for c in (alpha, beta, gamma, sigma, maximize)]
+    for columns in ([y, alpha, beta, gamma, sigma, maximize], cols):
+        value, *grads = compiled(kind, with_grad=True)(*columns)
+        assert np.all(np.isfinite(value) | (value == 0))
+        assert all(np.all(np.isfinite(g)) for g in grads)

@@ -186,10 +186,16 @@ def _log_smoothed(kind, x, x1, s, k):
     left = pt.switch(pinned_lo, zlo, a_win)
     right = pt.switch(pinned_hi, zhi, b_win)
     width = (right - left) / N_PANELS  # constant unless pinned
-    ex = (..., None)
-    steps_lo = _PANEL + _FROM_LEFT  # node position in panel widths from the left end
-    steps_hi = N_PANELS - 1 - _PANEL + _FROM_RIGHT
-    z = pt.switch(_FROM_LEFT <= 0.5, left[ex] + width[ex] * steps_lo, right[ex] - width[ex] * steps_hi)
+    # nodes on a new leading axis (reductions over it vectorize on every backend)
+    ex = (None, ...)
+    ndim = x.ndim
+
+    def nodes(c):
+        return pt.as_tensor(c.reshape((-1,) + (1,) * ndim))
+
+    steps_lo = nodes(_PANEL + _FROM_LEFT)  # node position in panel widths from the left end
+    steps_hi = nodes(N_PANELS - 1 - _PANEL + _FROM_RIGHT)
+    z = pt.switch(nodes(_FROM_LEFT <= 0.5), left[ex] + width[ex] * steps_lo, right[ex] - width[ex] * steps_hi)
     # v and 1 - v: values as sums of positive terms (exact 1e-60 from an end),
     # gradients from v = x + s z and 1 - v = x1 - s z where the window is free
     gap_lo = pt.switch(pinned_lo, 0.0, a_win - zlo_c)
@@ -205,8 +211,8 @@ def _log_smoothed(kind, x, x1, s, k):
     )
     log_w = _log_weight(kind, v, one_minus_v, k[ex])
     length = width[ex]
-    terms = _LOG_W + pt.log(length) + log_w - 0.5 * z * z
-    return pt.logsumexp(terms, axis=-1) - _LOG_SQRT_2PI
+    terms = nodes(_LOG_W) + pt.log(length) + log_w - 0.5 * z * z
+    return pt.logsumexp(terms, axis=0) - _LOG_SQRT_2PI
 
 
 # --------------------------------------------------------------------------

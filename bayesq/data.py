@@ -1,0 +1,183 @@
+"""Reading random-search scores: arrays, CSV, one-score-per-line files and JSONL.
+
+The real data sets of the project (DeBERTa, DeBERTaV3 and AlexNet random
+searches, CC BY-SA) are not part of the package; :func:`data_dir` finds them:
+an explicit path, else ``$BAYESQ_DATA``, else ``../shared/data`` beside the
+checkout or the working directory.
+
+Score extraction from JSONL records (one record per run) is named:
+
+* ``"best_matched"``: the best MultiNLI matched-validation accuracy over the
+  learning curve, ``max(acc for step, acc in record["learning_curves"]["matched"])``
+  (DeBERTa, DeBERTaV3);
+* ``"best_top_1"``: the best top-1 accuracy over epochs,
+  ``max(point["top_1"] for point in record["learning_curve"])``, or 0 when the
+  curve is empty (vision models, e.g. AlexNet);
+* any other string: a top-level numeric field of each record;
+* a callable: ``extract(record) -> float``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["DATASETS", "EXTRACTORS", "data_dir", "load_dataset", "read_scores"]
+
+
+def _best_matched(record: dict) -> float:
+    return max(acc for _, acc in record["learning_curves"]["matched"])
+
+
+def _best_top_1(record: dict) -> float:
+    curve = record["learning_curve"]
+    return max((point["top_1"] for point in curve), default=0.0)
+
+
+EXTRACTORS: dict[str, Callable[[dict], float]] = {
+    "best_matched": _best_matched,
+    "best_top_1": _best_top_1,
+}
+
+# name: (file under the data directory, score extraction)
+DATASETS = {
+    "deberta-base": ("deberta/deberta-base_tuning.results.jsonl", "best_matched"),
+    "deberta-v3-base": ("deberta/deberta-v3-base_tuning.results.jsonl", "best_matched"),
+    "alexnet": ("alexnet/alexnet_tuning.results.jsonl", "best_top_1"),
+}
+
+
+def data_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
+    """The directory of the real data sets.
+
+    Looked up in order: ``path``, the environment variable ``BAYESQ_DATA``,
+    ``../shared/data`` relative to the repository checkout, then relative to
+    the working directory.
+    """
+    checkout = pathlib.Path(__file__).resolve().parents[1]
+    candidates = [
+        (path, "the path given"),
+        (os.environ.get("BAYESQ_DATA"), "$BAYESQ_DATA"),
+        (checkout.parent / "shared" / "data", "../shared/data beside the checkout"),
+        (pathlib.Path.cwd().parent / "shared" / "data", "../shared/data beside the working directory"),
+    ]
+    tried = []
+    for candidate, label in candidates:
+        if candidate is None:
+            continue
+        candidate = pathlib.Path(candidate)
+        if candidate.is_dir():
+            return candidate
+        tried.append(f"{label} ({candidate})")
+        if label in ("the path given", "$BAYESQ_DATA"):
+            break  # an explicit choice that does not exist is an error, not a fallback
+    raise FileNotFoundError(
+        "no data directory found; tried " + ", ".join(tried) + ". Pass a path or set BAYESQ_DATA."
+    )
+
+
+def load_dataset(name: str, path: str | os.PathLike | None = None) -> np.ndarray:
+    """Scores of one of the real data sets (:data:`DATASETS`), in run order."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    file, extract = DATASETS[name]
+    return read_scores(data_dir(path) / file, extract=extract)
+
+
+def read_scores(source, *, extract: str | Callable[[dict], float] | None = None, column: str | None = None):
+    """Scores as a 1-D float array, from an array, a pandas Series or a file.
+
+    Parameters
+    ----------
+    source : array_like, pandas.Series, str or path
+        Scores, or a file: ``.jsonl`` (one JSON record per run, needs
+        ``extract``), ``.csv`` (the column ``column``, or the only column),
+        anything else: one score per line (blank lines and ``#`` comments
+        skipped).
+    extract : str or callable, optional
+        How to get a run's score from a JSONL record (module docstring).
+    column : str, optional
+        CSV column holding the scores.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line of any entry that is not a number.
+    """
+    if isinstance(source, str | os.PathLike):
+        path = pathlib.Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such score file: {path}")
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            return _read_jsonl(path, extract)
+        if suffix == ".csv":
+            return _read_csv(path, column)
+        return _read_lines(path)
+    scores = np.asarray(getattr(source, "to_numpy", lambda: source)(), dtype=float)
+    if scores.ndim != 1:
+        raise ValueError(f"scores must be one-dimensional, got shape {scores.shape}")
+    return scores
+
+
+def _read_jsonl(path, extract):
+    if extract is None:
+        raise ValueError(
+            f"{path}: JSONL records need extract= (one of {', '.join(EXTRACTORS)}, a field, or a callable)"
+        )
+    if callable(extract):
+        fn = extract
+    elif extract in EXTRACTORS:
+        fn = EXTRACTORS[extract]
+    else:
+        fn = lambda record: record[extract]  # noqa: E731
+    scores = []
+    with path.open() as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                scores.append(float(fn(json.loads(line))))
+            except (KeyError, TypeError, ValueError) as err:
+                raise ValueError(
+                    f"{path}:{lineno}: cannot extract a score with {extract!r}: {err!r}"
+                ) from err
+    return np.array(scores)
+
+
+def _read_csv(path, column):
+    import csv
+
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    fields = list(rows[0])
+    if column is None:
+        if len(fields) != 1:
+            raise ValueError(f"{path}: several columns ({', '.join(fields)}); say which with column=")
+        column = fields[0]
+    if column not in fields:
+        raise ValueError(f"{path}: no column {column!r}; columns: {', '.join(fields)}")
+    return np.array([_number(row[column], path, i + 2) for i, row in enumerate(rows)])
+
+
+def _read_lines(path):
+    scores = []
+    with path.open() as fh:
+        for lineno, line in enumerate(fh, 1):
+            text = line.split("#", 1)[0].strip()
+            if text:
+                scores.append(_number(text, path, lineno))
+    return np.array(scores)
+
+
+def _number(text, path, lineno):
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{path}:{lineno}: not a number: {text!r}") from None

@@ -58,8 +58,10 @@ rule is the rule applied to the derivative. Gradients are therefore as
 accurate as values; in particular the derivative in :math:`\sigma` is taken
 with nodes fixed in :math:`z` (see :func:`_log_smoothed`) and keeps its
 relative accuracy as :math:`\sigma \to 0`. The rule uses ``N_NODES`` (86) nodes per
-integral and gives about 1e-13 relative accuracy against a 50-digit mpmath
-reference (``tests/reference/``).
+integral. Measured against a 50-digit mpmath reference (``tests/reference/``,
+``benchmarks/bench_accuracy.py``) on gamma in [0.5, 20], sigma/(beta-alpha) in
+[1e-6, 10], y up to 37 sigma beyond the support: log values within 5e-11
+relative (``max(1, |ref|)``), every partial derivative within 2e-9 relative.
 """
 
 from __future__ import annotations

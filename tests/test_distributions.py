@@ -6,6 +6,7 @@ import pytensor.tensor as pt
 import pytest
 import scipy.stats as st
 from pymc.logprob.utils import ParameterValueError
+from pymc.testing import BaseTestDistributionRandom
 
 import bayesq
 from bayesq import noisy_quadratic, quadratic
@@ -119,3 +120,25 @@ def test_model_with_gamma_free_samples_with_pymc_nuts():
     post = idata.posterior["gamma"].values
     assert int(idata.sample_stats["diverging"].sum()) == 0
     assert 1.5 < post.mean() < 2.6
+
+
+class TestNoisyQuadraticRandomVariable(BaseTestDistributionRandom):
+    """PyMC's own checks: parameters reach the rv_op, sizes broadcast."""
+
+    pymc_dist = bayesq.NoisyQuadratic
+    pymc_dist_params = {"alpha": 0.1, "beta": 0.6, "gamma": 3.0, "sigma": 0.01, "maximize": False}
+    expected_rv_op_params = {"alpha": 0.1, "beta": 0.6, "gamma": 3.0, "sigma": 0.01, "maximize": False}
+    checks_to_run = ["check_pymc_params_match_rv_op", "check_rv_size"]
+
+
+class TestQuadraticRandomVariable(BaseTestDistributionRandom):
+    pymc_dist = bayesq.Quadratic
+    pymc_dist_params = {"alpha": 0.1, "beta": 0.6, "gamma": 3.0}
+    expected_rv_op_params = {"alpha": 0.1, "beta": 0.6, "gamma": 3.0, "maximize": True}
+    checks_to_run = ["check_pymc_params_match_rv_op", "check_rv_size"]
+
+
+def test_pymc_helper_checks_are_really_run():
+    """The trap of PyMC's helper: a misspelled attribute silently runs nothing."""
+    for cls in (TestNoisyQuadraticRandomVariable, TestQuadraticRandomVariable):
+        assert cls.checks_to_run and all(callable(getattr(cls, name)) for name in cls.checks_to_run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -55,6 +56,8 @@ def _demo(args) -> int:
 
 
 def main(argv=None) -> int:
+    # bayesq's graphs are elementwise: PyTensor's BLAS notice does not apply to them
+    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     parser = argparse.ArgumentParser(
         prog="bayesq", description="Bayesian analysis of hyperparameter random search."
     )

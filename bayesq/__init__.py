@@ -6,7 +6,8 @@ PyMC distribution and builds posterior inference on it.
 """
 
 from bayesq.distributions import NoisyQuadratic, Quadratic
+from bayesq.model import Priors, build_model
 from bayesq.stats import noisy_quadratic, quadratic
 
-__all__ = ["NoisyQuadratic", "Quadratic", "noisy_quadratic", "quadratic"]
+__all__ = ["NoisyQuadratic", "Priors", "Quadratic", "build_model", "noisy_quadratic", "quadratic"]
 __version__ = "0.1.0"

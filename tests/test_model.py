@@ -1,0 +1,107 @@
+"""bayesq.build_model: the censored-tail model's likelihood, priors and validation."""
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from bayesq import noisy_quadratic
+from bayesq.model import MIN_TAIL, Priors, build_model
+from bayesq.simulate import simulate_random_search
+
+SIM = simulate_random_search(n=300, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.002, random_seed=11)
+THRESHOLD = 0.86
+
+
+def deterministics(model, names, point):
+    """Values of named deterministics at a point of the (transformed) value variables."""
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    return model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")(point)
+
+
+def random_points(model, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    base = model.initial_point()
+    return [{k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in base.items()} for _ in range(n)]
+
+
+def test_likelihood_is_the_censored_tail_likelihood():
+    model = build_model(SIM.scores, THRESHOLD)
+    point = model.initial_point()
+    names = ["alpha", "beta", "gamma", "sigma"]
+    values = deterministics(model, names, point)
+    alpha, beta, gamma, sigma = (float(v) for v in values)
+    d = noisy_quadratic(alpha, beta, gamma, sigma)
+    tail = SIM.scores[SIM.scores > THRESHOLD]
+    n_below = int(np.sum(SIM.scores <= THRESHOLD))
+    logps = model.point_logps(point, round_vals=12)
+    assert logps["tail"] == pytest.approx(d.logpdf(tail).sum(), rel=1e-10)
+    assert logps["censored"] == pytest.approx(n_below * d.logcdf(THRESHOLD), rel=1e-10)
+
+
+@pytest.mark.parametrize(("scale", "shift"), [(100.0, 0.0), (0.5, 3.0), (2.0, -1.0)])
+def test_posterior_is_invariant_to_the_units_of_the_score(scale, shift):
+    """Fitting c y + e: the log posterior in the sampled (unit-free) coordinates
+    changes only by the constant -n_tail log c, so the posterior is the same."""
+    m1 = build_model(SIM.scores, THRESHOLD)
+    m2 = build_model(scale * SIM.scores + shift, scale * THRESHOLD + shift)
+    f1, f2 = m1.compile_logp(), m2.compile_logp()
+    n_tail = int(np.sum(SIM.scores > THRESHOLD))
+    for point in random_points(m1):
+        assert f2(point) - f1(point) == pytest.approx(-n_tail * np.log(scale), abs=1e-6)
+    # and the deterministics transform with the score
+    point = random_points(m1, 1, seed=3)[0]
+    g1 = deterministics(m1, ["alpha", "beta", "sigma", "gamma"], point)
+    g2 = deterministics(m2, ["alpha", "beta", "sigma", "gamma"], point)
+    np.testing.assert_allclose(g2[:2], [scale * g + shift for g in g1[:2]], rtol=1e-12)
+    np.testing.assert_allclose(g2[2:], [scale * g1[2], g1[3]], rtol=1e-12)
+
+
+def test_minimizing_mirrors_maximizing():
+    m_max = build_model(SIM.scores, THRESHOLD, maximize=True)
+    m_min = build_model(-SIM.scores, -THRESHOLD, maximize=False)
+    f_max, f_min = m_max.compile_logp(), m_min.compile_logp()
+    for point in random_points(m_max):
+        assert f_min(point) == pytest.approx(f_max(point), rel=1e-11)
+    point = m_max.initial_point()
+    a1, b1 = deterministics(m_max, ["alpha", "beta"], point)
+    a2, b2 = deterministics(m_min, ["alpha", "beta"], point)
+    assert (a2, b2) == pytest.approx((-b1, -a1), rel=1e-12)
+
+
+def test_bounded_gamma_and_prior_overrides():
+    model = build_model(SIM.scores, THRESHOLD, n_hyperparameters=5, priors=Priors(sigma_log_sd=0.5))
+    assert "gamma_logit" in model.named_vars
+    with model:
+        prior = pm.sample_prior_predictive(draws=500, random_seed=1, var_names=["gamma", "alpha", "beta"])
+    gamma = prior.prior["gamma"].values
+    assert gamma.min() > 0 and gamma.max() < 5
+    assert np.all(prior.prior["alpha"].values < THRESHOLD) and np.all(prior.prior["beta"].values > THRESHOLD)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            dict(scores=np.r_[SIM.scores, np.nan, np.inf]),
+            r"2 scores are NaN or infinite \(positions 300, 301",
+        ),
+        (dict(threshold=0.95), f"need at least {MIN_TAIL}"),
+        (dict(threshold=np.nan), "threshold must be a finite number"),
+        (dict(scores=np.r_[np.zeros(10), np.ones(10)], threshold=0.5), "no spread"),
+        (dict(n_hyperparameters=0), "n_hyperparameters must be positive"),
+    ],
+)
+def test_bad_input_is_named(kwargs, match):
+    args = dict(scores=SIM.scores, threshold=THRESHOLD) | kwargs
+    priors = args.pop("priors", None)
+    with pytest.raises(ValueError, match=match):
+        build_model(**args, priors=priors)
+
+
+def test_bad_prior_settings_are_named():
+    with pytest.raises(ValueError, match="gamma_median must be positive"):
+        Priors(gamma_median=-1.0)
+    with pytest.raises(ValueError, match="sigma_log_mean must be finite"):
+        Priors(sigma_log_mean=np.inf)
+    with pytest.raises(TypeError, match=r"bayesq\.model\.Priors"):
+        build_model(SIM.scores, THRESHOLD, priors={"gamma": 1})

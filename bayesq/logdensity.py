@@ -125,7 +125,7 @@ def _log_weight(kind, v, one_minus_v, k):
 
 
 def _window(kind, zlo, zhi, s, k):
-    """Integration window [A, B] in z, and the center used to split panels."""
+    """Integration window [A, B] in z (module docstring, step 1); no gradient flows through it."""
     c0 = pt.clip(0.0, zlo, zhi)
     root = pt.sqrt(c0 * c0 + 2.0 * _DELTA)
     gauss_a = pt.maximum(zlo, c0 - 2.0 * _DELTA / (root - c0))

@@ -210,5 +210,4 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
                 observed=data.censored,
                 dims="censored_run",
             )
-    model.bayesq_data = data
     return model

@@ -5,9 +5,21 @@ distribution Q(alpha, beta, gamma, sigma) (Lourie et al.); bayesq makes it a
 PyMC distribution and builds posterior inference on it.
 """
 
+__version__ = "0.1.0"
+
 from bayesq.distributions import NoisyQuadratic, Quadratic
+from bayesq.fit import FitResult, fit, load
 from bayesq.model import Priors, build_model
 from bayesq.stats import noisy_quadratic, quadratic
 
-__all__ = ["NoisyQuadratic", "Priors", "Quadratic", "build_model", "noisy_quadratic", "quadratic"]
-__version__ = "0.1.0"
+__all__ = [
+    "FitResult",
+    "NoisyQuadratic",
+    "Priors",
+    "Quadratic",
+    "build_model",
+    "fit",
+    "load",
+    "noisy_quadratic",
+    "quadratic",
+]

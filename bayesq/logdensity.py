@@ -92,6 +92,7 @@ _TS = tanh_sinh_rule(h=0.2, n_left=22, n_right=15)
 _GL = gauss_legendre_rule(8)
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _LN2 = np.log(2.0)
+_TINY = 1e-300
 
 
 def _node_table():
@@ -115,13 +116,18 @@ N_NODES = _PANEL.size
 
 
 def _log_weight(kind, v, one_minus_v, k):
+    # Every log sees a positive argument, in the branch used and the one not
+    # used: JAX differentiates both sides of a ``where``, and 0 * (1/0) = nan.
+    # (v and 1 - v are >= 1e-60 at real nodes; they reach 0 only at nodes of
+    # a window of zero width, whose terms are -inf and weigh nothing.)
+    log_v = pt.log(pt.maximum(v, _TINY))
     if kind == "pdf":
-        return pt.log(k) + (k - 1.0) * pt.log(v)
+        return pt.log(k) + (k - 1.0) * log_v
     if kind == "cdf":
-        return k * pt.log(v)
+        return k * log_v
     # 1 - v^k, with log v taken from whichever of v, 1 - v is accurate
-    log_v = pt.switch(v < 0.5, pt.log(v), pt.log1p(-one_minus_v))
-    return pt.log(-pt.expm1(k * log_v))
+    log_v = pt.switch(v < 0.5, log_v, pt.log1p(-pt.minimum(one_minus_v, 0.5)))
+    return pt.log(-pt.expm1(pt.minimum(k * log_v, -_TINY)))
 
 
 def _window(kind, zlo, zhi, s, k):
@@ -213,7 +219,7 @@ def _log_smoothed(kind, x, x1, s, k):
     )
     log_w = _log_weight(kind, v, one_minus_v, k[ex])
     length = width[ex]
-    terms = nodes(_LOG_W) + pt.log(length) + log_w - 0.5 * z * z
+    terms = nodes(_LOG_W) + pt.log(pt.maximum(length, _TINY)) + log_w - 0.5 * z * z
     return pt.logsumexp(terms, axis=0) - _LOG_SQRT_2PI
 
 

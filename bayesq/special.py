@@ -59,12 +59,19 @@ def logaddexp(a, b):
     :math:`e^{-745}`), where our tail probabilities live. Here
     :math:`\operatorname{hi} + \operatorname{log1p}(e^{\operatorname{lo} - \operatorname{hi}})`,
     which also splits the gradient evenly at ties.
+
+    The gap :math:`\operatorname{lo} - \operatorname{hi}` is clipped at -700
+    (a change below :math:`10^{-304}` in the value): PyTensor rewrites
+    ``log1p(exp(d))`` to a softplus whose JAX and Numba forms select among
+    branches with ``where``, and the unused branch :math:`d + e^{-d}` overflows
+    for :math:`d < -709`, turning the gradient into ``nan`` (seen as NUTS
+    divergences on real data).
     """
     a, b = pt.as_tensor_variable(a), pt.as_tensor_variable(b)
     a_larger = a > b
     hi = pt.switch(a_larger, a, b)
     lo = pt.switch(a_larger, b, a)
-    return hi + pt.log1p(pt.exp(lo - hi))
+    return hi + pt.log1p(pt.exp(pt.maximum(lo - hi, -700.0)))
 
 
 def tanh_sinh_rule(h: float, n_left: int, n_right: int):

@@ -8,7 +8,11 @@ import pytest
 from conftest import as_columns
 from test_logdensity import compiled
 
+import pytensor
+import pytensor.tensor as pt
+
 import bayesq
+from bayesq import logdensity as ld
 
 BACKENDS = [
     "NUMBA",
@@ -39,6 +43,50 @@ def test_backend_agrees_with_c(reference, kind, mode):
     np.testing.assert_allclose(value, ref_value, rtol=1e-10, atol=1e-10)
     for g, r in zip(grad, ref_grad, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-8, atol=1e-8 * np.abs(r).max())
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["C", pytest.param("JAX", marks=pytest.mark.skipif(not importlib.util.find_spec("jax"), reason="no jax"))],
+)
+@pytest.mark.parametrize("kind", ["pdf", "cdf", "sf"])
+def test_gradients_are_finite_where_branches_underflow(kind, mode):
+    """Unused branches of ``where`` must not poison gradients.
+
+    A posterior draw of deberta-base (s = sigma/(beta-alpha) = 0.011) with the
+    threshold 70 s inside the support: the log CDF adds a term of -2450 to
+    one of -1.6, and a softplus branch that overflowed there made JAX's
+    automatic derivative nan (NUTS divergences under numpyro, blackjax and
+    nutpie's JAX backend, which differentiate the JAX graph, not PyTensor's
+    symbolic gradient). Scalar inputs, as in a model's censored term; y from
+    far below to far above the support, s from 1e-6 to 10.
+    """
+    names = ("y", "alpha", "beta", "gamma", "sigma")
+    inputs = [pt.dscalar(n) for n in names]
+    func = {"pdf": ld.noisy_quadratic_logpdf, "cdf": ld.noisy_quadratic_logcdf, "sf": ld.noisy_quadratic_logsf}
+    alpha, beta = 0.861452753, 0.872366823
+    grid = np.array(
+        [
+            (y, alpha, beta, gamma, s * (beta - alpha))
+            for y in (0.70, 0.86, 0.87, 0.8723, 0.88, 1.0)
+            for s in (1e-6, 0.011166, 1.0, 10.0)
+            for gamma in (0.7, 2.087, 6.0)
+        ]
+    )
+    for maximize in (True, False):
+        out = func[kind](*inputs, maximize)
+        if mode == "JAX":
+            import jax
+            from pymc.sampling.jax import get_jaxified_graph
+
+            f = get_jaxified_graph(inputs, [out])
+            grad = jax.jit(jax.vmap(jax.grad(lambda *a: f(*a)[0], argnums=tuple(range(5)))))
+            grads = np.column_stack([np.asarray(g) for g in grad(*grid.T)])
+        else:
+            fn = pytensor.function(inputs, pytensor.grad(out, inputs))
+            grads = np.array([fn(*row) for row in grid], dtype=float)
+        bad = ~np.isfinite(grads).all(axis=1)
+        assert not bad.any(), grid[bad][:5]
 
 
 @pytest.mark.parametrize("mode", BACKENDS)

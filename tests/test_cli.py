@@ -1,16 +1,84 @@
-"""The command line: ``bayesq demo`` runs end to end on simulated data."""
+"""The command line and the analysis specs: bayesq demo, fit, run; models/*.toml."""
 
+import pathlib
+
+import numpy as np
 import pytest
 
 from bayesq.cli import main
 from bayesq.simulate import simulate_random_search
+from bayesq.spec import DEMO, load_spec
+
+MODELS = pathlib.Path(__file__).parents[1] / "models"
+FAST = ["--draws", "200", "--tune", "200", "--chains", "2", "--quiet"]
 
 
-def test_demo_runs_and_reports_the_truth(capsys):
-    assert main(["demo", "--n", "300", "--seed", "3"]) == 0
+def test_models_folder_holds_the_demo_and_the_real_analyses():
+    assert load_spec(MODELS / "demo.toml") == DEMO.__class__(**{**DEMO.__dict__, "base_dir": MODELS})
+    for name, threshold in (("deberta-base", 0.87), ("deberta-v3-base", 0.89), ("alexnet", 0.50)):
+        spec = load_spec(MODELS / f"{name}.toml")
+        assert spec.data == {"dataset": name} and spec.threshold == threshold and spec.maximize
+
+
+def test_spec_errors_name_the_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[data]\ndataset = "deberta-base"\n[analysis]\nthreshold = 0.8\n[sampler]\ndraw = 5\n')
+    with pytest.raises(ValueError, match=r"unknown key\(s\) draw in \[sampler\]"):
+        load_spec(path)
+    path.write_text('[data]\nfile = "x.txt"\ndataset = "alexnet"\n[analysis]\nthreshold = 0.8\n')
+    with pytest.raises(ValueError, match="exactly one of dataset, file, simulate"):
+        load_spec(path)
+    path.write_text('[data]\ndataset = "alexnet"\n')
+    with pytest.raises(ValueError, match="needs a threshold"):
+        load_spec(path)
+    path.write_text("[data\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        load_spec(path)
+
+
+def test_fit_writes_the_output_directory_whole_and_refuses_to_overwrite(tmp_path, capsys):
+    sim = simulate_random_search(n=150, random_seed=4)
+    scores = tmp_path / "scores.txt"
+    scores.write_text("\n".join(f"{s:.6f}" for s in sim.scores))
+    out = tmp_path / "result"
+    assert main(["fit", str(scores), "--threshold", "0.86", "--out", str(out), "--seed", "1", *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "above the threshold 0.86" in printed and "results written to" in printed
+    files = {p.name for p in out.iterdir()}
+    assert files == {"summary.txt", "summary.csv", "fit.nc", "trace.png", "posterior.png", "tail.png", "prior.png"}
+    assert "beta" in (out / "summary.txt").read_text()
+    from bayesq import load
+
+    fitted = load(out / "fit.nc")
+    assert fitted.threshold == 0.86 and "prior" in fitted.idata
+    # an existing directory is kept unless --force
+    before = (out / "fit.nc").read_bytes()
+    with pytest.raises(SystemExit, match="--force"):
+        main(["fit", str(scores), "--threshold", "0.86", "--out", str(out), *FAST])
+    assert (out / "fit.nc").read_bytes() == before
+    assert main(["fit", str(scores), "--threshold", "0.86", "--out", str(out), "--force", "--seed", "2", *FAST]) == 0
+    assert (out / "fit.nc").read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result", "scores.txt"]  # no temporaries left
+
+
+def test_fit_reports_bad_input_as_an_error(tmp_path, capsys):
+    scores = tmp_path / "scores.txt"
+    scores.write_text("0.5\n0.6\nnot-a-number\n")
+    assert main(["fit", str(scores), "--threshold", "0.55", *FAST]) == 2
+    assert "not-a-number" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "missing.txt"), "--threshold", "0.5", *FAST]) == 2
+    assert "no such score file" in capsys.readouterr().err
+    np.savetxt(scores, simulate_random_search(n=100, random_seed=1).scores)
+    assert main(["fit", str(scores), "--threshold", "5", *FAST]) == 2
+    assert "only 0 of 100 scores lie above the threshold 5.0" in capsys.readouterr().err
+
+
+def test_demo_prints_the_posterior_beside_the_truth(capsys):
+    assert main(["demo", *FAST]) == 0
     out = capsys.readouterr().out
-    assert "truth: alpha=0.8 beta=0.9 gamma=2.0 sigma=0.002" in out
-    assert "maximized at gamma" in out
+    assert "posterior vs truth" in out
+    for name in ("alpha", "beta", "gamma", "sigma"):
+        assert any(line.startswith(name) for line in out.splitlines())
 
 
 def test_simulation_is_seeded_and_validates_its_arguments():

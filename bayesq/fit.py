@@ -1,0 +1,563 @@
+r"""Posterior inference for a random search: :func:`fit` and its result.
+
+:func:`fit` builds the censored-tail model (:func:`bayesq.build_model`),
+samples it with NUTS on one of four samplers, adds the pointwise
+log-likelihood and the settings of the analysis, and checks convergence:
+
+* ``"nutpie"`` (nutpie: the default when installed; its JAX backend when JAX
+  is installed, which compiles in seconds, else Numba; with its low-rank
+  mass matrix adaptation, which triples the effective sample size here),
+* ``"pymc"`` (PyMC's own NUTS, C backend, one process per chain),
+* ``"numpyro"`` and ``"blackjax"`` (JAX: the GPU path; on a CPU the chains
+  run in parallel on the cores when JAX has not started yet).
+
+Every sampler explores the same posterior; they differ in speed only.
+
+The result's ``idata`` (:class:`arviz.InferenceData`) has the groups
+``posterior`` (``alpha``, ``beta``, ``gamma``, ``sigma`` and the sampled
+coordinates ``tail_mass``, ``log_beta_gap``, ``log_sigma``), ``sample_stats``,
+``log_likelihood`` (a point per run: ``tail`` holds
+:math:`\log f(y_i\mid\theta)` for each tail score, ``censored`` holds
+:math:`\log F(t\mid\theta)` for each censored run), ``observed_data`` (every
+score, split at the threshold) and the settings in
+``idata.posterior.attrs["bayesq"]`` (JSON), so a saved fit can be reloaded
+and extended (:func:`load`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import logging
+import os
+import pathlib
+import tempfile
+import warnings
+from contextlib import contextmanager
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+
+from bayesq.data import read_scores
+from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logpdf, noisy_quadratic_logsf
+from bayesq.model import Priors, build_model, prepare_scores
+
+__all__ = ["PARAMETERS", "SAMPLERS", "Diagnostics", "FitResult", "available_samplers", "fit", "load"]
+
+PARAMETERS = ("alpha", "beta", "gamma", "sigma")
+SAMPLERS = ("nutpie", "pymc", "numpyro", "blackjax")
+_NEEDS = {
+    "nutpie": ("nutpie", "numba"),
+    "pymc": (),
+    "numpyro": ("jax", "numpyro"),
+    "blackjax": ("jax", "blackjax"),
+}
+
+# convergence standard (issue 3): what fit() checks and warns about
+MAX_RHAT = 1.01
+MIN_ESS = 400
+
+
+def available_samplers() -> list[str]:
+    """The samplers whose packages are installed, in order of preference."""
+    return [s for s in SAMPLERS if all(importlib.util.find_spec(p) for p in _NEEDS[s])]
+
+
+def _resolve_sampler(sampler: str) -> str:
+    if sampler == "auto":
+        return available_samplers()[0]
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)} or 'auto'")
+    missing = [p for p in _NEEDS[sampler] if importlib.util.find_spec(p) is None]
+    if missing:
+        extra = "nutpie" if sampler == "nutpie" else "jax"
+        raise ImportError(
+            f"sampler {sampler!r} needs {', '.join(missing)}: pip install 'bayesq[{extra}]' "
+            f"(installed samplers: {', '.join(available_samplers())})"
+        )
+    return sampler
+
+
+@contextmanager
+def _quiet(enabled: bool):
+    """Silence PyMC's and the samplers' informational logging (warnings stay)."""
+    if not enabled:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("pymc", "jax", "numpyro")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _jax_cpu_devices(chains: int) -> None:
+    """Give JAX one CPU device per core (up to ``chains``) so chains run in parallel.
+
+    Only possible before JAX starts; afterwards this does nothing.
+    """
+    import numpyro
+
+    n = max(1, min(chains, os.cpu_count() or 1))
+    numpyro.set_host_device_count(n)
+
+
+def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
+    kwargs = dict(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        nuts_sampler=sampler,
+        compute_convergence_checks=False,
+        model=model,
+    )
+    if sampler == "pymc":
+        kwargs.update(cores=min(chains, os.cpu_count() or 1), idata_kwargs={"log_likelihood": False})
+        kwargs.update(sampler_kwargs)
+    elif sampler == "nutpie":
+        options = {"low_rank_modified_mass_matrix": True}
+        if importlib.util.find_spec("jax"):
+            options.update(backend="jax", gradient_backend="jax")
+        kwargs["nuts_sampler_kwargs"] = {**options, **sampler_kwargs}
+        # nutpie's graph trips a PyTensor fusion rewrite that logs a traceback
+        # at ERROR and is then skipped (the function compiles correctly)
+        rewrite_log = logging.getLogger("pytensor.graph.rewriting.basic")
+        level = rewrite_log.level
+        rewrite_log.setLevel(logging.CRITICAL)
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
+                return pm.sample(**kwargs)
+        finally:
+            rewrite_log.setLevel(level)
+    else:
+        _jax_cpu_devices(chains)
+        import jax
+
+        method = "parallel" if jax.local_device_count() >= chains else "sequential"
+        kwargs["nuts_sampler_kwargs"] = {"chain_method": method, **sampler_kwargs}
+        kwargs["idata_kwargs"] = {"log_likelihood": False}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
+        return pm.sample(**kwargs)
+
+
+def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int = 256):
+    r"""Log-likelihood of every run for each parameter draw.
+
+    Parameters
+    ----------
+    prepared : bayesq.model.PreparedScores
+        The scores split at the threshold.
+    alpha, beta, gamma, sigma : ndarray
+        Parameter draws, all of one shape ``S``.
+
+    Returns
+    -------
+    tail : ndarray, shape ``S + (n_tail,)``
+        :math:`\log f(y_i \mid \theta)` for each tail score.
+    censored : ndarray, shape ``S + (n_censored,)``
+        :math:`\log F(t \mid \theta)` (maximizing) or :math:`\log(1 - F(t \mid \theta))`
+        (minimizing), repeated for each censored run.
+    """
+    draws = [np.asarray(p, dtype=float) for p in (alpha, beta, gamma, sigma)]
+    shape = draws[0].shape
+    flat = [p.reshape(-1) for p in draws]
+    f = _loglik_function(prepared.maximize)
+    tail_parts, cens_parts = [], []
+    for start in range(0, flat[0].size, chunk):
+        part = [p[start : start + chunk] for p in flat]
+        tail, side = f(prepared.tail, prepared.threshold, *part)
+        tail_parts.append(tail)
+        cens_parts.append(side)
+    tail = np.concatenate(tail_parts).reshape(*shape, prepared.tail.size)
+    side = np.concatenate(cens_parts).reshape(shape)
+    censored = np.broadcast_to(side[..., None], (*shape, prepared.censored.size)).copy()
+    return tail, censored
+
+
+_LOGLIK_CACHE: dict = {}
+
+
+def _loglik_function(maximize: bool):
+    """One compiled function (JAX when installed, else C) for every draw at once."""
+    if maximize not in _LOGLIK_CACHE:
+        y, params = pt.dvector("y"), [pt.dvector(name) for name in PARAMETERS]
+        t = pt.dscalar("t")
+        column = [p[:, None] for p in params]
+        tail = noisy_quadratic_logpdf(y[None, :], *column, maximize=maximize)
+        side = (noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf)(t, *params, maximize=maximize)
+        mode = "JAX" if importlib.util.find_spec("jax") else None
+        _LOGLIK_CACHE[maximize] = pytensor.function([y, t, *params], [tail, side], mode=mode)
+    return _LOGLIK_CACHE[maximize]
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostics:
+    """Convergence of a fit: the numbers :func:`fit` checks."""
+
+    divergences: int
+    draws: int
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    max_tree_depth_hits: int
+    min_bfmi: float
+
+    def problems(self) -> list[str]:
+        """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice."""
+        out = []
+        if self.divergences:
+            out.append(
+                f"{self.divergences} of {self.draws} draws diverged after tuning: raise target_accept "
+                "(e.g. 0.95 or 0.99), or check the threshold (a tail with few scores or outside the "
+                "asymptotic regime strains the geometry)"
+            )
+        if not self.max_rhat <= MAX_RHAT:
+            out.append(
+                f"R-hat up to {self.max_rhat:.3f} (> {MAX_RHAT}): the chains disagree; "
+                "run longer (tune, draws) or inspect the trace (arviz.plot_trace(result.idata))"
+            )
+        if not min(self.min_ess_bulk, self.min_ess_tail) >= MIN_ESS:
+            out.append(
+                f"effective sample size down to {min(self.min_ess_bulk, self.min_ess_tail):.0f} "
+                f"(bulk {self.min_ess_bulk:.0f}, tail {self.min_ess_tail:.0f}; want >= {MIN_ESS}): "
+                "draw more (draws, chains)"
+            )
+        if self.max_tree_depth_hits:
+            out.append(
+                f"{self.max_tree_depth_hits} draws hit the maximum tree depth: the posterior is "
+                "badly scaled; tune longer"
+            )
+        if self.min_bfmi < 0.3:
+            out.append(f"E-BFMI down to {self.min_bfmi:.2f} (< 0.3): heavy tails in the energy; tune longer")
+        return out
+
+    def __str__(self) -> str:
+        return (
+            f"divergences {self.divergences}/{self.draws}, max R-hat {self.max_rhat:.4f}, "
+            f"min ESS bulk {self.min_ess_bulk:.0f}, tail {self.min_ess_tail:.0f}, "
+            f"E-BFMI >= {self.min_bfmi:.2f}"
+        )
+
+
+class FitResult:
+    """A fitted random search: posterior draws, data and settings.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        The posterior (module docstring lists the groups).
+    settings : dict
+        Threshold, direction, priors, sampler and its settings.
+    """
+
+    def __init__(self, idata: az.InferenceData, model: pm.Model | None = None):
+        self.idata = idata
+        self.settings = json.loads(idata.posterior.attrs["bayesq"])
+        self._model = model
+
+    # -- data and model -------------------------------------------------
+    @property
+    def scores(self) -> np.ndarray:
+        """Every score of the search (tail first, then the censored runs)."""
+        obs = self.idata.observed_data
+        parts = [obs["tail"].values]
+        if "censored" in obs:
+            parts.append(obs["censored"].values)
+        return np.concatenate(parts)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.settings["threshold"])
+
+    @property
+    def maximize(self) -> bool:
+        return bool(self.settings["maximize"])
+
+    @property
+    def priors(self) -> Priors:
+        return Priors(**self.settings["priors"])
+
+    @property
+    def model(self) -> pm.Model:
+        """The PyMC model (rebuilt from the data and settings after :func:`load`)."""
+        if self._model is None:
+            self._model = build_model(
+                self.scores,
+                self.threshold,
+                maximize=self.maximize,
+                n_hyperparameters=self.settings["n_hyperparameters"],
+                priors=self.priors,
+            )
+        return self._model
+
+    def sample_prior(self, draws: int = 500, random_seed=None) -> az.InferenceData:
+        """Add a ``prior`` group (draws of alpha, beta, gamma, sigma from the priors).
+
+        The prior predictive check is :func:`bayesq.plots.plot_tail` with
+        ``group="prior"``: the tail the priors allow, against the data.
+        """
+        with self.model:
+            prior = pm.sample_prior_predictive(
+                draws=draws, var_names=list(PARAMETERS), random_seed=random_seed
+            )
+        self.idata.add_groups(prior=prior.prior)
+        return self.idata
+
+    def draws(self, name: str) -> np.ndarray:
+        """Posterior draws of a variable, shape (chains, draws)."""
+        return self.idata.posterior[name].values
+
+    # -- reporting --------------------------------------------------------
+    def summary(self, var_names=PARAMETERS, hdi_prob: float = 0.9, **kwargs):
+        """Posterior summary table (:func:`arviz.summary`): mean, sd, HDI, MCSE, ESS, R-hat."""
+        return az.summary(self.idata, var_names=list(var_names), hdi_prob=hdi_prob, fmt="wide", **kwargs)
+
+    def diagnostics(self) -> Diagnostics:
+        """Divergences, R-hat, ESS and E-BFMI of the sampled and reported variables."""
+        names = list(PARAMETERS) + [
+            v for v in ("tail_mass", "log_beta_gap", "log_sigma", "gamma_logit") if v in self.idata.posterior
+        ]
+        stats = self.idata.sample_stats
+        rhat = az.rhat(self.idata, var_names=names)
+        ess_bulk = az.ess(self.idata, var_names=names, method="bulk")
+        ess_tail = az.ess(self.idata, var_names=names, method="tail")
+        diverging = stats["diverging"].values if "diverging" in stats else np.zeros(1)
+        depth_hits = 0
+        for key in ("reached_max_treedepth", "maxdepth_reached"):
+            if key in stats:
+                depth_hits = int(np.sum(stats[key].values))
+        n_draws = int(self.idata.posterior.sizes["chain"] * self.idata.posterior.sizes["draw"])
+        return Diagnostics(
+            divergences=int(np.sum(diverging)),
+            draws=n_draws,
+            max_rhat=float(max(rhat[v].values.max() for v in names)),
+            min_ess_bulk=float(min(ess_bulk[v].values.min() for v in names)),
+            min_ess_tail=float(min(ess_tail[v].values.min() for v in names)),
+            max_tree_depth_hits=depth_hits,
+            min_bfmi=float(np.min(az.bfmi(self.idata))) if "energy" in stats else float("nan"),
+        )
+
+    def check(self) -> list[str]:
+        """Warn (``RuntimeWarning``) about every convergence problem; return them."""
+        problems = self.diagnostics().problems()
+        for problem in problems:
+            warnings.warn(f"bayesq.fit: {problem}", RuntimeWarning, stacklevel=2)
+        return problems
+
+    def __str__(self) -> str:
+        s = self.settings
+        side = "above" if s["maximize"] else "below"
+        head = (
+            f"bayesq fit: {s['n_tail']} of {s['n_scores']} scores {side} the threshold {s['threshold']:g} "
+            f"({'maximize' if s['maximize'] else 'minimize'}); sampler {s['sampler']}, "
+            f"{s['chains']} chains x {s['draws']} draws (tune {s['tune']})"
+        )
+        with np.printoptions(precision=4):
+            table = self.summary().to_string()
+        return f"{head}\n{table}\n{self.diagnostics()}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    # -- persistence --------------------------------------------------------
+    def save(self, path, overwrite: bool = False) -> pathlib.Path:
+        """Write the InferenceData to netCDF atomically (a temporary file, then a rename).
+
+        Refuses to replace an existing file unless ``overwrite``.
+        """
+        path = pathlib.Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            self.idata.to_netcdf(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+
+
+def load(path) -> FitResult:
+    """Read a fit saved by :meth:`FitResult.save` (or written by ``bayesq fit``)."""
+    idata = az.from_netcdf(path)
+    if "posterior" not in idata or "bayesq" not in idata.posterior.attrs:
+        raise ValueError(f"{path} is not a bayesq fit (no posterior with bayesq settings)")
+    return FitResult(idata)
+
+
+def _direction_warning(prepared) -> str | None:
+    """A warning when the tail looks like the *bad* side of a random search.
+
+    A random search has its long tail on the bad side (diverged runs, bad
+    learning rates); its good side is compact and ends near the best score.
+    When the scores beyond the threshold spread further from it than the
+    censored ones, the direction is probably reversed.
+    """
+    if prepared.censored.size < MIN_CENSORED_FOR_DIRECTION:
+        return None
+    t = prepared.threshold
+    beyond = float(np.max(np.abs(prepared.tail - t)))
+    within = float(np.max(np.abs(prepared.censored - t)))
+    if beyond > within:
+        better, worse = ("higher", "lower") if prepared.maximize else ("lower", "higher")
+        return (
+            f"the scores {'above' if prepared.maximize else 'below'} the threshold reach {beyond:.4g} "
+            f"beyond it, further than the other side ({within:.4g}): random searches have their long "
+            f"tail on the bad side. Are {better} scores really better? If {worse} is better, pass "
+            f"maximize={not prepared.maximize}."
+        )
+    return None
+
+
+MIN_CENSORED_FOR_DIRECTION = 10
+
+
+def fit(
+    scores,
+    threshold: float,
+    maximize: bool = True,
+    n_hyperparameters: float | None = None,
+    priors: Priors | None = None,
+    *,
+    sampler: str = "auto",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float = 0.9,
+    random_seed: int | None = None,
+    quiet: bool = False,
+    progressbar: bool | None = None,
+    extract=None,
+    column: str | None = None,
+    **sampler_kwargs,
+) -> FitResult:
+    r"""Posterior of the noisy quadratic tail of a random search.
+
+    Parameters
+    ----------
+    scores : array_like, pandas.Series or path
+        One score per run: an array, a Series, or a CSV / text / JSONL file
+        (:func:`bayesq.data.read_scores`; ``extract`` says how to read a score
+        from a JSONL record).
+    threshold : float
+        Start of the asymptotic regime. Scores beyond it (above when
+        maximizing) enter the likelihood exactly, the others as censored.
+    maximize : bool
+        Whether higher scores are better (best achievable score ``beta``);
+        ``False`` for losses (best score ``alpha``).
+    n_hyperparameters : float, optional
+        Nominal number of hyperparameters searched: bounds gamma above.
+    priors : bayesq.Priors, optional
+        Prior settings (:mod:`bayesq.model`).
+    sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
+        NUTS implementation; ``"auto"`` takes the first installed in that order.
+    draws, tune, chains : int
+        Draws kept per chain, tuning steps per chain, number of chains.
+    target_accept : float
+        NUTS target acceptance rate, in (0, 1).
+    random_seed : int, optional
+        Seed for reproducible draws.
+    quiet : bool
+        No progress bars or informational logging (diagnostic warnings stay).
+    progressbar : bool, optional
+        Override the progress bar alone (default: ``not quiet``).
+    extract : str or callable, optional
+        Score extraction for JSONL input (:data:`bayesq.data.EXTRACTORS`).
+    column : str, optional
+        The CSV column of the scores.
+    **sampler_kwargs
+        Passed to the sampler (``pm.sample`` for ``"pymc"``, else as
+        ``nuts_sampler_kwargs``).
+
+    Returns
+    -------
+    FitResult
+        ``.idata`` (InferenceData), ``.summary()``, ``.diagnostics()``, ``.model``.
+
+    Warns
+    -----
+    RuntimeWarning
+        With numbers and advice, when the draws fall short of 0 divergences,
+        R-hat <= 1.01 and ESS >= 400, or when the tail looks like the bad
+        side of the search (wrong ``maximize``).
+    """
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if int(value) != value or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value}")
+    if not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must lie in (0, 1), got {target_accept}")
+    sampler = _resolve_sampler(sampler)
+    priors = Priors() if priors is None else priors
+    y = read_scores(scores, extract=extract, column=column)
+    prepared = prepare_scores(y, threshold, maximize)
+    message = _direction_warning(prepared)
+    if message:
+        warnings.warn(f"bayesq.fit: {message}", RuntimeWarning, stacklevel=2)
+    model = build_model(y, threshold, maximize, n_hyperparameters, priors)
+    progressbar = (not quiet) if progressbar is None else progressbar
+    with _quiet(quiet):
+        idata = _sample(
+            model,
+            sampler,
+            int(draws),
+            int(tune),
+            int(chains),
+            target_accept,
+            random_seed,
+            progressbar,
+            sampler_kwargs,
+        )
+    post = idata.posterior
+    tail, censored = pointwise_log_likelihood(prepared, *(post[name].values for name in PARAMETERS))
+    dims = ("chain", "draw")
+    loglik = {"tail": ((*dims, "tail_run"), tail)}
+    if prepared.censored.size:
+        loglik["censored"] = ((*dims, "censored_run"), censored)
+    coords = {
+        "chain": post.chain.values,
+        "draw": post.draw.values,
+        "tail_run": np.arange(prepared.tail.size),
+        "censored_run": np.arange(prepared.censored.size),
+    }
+    import xarray as xr
+
+    idata.add_groups(log_likelihood=xr.Dataset(loglik, coords=coords))
+    settings = {
+        "threshold": prepared.threshold,
+        "maximize": prepared.maximize,
+        "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
+        "priors": dataclasses.asdict(priors),
+        "sampler": sampler,
+        "draws": int(draws),
+        "tune": int(tune),
+        "chains": int(chains),
+        "target_accept": float(target_accept),
+        "random_seed": random_seed,
+        "n_scores": int(prepared.scores.size),
+        "n_tail": int(prepared.tail.size),
+        "n_censored": int(prepared.censored.size),
+        "tail_spread": prepared.spread,
+    }
+    from bayesq import __version__
+
+    settings["bayesq_version"] = __version__
+    post.attrs["bayesq"] = json.dumps(settings)
+    result = FitResult(idata, model)
+    result.check()
+    return result

@@ -1,0 +1,164 @@
+"""Declarative analyses: a TOML file says what to fit and how.
+
+``models/`` holds one file per analysis (the demo and the real data sets);
+``bayesq run models/deberta-base.toml`` runs one. The format::
+
+    name = "deberta-base"
+    description = "..."
+
+    [data]                       # exactly one of dataset / file / simulate
+    dataset = "deberta-base"     # a named real data set (bayesq.data.DATASETS)
+    # file = "runs.jsonl"        # a score file, relative to the spec's folder
+    # extract = "best_matched"   # JSONL score extraction (bayesq.data.EXTRACTORS)
+    # column = "accuracy"        # CSV column
+    # simulate = { n = 512, alpha = 0.8, beta = 0.9, gamma = 2.0, sigma = 0.002, random_seed = 0 }
+
+    [analysis]
+    threshold = 0.87
+    maximize = true
+    # n_hyperparameters = 6
+
+    [priors]                     # optional: fields of bayesq.Priors
+
+    [sampler]                    # optional: keywords of bayesq.fit
+    name = "auto"
+    draws = 1000
+    random_seed = 1
+
+Unknown keys are errors (a misspelled setting must not be ignored).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import tomllib
+
+import numpy as np
+
+from bayesq.data import DATASETS, load_dataset, read_scores
+from bayesq.model import Priors
+
+__all__ = ["DEMO", "Analysis", "load_spec"]
+
+_SAMPLER_KEYS = {"name", "draws", "tune", "chains", "target_accept", "random_seed"}
+_SIMULATE_KEYS = {"n", "alpha", "beta", "gamma", "sigma", "failure_rate", "random_seed"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """One analysis: where the scores come from, the model settings, the sampler settings."""
+
+    name: str
+    data: dict
+    threshold: float
+    maximize: bool = True
+    n_hyperparameters: float | None = None
+    priors: Priors = dataclasses.field(default_factory=Priors)
+    sampler: dict = dataclasses.field(default_factory=dict)
+    description: str = ""
+    base_dir: pathlib.Path = pathlib.Path(".")
+
+    def __post_init__(self):
+        sources = [k for k in ("dataset", "file", "simulate") if k in self.data]
+        if len(sources) != 1:
+            raise ValueError(
+                f"{self.name}: [data] needs exactly one of dataset, file, simulate; got {sources}"
+            )
+        _unknown(self.name, "data", self.data, {"dataset", "file", "simulate", "extract", "column"})
+        _unknown(self.name, "sampler", self.sampler, _SAMPLER_KEYS)
+        if "simulate" in self.data:
+            _unknown(self.name, "data.simulate", self.data["simulate"], _SIMULATE_KEYS)
+        if "dataset" in self.data and self.data["dataset"] not in DATASETS:
+            raise ValueError(
+                f"{self.name}: unknown dataset {self.data['dataset']!r}; known: {', '.join(DATASETS)}"
+            )
+
+    def scores(self) -> np.ndarray:
+        """The scores this analysis fits."""
+        if "dataset" in self.data:
+            return load_dataset(self.data["dataset"])
+        if "file" in self.data:
+            path = self.base_dir / self.data["file"]
+            return read_scores(path, extract=self.data.get("extract"), column=self.data.get("column"))
+        return self.simulation().scores
+
+    def simulation(self):
+        """The simulated search of a ``simulate`` analysis (with its truth)."""
+        from bayesq.simulate import simulate_random_search
+
+        if "simulate" not in self.data:
+            raise ValueError(f"{self.name} is not a simulation")
+        return simulate_random_search(maximize=self.maximize, **self.data["simulate"])
+
+    def fit_kwargs(self) -> dict:
+        """Keywords of :func:`bayesq.fit` for this analysis."""
+        kwargs = {k: v for k, v in self.sampler.items() if k != "name"}
+        if "name" in self.sampler:
+            kwargs["sampler"] = self.sampler["name"]
+        return dict(
+            threshold=self.threshold,
+            maximize=self.maximize,
+            n_hyperparameters=self.n_hyperparameters,
+            priors=self.priors,
+            **kwargs,
+        )
+
+    def run(self, **overrides):
+        """Fit the analysis; ``overrides`` replace keywords of :func:`bayesq.fit`."""
+        from bayesq.fit import fit
+
+        return fit(self.scores(), **{**self.fit_kwargs(), **overrides})
+
+
+def _unknown(name, table, given, allowed):
+    extra = set(given) - set(allowed)
+    if extra:
+        raise ValueError(
+            f"{name}: unknown key(s) {', '.join(sorted(extra))} in [{table}]; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def load_spec(path) -> Analysis:
+    """Read an analysis from a TOML file (module docstring), validating every key."""
+    path = pathlib.Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such analysis spec: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML ({err})") from None
+    name = raw.get("name", path.stem)
+    _unknown(name, "top level", raw, {"name", "description", "data", "analysis", "priors", "sampler"})
+    analysis = raw.get("analysis", {})
+    _unknown(name, "analysis", analysis, {"threshold", "maximize", "n_hyperparameters"})
+    if "threshold" not in analysis:
+        raise ValueError(f"{path}: [analysis] needs a threshold")
+    priors = raw.get("priors", {})
+    _unknown(name, "priors", priors, {f.name for f in dataclasses.fields(Priors)})
+    return Analysis(
+        name=name,
+        description=raw.get("description", ""),
+        data=raw.get("data", {}),
+        threshold=float(analysis["threshold"]),
+        maximize=bool(analysis.get("maximize", True)),
+        n_hyperparameters=analysis.get("n_hyperparameters"),
+        priors=Priors(**priors),
+        sampler=raw.get("sampler", {}),
+        base_dir=path.parent,
+    )
+
+
+# The main job's embedded default: a seeded simulated random search with known
+# truth (models/demo.toml writes out the same analysis; a test keeps them equal).
+DEMO = Analysis(
+    name="demo",
+    description="A simulated random search of 512 runs (10 % failed) with known truth.",
+    data={
+        "simulate": {"n": 512, "alpha": 0.80, "beta": 0.90, "gamma": 2.0, "sigma": 0.002, "random_seed": 0}
+    },
+    threshold=0.85,
+    maximize=True,
+    sampler={"random_seed": 1},
+)

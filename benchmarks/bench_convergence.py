@@ -1,0 +1,107 @@
+"""Convergence and calibration of the default bayesq.fit (issue 3's standard).
+
+Part ``real``: the three real data sets of ``models/`` with default settings
+(4 chains x 1000 draws, tune 1000): divergences, R-hat, bulk and tail ESS of
+alpha, beta, gamma, sigma, the 90 % interval of beta and opda's estimate of
+beta (fitted in the same run) against it.
+
+Part ``sim``: simulated random searches with known truth, gamma in {1, 2, 4},
+sigma in {0.002, 0.02} (beta - alpha = 0.1), n in {48, 256, 1024}, threshold
+at the median score, ``--reps`` replicates each: the same diagnostics and how
+often the truth lies in the 90 % central intervals (nominal 0.90).
+
+Run: ``python benchmarks/bench_convergence.py [--part real|sim|all] [--reps 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pathlib
+import time
+import warnings
+
+import numpy as np
+from opda.parametric import NoisyQuadraticDistribution
+
+import bayesq
+from bayesq.fit import PARAMETERS
+from bayesq.simulate import simulate_random_search
+from bayesq.spec import load_spec
+
+MODELS = pathlib.Path(__file__).parents[1] / "models"
+
+
+def interval(result, name, ci=0.9):
+    return np.quantile(result.draws(name).ravel(), [(1 - ci) / 2, (1 + ci) / 2])
+
+
+def real():
+    print("| data | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
+          "| opda beta | inside | time (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in ("deberta-base", "deberta-v3-base", "alexnet"):
+        spec = load_spec(MODELS / f"{name}.toml")
+        scores = spec.scores()
+        start = time.perf_counter()
+        result = spec.run(quiet=True)
+        elapsed = time.perf_counter() - start
+        d = result.diagnostics()
+        lo, hi = interval(result, "beta")
+        opda = NoisyQuadraticDistribution.fit(
+            scores, limits=(spec.threshold, np.inf), constraints={"b": (0.0, 1.0)}, method="maximum_spacing"
+        )
+        inside = "yes" if lo <= opda.b <= hi else "NO"
+        print(f"| {name} | {result.settings['n_tail']} | {d.divergences} | {d.max_rhat:.4f} | "
+              f"{d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | [{lo:.5f}, {hi:.5f}] | {opda.b:.5f} | {inside} | "
+              f"{elapsed:.0f} |", flush=True)
+
+
+def sim(reps):
+    print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    hits = {name: [] for name in PARAMETERS}
+    bad = 0
+    total = 0
+    for gamma, sigma, n in itertools.product((1.0, 2.0, 4.0), (0.002, 0.02), (48, 256, 1024)):
+        for rep in range(reps):
+            seed = 1000 * rep + int(10 * gamma) + n + int(1000 * sigma)
+            search = simulate_random_search(n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, random_seed=seed)
+            threshold = float(np.median(search.scores))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True)
+            d = result.diagnostics()
+            total += 1
+            bad += bool(d.problems())
+            inside = []
+            for name, value in search.truth.items():
+                lo, hi = interval(result, name)
+                hits[name].append(lo <= value <= hi)
+                inside.append("y" if lo <= value <= hi else "n")
+            print(f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
+                  f"{d.max_rhat:.3f} | {min(d.min_ess_bulk, d.min_ess_tail):.0f} | {' '.join(inside)} |",
+                  flush=True)
+    print(f"\nfits short of the standard (divergences, R-hat > 1.01 or ESS < 400): {bad} of {total}")
+    every = np.concatenate([np.asarray(v) for v in hits.values()])
+    for name, v in hits.items():
+        v = np.asarray(v)
+        print(f"coverage of the 90% interval, {name}: {v.mean():.3f} (+- {np.sqrt(0.09 / v.size):.3f}, {v.size} fits)")
+    print(f"coverage, all parameters: {every.mean():.3f} ({every.size} intervals; nominal 0.900)")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=("real", "sim", "all"), default="all")
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*BLAS.*")
+    if args.part in ("real", "all"):
+        real()
+    if args.part in ("sim", "all"):
+        sim(args.reps)
+
+
+if __name__ == "__main__":
+    main()

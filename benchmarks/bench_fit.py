@@ -1,0 +1,64 @@
+"""Speed of bayesq.fit against opda's point fit, side by side in one run.
+
+For deberta-base (threshold 0.87, maximize): opda's
+``NoisyQuadraticDistribution.fit`` (censored maximum spacing, the paper's
+frequentist fit) and a default ``bayesq.fit`` (4 chains x 1000 draws, tune
+1000) on each installed sampler. Cold = the first fit in this process
+(graph compilation included); warm = the same fit again. Ratio = warm time /
+opda's time. Run: ``python benchmarks/bench_fit.py [--samplers nutpie,pymc]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+
+import numpy as np
+from opda.parametric import NoisyQuadraticDistribution
+
+import bayesq
+from bayesq.data import load_dataset
+from bayesq.fit import available_samplers
+
+
+def opda_fit(scores, threshold):
+    return NoisyQuadraticDistribution.fit(scores, limits=(threshold, np.inf), method="maximum_spacing")
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samplers", default=",".join(available_samplers()))
+    parser.add_argument("--dataset", default="deberta-base")
+    parser.add_argument("--threshold", type=float, default=0.87)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    scores = load_dataset(args.dataset)
+    print(f"{args.dataset}: {scores.size} scores, threshold {args.threshold}; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    t_opda = [timed(lambda: opda_fit(scores, args.threshold))[0] for _ in range(2)]
+    opda_time = float(np.median(t_opda))
+    print(f"opda NoisyQuadraticDistribution.fit: {', '.join(f'{t:.2f}' for t in t_opda)} s")
+    print("\n| sampler | cold fit (s) | warm fit (s) | warm / opda | divergences | max R-hat | min ESS bulk | min ESS tail |")
+    print("|---|---|---|---|---|---|---|---|")
+    for sampler in args.samplers.split(","):
+        cold, _ = timed(lambda s=sampler: bayesq.fit(scores, args.threshold, sampler=s, random_seed=1, quiet=True))
+        warm, result = timed(
+            lambda s=sampler: bayesq.fit(scores, args.threshold, sampler=s, random_seed=2, quiet=True)
+        )
+        d = result.diagnostics()
+        print(f"| {sampler} | {cold:.1f} | {warm:.1f} | {warm / opda_time:.1f} | {d.divergences} | "
+              f"{d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} |", flush=True)
+    print(f"\nopda median {opda_time:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

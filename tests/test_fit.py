@@ -1,0 +1,213 @@
+"""bayesq.fit: the posterior, its InferenceData, the samplers, units, persistence and errors."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import bayesq
+from bayesq.fit import PARAMETERS, Diagnostics, available_samplers, fit, load, pointwise_log_likelihood
+from bayesq.model import prepare_scores
+from bayesq.simulate import simulate_random_search
+from bayesq.stats import noisy_quadratic
+
+SIM = simulate_random_search(n=200, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004, random_seed=5)
+THRESHOLD = 0.85
+SHORT = dict(draws=300, tune=300, chains=2, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def result():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may fall short of ESS 400
+        return fit(SIM.scores, THRESHOLD, random_seed=3, **SHORT)
+
+
+def test_result_holds_the_posterior_the_data_and_the_settings(result):
+    idata = result.idata
+    for group in ("posterior", "sample_stats", "log_likelihood", "observed_data"):
+        assert group in idata
+    for name in (*PARAMETERS, "tail_mass", "log_beta_gap", "log_sigma"):
+        assert idata.posterior[name].shape == (2, 300)
+    n_tail = int(np.sum(SIM.scores > THRESHOLD))
+    assert idata.log_likelihood["tail"].shape == (2, 300, n_tail)
+    assert idata.log_likelihood["censored"].shape == (2, 300, SIM.scores.size - n_tail)
+    np.testing.assert_array_equal(np.sort(result.scores), np.sort(SIM.scores))
+    s = json.loads(idata.posterior.attrs["bayesq"])
+    assert s["threshold"] == THRESHOLD and s["maximize"] is True and s["n_tail"] == n_tail
+    assert s["sampler"] in available_samplers() and s["priors"]["gamma_median"] == 2.0
+    # the truth is well inside the (wide) posterior of a short run
+    for name, value in SIM.truth.items():
+        lo, hi = np.quantile(result.draws(name), [0.005, 0.995])
+        assert lo < value < hi, name
+
+
+def test_log_likelihood_is_the_censored_likelihood_of_each_draw(result):
+    post = result.idata.posterior
+    a, b, g, s = (float(post[n].values[1, 17]) for n in PARAMETERS)
+    d = noisy_quadratic(a, b, g, s)
+    tail = SIM.scores[SIM.scores > THRESHOLD]
+    ll = result.idata.log_likelihood
+    np.testing.assert_allclose(ll["tail"].values[1, 17], d.logpdf(tail), rtol=1e-10)
+    np.testing.assert_allclose(ll["censored"].values[1, 17], d.logcdf(THRESHOLD), rtol=1e-10)
+    # and sums to the model's likelihood at that point
+    model = result.model
+    point = {
+        "tail_mass_logodds__": np.log(post["tail_mass"].values[1, 17] / (1 - post["tail_mass"].values[1, 17])),
+        "gamma_log__": np.log(g),
+        "log_beta_gap": post["log_beta_gap"].values[1, 17],
+        "log_sigma": post["log_sigma"].values[1, 17],
+    }
+    logps = model.point_logps(point, round_vals=14)
+    assert logps["tail"] == pytest.approx(ll["tail"].values[1, 17].sum(), rel=1e-9)
+
+
+def test_summary_and_diagnostics(result):
+    table = result.summary()
+    assert list(table.index) == list(PARAMETERS)
+    assert {"mean", "sd", "hdi_5%", "hdi_95%", "ess_bulk", "ess_tail", "r_hat"} <= set(table.columns)
+    diag = result.diagnostics()
+    assert diag.draws == 600 and diag.max_rhat < 1.1
+    text = str(result)
+    assert "above the threshold 0.85" in text and "divergences" in text and "beta" in text
+
+
+def test_diagnostics_name_the_numbers_and_the_advice():
+    bad = Diagnostics(divergences=12, draws=4000, max_rhat=1.05, min_ess_bulk=120, min_ess_tail=300,
+                      max_tree_depth_hits=3, min_bfmi=0.2)
+    problems = bad.problems()
+    assert len(problems) == 5
+    assert "12 of 4000 draws diverged" in problems[0] and "target_accept" in problems[0]
+    assert "1.050" in problems[1] and "120" in problems[2]
+    good = Diagnostics(0, 4000, 1.002, 900, 800, 0, 0.9)
+    assert good.problems() == []
+
+
+def test_save_and_load_round_trip_refuses_to_overwrite(result, tmp_path):
+    path = result.save(tmp_path / "fit.nc")
+    again = load(path)
+    np.testing.assert_array_equal(again.draws("beta"), result.draws("beta"))
+    assert again.settings == result.settings
+    # the model is rebuilt from the saved data and settings
+    assert set(again.model.named_vars) == set(result.model.named_vars)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        result.save(path)
+    assert path.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name != "fit.nc"]  # no temporary left behind
+    with pytest.raises(ValueError, match="not a bayesq fit"):
+        import arviz as az
+
+        az.from_dict(posterior={"x": np.zeros((1, 5))}).to_netcdf(tmp_path / "other.nc")
+        load(tmp_path / "other.nc")
+
+
+def test_prior_predictive_group(result):
+    result.sample_prior(draws=100, random_seed=1)
+    prior = result.idata.prior
+    assert prior["beta"].shape == (1, 100)
+    assert np.all(prior["beta"].values > THRESHOLD) and np.all(prior["alpha"].values < prior["beta"].values)
+
+
+def test_pointwise_log_likelihood_mirrors_for_minimization():
+    scores = -SIM.scores
+    pre_min = prepare_scores(scores, -THRESHOLD, maximize=False)
+    pre_max = prepare_scores(SIM.scores, THRESHOLD, maximize=True)
+    a, b, g, s = np.array([0.78, 0.80]), np.array([0.9, 0.91]), np.array([1.5, 2.5]), np.array([0.003, 0.005])
+    t_max, c_max = pointwise_log_likelihood(pre_max, a, b, g, s)
+    t_min, c_min = pointwise_log_likelihood(pre_min, -b, -a, g, s)
+    np.testing.assert_allclose(t_min, t_max, rtol=1e-11)
+    np.testing.assert_allclose(c_min, c_max, rtol=1e-11)
+
+
+@pytest.mark.parametrize("sampler", ["pymc", "nutpie", "numpyro", "blackjax"])
+def test_every_sampler_gives_the_same_posterior(sampler, result):
+    """Posterior means within 4 combined Monte Carlo standard errors of the reference fit."""
+    if sampler not in available_samplers():
+        pytest.skip(f"{sampler} not installed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        other = fit(SIM.scores, THRESHOLD, sampler=sampler, random_seed=7, **SHORT)
+    assert other.settings["sampler"] == sampler
+    ref, new = result.summary(), other.summary()
+    for name in ("beta", "gamma", "log_sigma"):
+        ref_t = result.summary(var_names=[name]).iloc[0] if name not in ref.index else ref.loc[name]
+        new_t = other.summary(var_names=[name]).iloc[0] if name not in new.index else new.loc[name]
+        z = abs(ref_t["mean"] - new_t["mean"]) / np.hypot(ref_t["mcse_mean"], new_t["mcse_mean"])
+        assert z < 4, (name, ref_t["mean"], new_t["mean"])
+
+
+def test_fitting_rescaled_scores_gives_the_rescaled_posterior(result):
+    """c y + e: alpha, beta, sigma transform with the scores, gamma is unchanged."""
+    c, e = 100.0, -50.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        other = fit(c * SIM.scores + e, c * THRESHOLD + e, random_seed=3, **SHORT)
+    for name, transform in (
+        ("alpha", lambda v: c * v + e),
+        ("beta", lambda v: c * v + e),
+        ("sigma", lambda v: c * v),
+        ("gamma", lambda v: v),
+    ):
+        ref, new = transform(result.draws(name).ravel()), other.draws(name).ravel()
+        se = np.hypot(*(np.std(x) / np.sqrt(150) for x in (ref, new)))  # ESS >= 150 for these runs
+        assert abs(ref.mean() - new.mean()) < 4 * se, name
+        np.testing.assert_allclose(np.quantile(new, [0.1, 0.9]), np.quantile(ref, [0.1, 0.9]),
+                                   atol=4 * se + 1e-12 * abs(e))
+
+
+def test_minimization_fits_losses():
+    losses = 1.0 - SIM.scores
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = fit(losses, 1.0 - THRESHOLD, maximize=False, random_seed=3, **SHORT)
+    best = res.draws("alpha").ravel()  # the best loss is alpha
+    lo, hi = np.quantile(best, [0.005, 0.995])
+    assert lo < 1.0 - SIM.beta < hi
+    assert np.all(res.draws("alpha") < res.draws("beta"))
+
+
+def test_bad_input_is_named():
+    y = SIM.scores.copy()
+    y[[3, 8]] = np.nan
+    with pytest.raises(ValueError, match=r"2 scores are NaN or infinite \(positions 3, 8\)"):
+        fit(y, THRESHOLD)
+    with pytest.raises(ValueError, match="only 0 of 200 scores lie above the threshold 2.0"):
+        fit(SIM.scores, 2.0)
+    with pytest.raises(ValueError, match="all equal"):
+        fit(np.r_[np.full(20, 0.9), np.zeros(5)], 0.5)
+    with pytest.raises(ValueError, match="unknown sampler 'stan'"):
+        fit(SIM.scores, THRESHOLD, sampler="stan")
+    with pytest.raises(ValueError, match="draws must be an integer >= 1"):
+        fit(SIM.scores, THRESHOLD, draws=0)
+    with pytest.raises(ValueError, match="target_accept"):
+        fit(SIM.scores, THRESHOLD, target_accept=1.5)
+
+
+def test_reversed_direction_is_warned_about(monkeypatch):
+    """Losses fitted as if higher were better: the tail is the long bad side."""
+
+    class Sampled(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Sampled
+
+    monkeypatch.setattr("bayesq.fit._sample", stop)  # the warning comes before sampling
+    losses = 1.0 - SIM.scores  # good runs have small losses; failures have large ones
+    with pytest.warns(RuntimeWarning, match="maximize=False"), pytest.raises(Sampled):
+        fit(losses, np.quantile(losses, 0.5), maximize=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the right direction: no warning
+        with pytest.raises(Sampled):
+            fit(SIM.scores, THRESHOLD)
+
+
+def test_jsonl_input_with_named_extraction(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    with path.open("w") as f:
+        for score in SIM.scores:
+            f.write(json.dumps({"learning_curve": [{"top_1": 0.1}, {"top_1": float(score)}]}) + "\n")
+    scores = bayesq.data.read_scores(path, extract="best_top_1")
+    np.testing.assert_array_equal(scores, SIM.scores)

@@ -130,17 +130,6 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
         if importlib.util.find_spec("jax"):
             options.update(backend="jax", gradient_backend="jax")
         kwargs["nuts_sampler_kwargs"] = {**options, **sampler_kwargs}
-        # nutpie's graph trips a PyTensor fusion rewrite that logs a traceback
-        # at ERROR and is then skipped (the function compiles correctly)
-        rewrite_log = logging.getLogger("pytensor.graph.rewriting.basic")
-        level = rewrite_log.level
-        rewrite_log.setLevel(logging.CRITICAL)
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
-                return pm.sample(**kwargs)
-        finally:
-            rewrite_log.setLevel(level)
     else:
         _jax_cpu_devices(chains)
         import jax
@@ -148,9 +137,18 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
         method = "parallel" if jax.local_device_count() >= chains else "sequential"
         kwargs["nuts_sampler_kwargs"] = {"chain_method": method, **sampler_kwargs}
         kwargs["idata_kwargs"] = {"log_likelihood": False}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
-        return pm.sample(**kwargs)
+    # PyTensor 2.38's fusion rewrite fails on the samplers' joined-input graphs,
+    # logs the traceback at ERROR and is skipped: the compiled function is
+    # correct (tests compare every sampler), the message only alarms
+    rewrite_log = logging.getLogger("pytensor.graph.rewriting.basic")
+    level = rewrite_log.level
+    rewrite_log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
+            return pm.sample(**kwargs)
+    finally:
+        rewrite_log.setLevel(level)
 
 
 def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int = 256):

@@ -78,8 +78,8 @@ def write_outputs(result, out: pathlib.Path, extra: str = "") -> pathlib.Path:
 
 
 def _fit_options(args) -> dict:
-    kwargs = dict(sampler=args.sampler, quiet=args.quiet)
-    for name in ("draws", "tune", "chains", "target_accept", "random_seed"):
+    kwargs = dict(quiet=args.quiet)
+    for name in ("sampler", "draws", "tune", "chains", "target_accept", "random_seed"):
         value = getattr(args, name)
         if value is not None:
             kwargs[name] = value
@@ -156,7 +156,7 @@ def _demo(args) -> int:
 
 
 def _add_sampling_options(p):
-    p.add_argument("--sampler", default="auto", help="nutpie, pymc, numpyro, blackjax or auto (default)")
+    p.add_argument("--sampler", help="nutpie, pymc, numpyro, blackjax or auto (the default)")
     p.add_argument("--draws", type=int, help="draws per chain (default 1000)")
     p.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
     p.add_argument("--chains", type=int, help="number of chains (default 4)")

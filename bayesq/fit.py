@@ -132,10 +132,9 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
         kwargs["nuts_sampler_kwargs"] = {**options, **sampler_kwargs}
     else:
         _jax_cpu_devices(chains)
-        import jax
-
-        method = "parallel" if jax.local_device_count() >= chains else "sequential"
-        kwargs["nuts_sampler_kwargs"] = {"chain_method": method, **sampler_kwargs}
+        # "parallel" maps chains over JAX devices; with fewer devices than
+        # chains numpyro draws them one after another
+        kwargs["nuts_sampler_kwargs"] = {"chain_method": "parallel", **sampler_kwargs}
         kwargs["idata_kwargs"] = {"log_likelihood": False}
     # PyTensor 2.38's fusion rewrite fails on the samplers' joined-input graphs,
     # logs the traceback at ERROR and is skipped: the compiled function is
@@ -146,6 +145,7 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
+            warnings.filterwarnings("ignore", message=".*not enough devices.*")
             return pm.sample(**kwargs)
     finally:
         rewrite_log.setLevel(level)

@@ -37,8 +37,10 @@ def interval(result, name, ci=0.9):
 
 
 def real():
-    print("| data | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
-          "| opda beta | inside | time (s) |")
+    print(
+        "| data | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
+        "| opda beta | inside | time (s) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
@@ -52,9 +54,12 @@ def real():
             scores, limits=(spec.threshold, np.inf), constraints={"b": (0.0, 1.0)}, method="maximum_spacing"
         )
         inside = "yes" if lo <= opda.b <= hi else "NO"
-        print(f"| {name} | {result.settings['n_tail']} | {d.divergences} | {d.max_rhat:.4f} | "
-              f"{d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | [{lo:.5f}, {hi:.5f}] | {opda.b:.5f} | {inside} | "
-              f"{elapsed:.0f} |", flush=True)
+        print(
+            f"| {name} | {result.settings['n_tail']} | {d.divergences} | {d.max_rhat:.4f} | "
+            f"{d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | [{lo:.5f}, {hi:.5f}] | {opda.b:.5f} | {inside} | "
+            f"{elapsed:.0f} |",
+            flush=True,
+        )
 
 
 def sim(reps):
@@ -66,7 +71,9 @@ def sim(reps):
     for gamma, sigma, n in itertools.product((1.0, 2.0, 4.0), (0.002, 0.02), (48, 256, 1024)):
         for rep in range(reps):
             seed = 1000 * rep + int(10 * gamma) + n + int(1000 * sigma)
-            search = simulate_random_search(n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, random_seed=seed)
+            search = simulate_random_search(
+                n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, random_seed=seed
+            )
             threshold = float(np.median(search.scores))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -79,14 +86,19 @@ def sim(reps):
                 lo, hi = interval(result, name)
                 hits[name].append(lo <= value <= hi)
                 inside.append("y" if lo <= value <= hi else "n")
-            print(f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
-                  f"{d.max_rhat:.3f} | {min(d.min_ess_bulk, d.min_ess_tail):.0f} | {' '.join(inside)} |",
-                  flush=True)
+            print(
+                f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
+                f"{d.max_rhat:.3f} | {min(d.min_ess_bulk, d.min_ess_tail):.0f} | {' '.join(inside)} |",
+                flush=True,
+            )
     print(f"\nfits short of the standard (divergences, R-hat > 1.01 or ESS < 400): {bad} of {total}")
     every = np.concatenate([np.asarray(v) for v in hits.values()])
     for name, v in hits.items():
         v = np.asarray(v)
-        print(f"coverage of the 90% interval, {name}: {v.mean():.3f} (+- {np.sqrt(0.09 / v.size):.3f}, {v.size} fits)")
+        print(
+            f"coverage of the 90% interval, {name}: {v.mean():.3f} "
+            f"(+- {np.sqrt(0.09 / v.size):.3f}, {v.size} fits)"
+        )
     print(f"coverage, all parameters: {every.mean():.3f} ({every.size} intervals; nominal 0.900)")
 
 

@@ -42,21 +42,31 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     scores = load_dataset(args.dataset)
-    print(f"{args.dataset}: {scores.size} scores, threshold {args.threshold}; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(
+        f"{args.dataset}: {scores.size} scores, threshold {args.threshold}; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    )
     t_opda = [timed(lambda: opda_fit(scores, args.threshold))[0] for _ in range(2)]
     opda_time = float(np.median(t_opda))
     print(f"opda NoisyQuadraticDistribution.fit: {', '.join(f'{t:.2f}' for t in t_opda)} s")
-    print("\n| sampler | cold fit (s) | warm fit (s) | warm / opda | divergences | max R-hat | min ESS bulk | min ESS tail |")
+    print(
+        "\n| sampler | cold fit (s) | warm fit (s) | warm / opda | divergences | max R-hat "
+        "| min ESS bulk | min ESS tail |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for sampler in args.samplers.split(","):
-        cold, _ = timed(lambda s=sampler: bayesq.fit(scores, args.threshold, sampler=s, random_seed=1, quiet=True))
+        cold, _ = timed(
+            lambda s=sampler: bayesq.fit(scores, args.threshold, sampler=s, random_seed=1, quiet=True)
+        )
         warm, result = timed(
             lambda s=sampler: bayesq.fit(scores, args.threshold, sampler=s, random_seed=2, quiet=True)
         )
         d = result.diagnostics()
-        print(f"| {sampler} | {cold:.1f} | {warm:.1f} | {warm / opda_time:.1f} | {d.divergences} | "
-              f"{d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} |", flush=True)
+        print(
+            f"| {sampler} | {cold:.1f} | {warm:.1f} | {warm / opda_time:.1f} | {d.divergences} | "
+            f"{d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} |",
+            flush=True,
+        )
     print(f"\nopda median {opda_time:.2f} s")
 
 

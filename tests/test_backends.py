@@ -4,12 +4,11 @@ import importlib.util
 
 import numpy as np
 import pymc as pm
+import pytensor
+import pytensor.tensor as pt
 import pytest
 from conftest import as_columns
 from test_logdensity import compiled
-
-import pytensor
-import pytensor.tensor as pt
 
 import bayesq
 from bayesq import logdensity as ld
@@ -47,7 +46,10 @@ def test_backend_agrees_with_c(reference, kind, mode):
 
 @pytest.mark.parametrize(
     "mode",
-    ["C", pytest.param("JAX", marks=pytest.mark.skipif(not importlib.util.find_spec("jax"), reason="no jax"))],
+    [
+        "C",
+        pytest.param("JAX", marks=pytest.mark.skipif(not importlib.util.find_spec("jax"), reason="no jax")),
+    ],
 )
 @pytest.mark.parametrize("kind", ["pdf", "cdf", "sf"])
 def test_gradients_are_finite_where_branches_underflow(kind, mode):
@@ -63,7 +65,11 @@ def test_gradients_are_finite_where_branches_underflow(kind, mode):
     """
     names = ("y", "alpha", "beta", "gamma", "sigma")
     inputs = [pt.dscalar(n) for n in names]
-    func = {"pdf": ld.noisy_quadratic_logpdf, "cdf": ld.noisy_quadratic_logcdf, "sf": ld.noisy_quadratic_logsf}
+    func = {
+        "pdf": ld.noisy_quadratic_logpdf,
+        "cdf": ld.noisy_quadratic_logcdf,
+        "sf": ld.noisy_quadratic_logsf,
+    }
     alpha, beta = 0.861452753, 0.872366823
     grid = np.array(
         [
@@ -80,7 +86,7 @@ def test_gradients_are_finite_where_branches_underflow(kind, mode):
             from pymc.sampling.jax import get_jaxified_graph
 
             f = get_jaxified_graph(inputs, [out])
-            grad = jax.jit(jax.vmap(jax.grad(lambda *a: f(*a)[0], argnums=tuple(range(5)))))
+            grad = jax.jit(jax.vmap(jax.grad(lambda *a, f=f: f(*a)[0], argnums=tuple(range(5)))))
             grads = np.column_stack([np.asarray(g) for g in grad(*grid.T)])
         else:
             fn = pytensor.function(inputs, pytensor.grad(out, inputs))

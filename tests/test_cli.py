@@ -45,7 +45,15 @@ def test_fit_writes_the_output_directory_whole_and_refuses_to_overwrite(tmp_path
     printed = capsys.readouterr().out
     assert "above the threshold 0.86" in printed and "results written to" in printed
     files = {p.name for p in out.iterdir()}
-    assert files == {"summary.txt", "summary.csv", "fit.nc", "trace.png", "posterior.png", "tail.png", "prior.png"}
+    assert files == {
+        "summary.txt",
+        "summary.csv",
+        "fit.nc",
+        "trace.png",
+        "posterior.png",
+        "tail.png",
+        "prior.png",
+    }
     assert "beta" in (out / "summary.txt").read_text()
     from bayesq import load
 
@@ -56,7 +64,10 @@ def test_fit_writes_the_output_directory_whole_and_refuses_to_overwrite(tmp_path
     with pytest.raises(SystemExit, match="--force"):
         main(["fit", str(scores), "--threshold", "0.86", "--out", str(out), *FAST])
     assert (out / "fit.nc").read_bytes() == before
-    assert main(["fit", str(scores), "--threshold", "0.86", "--out", str(out), "--force", "--seed", "2", *FAST]) == 0
+    assert (
+        main(["fit", str(scores), "--threshold", "0.86", "--out", str(out), "--force", "--seed", "2", *FAST])
+        == 0
+    )
     assert (out / "fit.nc").read_bytes() != before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result", "scores.txt"]  # no temporaries left
 

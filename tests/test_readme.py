@@ -13,3 +13,4 @@ def test_readme_example_runs():
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["scores"].shape == (200,)
+    assert set(namespace["result"].summary().index) == {"alpha", "beta", "gamma", "sigma"}

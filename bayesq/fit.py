@@ -132,9 +132,14 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
         kwargs["nuts_sampler_kwargs"] = {**options, **sampler_kwargs}
     else:
         _jax_cpu_devices(chains)
+        import jax
+
         # "parallel" maps chains over JAX devices; with fewer devices than
-        # chains numpyro draws them one after another
-        kwargs["nuts_sampler_kwargs"] = {"chain_method": "parallel", **sampler_kwargs}
+        # chains numpyro draws them one after another, blackjax cannot (its
+        # pmap fails): it vectorizes them instead
+        parallel = sampler == "numpyro" or jax.local_device_count() >= chains
+        method = "parallel" if parallel else "vectorized"
+        kwargs["nuts_sampler_kwargs"] = {"chain_method": method, **sampler_kwargs}
         kwargs["idata_kwargs"] = {"log_likelihood": False}
     # PyTensor 2.38's fusion rewrite fails on the samplers' joined-input graphs,
     # logs the traceback at ERROR and is skipped: the compiled function is

@@ -143,7 +143,8 @@ def prepare_scores(scores, threshold, maximize=True) -> PreparedScores:
         )
     tail = y[beyond]
     spread = float(np.std(tail, ddof=1))
-    if not spread > 0:
+    # equal up to rounding (the std of equal floats can be 1e-16, not 0)
+    if not np.ptp(tail) > 1e-12 * max(1.0, float(np.max(np.abs(tail)))):
         raise ValueError(
             f"the {n_tail} scores {side} the threshold are all equal ({tail[0]}): the tail has no spread"
         )

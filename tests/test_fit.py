@@ -1,6 +1,7 @@
 """bayesq.fit: the posterior, its InferenceData, the samplers, units, persistence and errors."""
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -205,7 +206,7 @@ def test_reversed_direction_is_warned_about(monkeypatch):
     def stop(*args, **kwargs):
         raise Sampled
 
-    monkeypatch.setattr("bayesq.fit._sample", stop)  # the warning comes before sampling
+    monkeypatch.setattr(sys.modules["bayesq.fit"], "_sample", stop)  # the warning comes before sampling
     losses = 1.0 - SIM.scores  # good runs have small losses; failures have large ones
     with pytest.warns(RuntimeWarning, match="maximize=False"), pytest.raises(Sampled):
         fit(losses, np.quantile(losses, 0.5), maximize=True)

@@ -8,8 +8,10 @@ log-likelihood and the settings of the analysis, and checks convergence:
   is installed, which compiles in seconds, else Numba; with its low-rank
   mass matrix adaptation, which triples the effective sample size here),
 * ``"pymc"`` (PyMC's own NUTS, C backend, one process per chain),
-* ``"numpyro"`` and ``"blackjax"`` (JAX: the GPU path; on a CPU the chains
-  run in parallel on the cores when JAX has not started yet).
+* ``"numpyro"`` and ``"blackjax"`` (JAX: the GPU path; chains are mapped
+  over JAX's devices when there are enough, else drawn in turn (numpyro) or
+  vectorized (blackjax); splitting a 2-core CPU into two JAX devices made
+  numpyro slower, so bayesq leaves JAX's device count alone).
 
 Every sampler explores the same posterior; they differ in speed only.
 
@@ -99,17 +101,6 @@ def _quiet(enabled: bool):
             lg.setLevel(level)
 
 
-def _jax_cpu_devices(chains: int) -> None:
-    """Give JAX one CPU device per core (up to ``chains``) so chains run in parallel.
-
-    Only possible before JAX starts; afterwards this does nothing.
-    """
-    import numpyro
-
-    n = max(1, min(chains, os.cpu_count() or 1))
-    numpyro.set_host_device_count(n)
-
-
 def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
     kwargs = dict(
         draws=draws,
@@ -131,7 +122,6 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
             options.update(backend="jax", gradient_backend="jax")
         kwargs["nuts_sampler_kwargs"] = {**options, **sampler_kwargs}
     else:
-        _jax_cpu_devices(chains)
         import jax
 
         # "parallel" maps chains over JAX devices; with fewer devices than

@@ -29,6 +29,7 @@ and extended (:func:`load`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
 import logging
@@ -180,20 +181,16 @@ def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int = 2
     return tail, censored
 
 
-_LOGLIK_CACHE: dict = {}
-
-
+@functools.cache
 def _loglik_function(maximize: bool):
     """One compiled function (JAX when installed, else C) for every draw at once."""
-    if maximize not in _LOGLIK_CACHE:
-        y, params = pt.dvector("y"), [pt.dvector(name) for name in PARAMETERS]
-        t = pt.dscalar("t")
-        column = [p[:, None] for p in params]
-        tail = noisy_quadratic_logpdf(y[None, :], *column, maximize=maximize)
-        side = (noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf)(t, *params, maximize=maximize)
-        mode = "JAX" if importlib.util.find_spec("jax") else None
-        _LOGLIK_CACHE[maximize] = pytensor.function([y, t, *params], [tail, side], mode=mode)
-    return _LOGLIK_CACHE[maximize]
+    y, params = pt.dvector("y"), [pt.dvector(name) for name in PARAMETERS]
+    t = pt.dscalar("t")
+    column = [p[:, None] for p in params]
+    tail = noisy_quadratic_logpdf(y[None, :], *column, maximize=maximize)
+    side = (noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf)(t, *params, maximize=maximize)
+    mode = "JAX" if importlib.util.find_spec("jax") else None
+    return pytensor.function([y, t, *params], [tail, side], mode=mode)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Command line: ``bayesq demo``, ``bayesq fit FILE --threshold T``, ``bayesq run SPEC``.
+"""Command line: ``bayesq demo``, ``bayesq fit FILE --threshold T``, ``bayesq run SPEC``,
+``bayesq curves FIT``, ``bayesq thresholds FILE --thresholds T1,T2,...``.
 
 ``fit`` and ``run`` write their results to an output directory (``--out``):
 ``summary.txt`` (the table and the convergence diagnostics), ``summary.csv``,
@@ -8,11 +9,18 @@ and ``prior.png`` (prior predictive check). The directory is written whole
 or not at all: everything goes to a temporary directory beside it, renamed
 into place at the end; an existing directory is replaced only with
 ``--force``.
+
+``curves`` reads a saved fit (``fit.nc`` or the directory holding it) and
+writes ``tuning_curve.csv``, ``best_after.csv``, ``best_score.txt``,
+``tuning_curve.png`` and ``cdf.png``; ``thresholds`` fits each candidate
+threshold and writes ``thresholds.csv`` and ``thresholds.png``
+(:mod:`bayesq.thresholds`), the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import shutil
@@ -35,35 +43,14 @@ def _check_out(out, force) -> pathlib.Path | None:
     return out
 
 
-def write_outputs(result, out: pathlib.Path, extra: str = "") -> pathlib.Path:
-    """Write the summary, the InferenceData and the plots of a fit to ``out``, atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from bayesq.plots import plot_posterior, plot_tail, plot_trace
-
+@contextlib.contextmanager
+def atomic_directory(out: pathlib.Path):
+    """Yield a temporary directory beside ``out``; on success it replaces ``out`` whole."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        problems = result.diagnostics().problems()
-        text = str(result) + "\n" + "".join(f"WARNING: {p}\n" for p in problems) + extra
-        (tmp / "summary.txt").write_text(text)
-        result.summary().to_csv(tmp / "summary.csv")
-        if "prior" not in result.idata:
-            result.sample_prior()
-        result.save(tmp / "fit.nc")
-        for name, draw in (
-            ("trace.png", lambda: plot_trace(result)),
-            ("posterior.png", lambda: plot_posterior(result)),
-            ("tail.png", lambda: plot_tail(result)),
-            ("prior.png", lambda: plot_tail(result, group="prior")),
-        ):
-            axes = np.ravel(draw())
-            axes[0].figure.savefig(tmp / name, dpi=110)
-            plt.close(axes[0].figure)
+        yield tmp
         old = None
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
@@ -74,7 +61,40 @@ def write_outputs(result, out: pathlib.Path, extra: str = "") -> pathlib.Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return out
+
+
+def _save_figure(axes, path):
+    import matplotlib.pyplot as plt
+
+    figure = np.ravel(axes)[0].figure
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def write_outputs(result, out: pathlib.Path, extra: str = "") -> pathlib.Path:
+    """Write the summary, the InferenceData and the plots of a fit to ``out``, atomically."""
+    _agg()
+    from bayesq.plots import plot_posterior, plot_tail, plot_trace
+
+    with atomic_directory(out) as tmp:
+        problems = result.diagnostics().problems()
+        text = str(result) + "\n" + "".join(f"WARNING: {p}\n" for p in problems) + extra
+        (tmp / "summary.txt").write_text(text)
+        result.summary().to_csv(tmp / "summary.csv")
+        if "prior" not in result.idata:
+            result.sample_prior()
+        result.save(tmp / "fit.nc")
+        _save_figure(plot_trace(result), tmp / "trace.png")
+        _save_figure(plot_posterior(result), tmp / "posterior.png")
+        _save_figure(plot_tail(result), tmp / "tail.png")
+        _save_figure(plot_tail(result, group="prior"), tmp / "prior.png")
+    return out.resolve()
 
 
 def _fit_options(args) -> dict:
@@ -155,6 +175,99 @@ def _demo(args) -> int:
     return 0
 
 
+def _support(text):
+    if text is None:
+        return (-np.inf, np.inf)
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"--support must be LOW,HIGH (two numbers), got {text!r}") from None
+    if not lo < hi:
+        raise ValueError(f"--support must be LOW,HIGH with LOW < HIGH, got {text}")
+    return (lo, hi)
+
+
+def _curves(args) -> int:
+    from bayesq.fit import load
+
+    path = pathlib.Path(args.fit)
+    if path.is_dir():
+        path = path / "fit.nc"
+    if not path.exists():
+        raise FileNotFoundError(f"no saved fit at {args.fit} (expected fit.nc or a directory holding it)")
+    out = _check_out(args.out, args.force)
+    result = load(path)
+    n = result.scores.size
+    k_max = args.k_max if args.k_max is not None else 4 * n
+    if not k_max >= 1:
+        raise ValueError(f"--k-max must be >= 1, got {k_max}")
+    k = np.unique(np.geomspace(1, k_max, 200))
+    curve = result.tuning_curve(k, kind=args.kind, ci=args.ci)
+    after = result.best_after(k, ci=args.ci)
+    best = result.best_score(ci=args.best_ci, eps=args.eps, prob=args.prob)
+    table = curve.to_dataframe()
+    shown = table.iloc[np.unique(np.linspace(0, k.size - 1, 12).astype(int))]
+    side = "above" if result.maximize else "below"
+    text = (
+        f"{best}\n\n{args.kind} tuning curve, {args.ci:.0%} credible band "
+        f"(asymptotic regime from k = {curve.k_regime:.3g}: the curve lies {side} the threshold "
+        f"{result.threshold:g}; below it the fitted quadratic is extrapolated):\n"
+        f"{shown.to_string(float_format=lambda v: f'{v:.6g}')}\n"
+    )
+    print(text, end="")
+    if out is not None:
+        _agg()
+        import pandas as pd
+
+        from bayesq.plots import plot_cdf, plot_tuning_curve
+
+        support = _support(args.support)
+        with atomic_directory(out) as tmp:
+            table.to_csv(tmp / "tuning_curve.csv")
+            pd.DataFrame(
+                {"lower": after.lower, "median": after.estimate, "upper": after.upper},
+                index=pd.Index(k, name="k"),
+            ).to_csv(tmp / "best_after.csv")
+            (tmp / "best_score.txt").write_text(text)
+            _save_figure(
+                plot_tuning_curve(result, curve=curve, support=support),
+                tmp / "tuning_curve.png",
+            )
+            _save_figure(plot_cdf(result, ci=args.ci, support=support), tmp / "cdf.png")
+        print(f"results written to {out.resolve()}")
+    return 0
+
+
+def _thresholds(args) -> int:
+    from bayesq.data import read_scores
+    from bayesq.thresholds import scan_thresholds
+
+    try:
+        candidates = [float(x) for x in args.thresholds.split(",")]
+    except ValueError:
+        raise ValueError(
+            f"--thresholds must be numbers separated by commas, got {args.thresholds!r}"
+        ) from None
+    out = _check_out(args.out, args.force)
+    scores = read_scores(args.file, extract=args.extract, column=args.column)
+    scan = scan_thresholds(scores, candidates, maximize=not args.minimize, **_fit_options(args))
+    table = scan.to_dataframe()
+    print(table.to_string(float_format=lambda v: f"{v:.5g}"))
+    if scan.suggested is None:
+        print("no threshold passes the rule (module bayesq.thresholds); inspect thresholds.png")
+    else:
+        print(f"suggested threshold: {scan.suggested:g}")
+    if out is not None:
+        _agg()
+        from bayesq.plots import plot_thresholds
+
+        with atomic_directory(out) as tmp:
+            table.to_csv(tmp / "thresholds.csv")
+            _save_figure(plot_thresholds(scan), tmp / "thresholds.png")
+        print(f"results written to {out.resolve()}")
+    return 0
+
+
 def _add_sampling_options(p):
     p.add_argument("--sampler", help="nutpie, pymc, numpyro, blackjax or auto (the default)")
     p.add_argument("--draws", type=int, help="draws per chain (default 1000)")
@@ -195,6 +308,28 @@ def main(argv=None) -> int:
     run.add_argument("spec", help="TOML analysis spec")
     _add_sampling_options(run)
     run.set_defaults(func=_run)
+
+    curves = sub.add_parser("curves", help="tuning curves and the best achievable score of a saved fit")
+    curves.add_argument("fit", help="fit.nc written by fit/run/demo --out, or its directory")
+    curves.add_argument("--kind", choices=("median", "mean"), default="median", help="tuning curve (median)")
+    curves.add_argument("--ci", type=float, default=0.8, help="mass of the bands (0.8)")
+    curves.add_argument("--k-max", type=float, help="largest k (default 4 x the runs)")
+    curves.add_argument("--best-ci", type=float, default=0.9, help="mass of the best score's interval (0.9)")
+    curves.add_argument("--eps", type=float, help="iterations until the expected best is within EPS of it")
+    curves.add_argument("--prob", type=float, default=0.9, help="... with this posterior probability (0.9)")
+    curves.add_argument("--support", help="LOW,HIGH range of the scores for opda's band (e.g. 0,1)")
+    curves.add_argument("--out", help="output directory (csv tables, best_score.txt, plots)")
+    curves.add_argument("--force", action="store_true", help="replace an existing output directory")
+    curves.set_defaults(func=_curves)
+
+    scan = sub.add_parser("thresholds", help="fit across candidate thresholds; stability and tail fit")
+    scan.add_argument("file", help="scores: .jsonl (with --extract), .csv (with --column) or one per line")
+    scan.add_argument("--thresholds", required=True, help="candidates, comma separated")
+    scan.add_argument("--minimize", action="store_true", help="lower scores are better (losses)")
+    scan.add_argument("--extract", help="JSONL score extraction: best_matched, best_top_1 or a field name")
+    scan.add_argument("--column", help="CSV column of the scores")
+    _add_sampling_options(scan)
+    scan.set_defaults(func=_thresholds)
 
     args = parser.parse_args(argv)
     try:

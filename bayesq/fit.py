@@ -45,6 +45,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
+from bayesq import curves
 from bayesq.data import read_scores
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logpdf, noisy_quadratic_logsf
 from bayesq.model import Priors, build_model, prepare_scores
@@ -346,6 +347,33 @@ class FitResult:
         for problem in problems:
             warnings.warn(f"bayesq.fit: {problem}", RuntimeWarning, stacklevel=2)
         return problems
+
+    # -- tuning curves and the best score ------------------------------------
+    def tuning_curve(self, k, kind: str = "median", ci: float = 0.8) -> curves.TuningCurve:
+        """Posterior tuning curve at ``k`` iterations (real, ``>= 1``, beyond the data too).
+
+        See :func:`bayesq.curves.tuning_curve`: the median (``kind="median"``)
+        or expected (``"mean"``) best score after ``k`` iterations for each
+        posterior draw, summarized as ``lower`` / ``estimate`` / ``upper``,
+        with the asymptotic regime (``k_regime``, ``in_regime``) marked.
+        """
+        return curves.tuning_curve(
+            self.idata.posterior, k, kind=kind, ci=ci, threshold=self.threshold, maximize=self.maximize
+        )
+
+    def best_after(self, k, ci: float = 0.8) -> curves.BestAfter:
+        """Predictive intervals of the best score after ``k`` runs (:func:`bayesq.curves.best_after`)."""
+        return curves.best_after(self.idata.posterior, k, ci=ci, maximize=self.maximize)
+
+    def best_score(self, ci: float = 0.9, eps=None, prob: float = 0.9) -> curves.BestScore:
+        """Credible interval of the best achievable score; with ``eps``, the iterations to come within it.
+
+        See :func:`bayesq.curves.best_score`; ``more_iterations`` counts from
+        the runs of this search.
+        """
+        return curves.best_score(
+            self.idata.posterior, ci=ci, eps=eps, prob=prob, maximize=self.maximize, n_runs=self.scores.size
+        )
 
     def __str__(self) -> str:
         s = self.settings

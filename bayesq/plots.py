@@ -6,6 +6,18 @@ r"""Plots of a fit (matplotlib; each function takes data and returns its axes).
   :math:`P(Y \text{ better than } y \mid \theta)` for posterior (or prior)
   draws of :math:`\theta`: median and a credible band. With ``group="prior"``
   it is the prior predictive check.
+* :func:`plot_cdf`: the CDF panel of Lourie et al.'s figures: the empirical
+  CDF with opda's nonparametric confidence band and parametric point fit,
+  beside the posterior band of :math:`F(y \mid \theta)`, the asymptotic
+  regime shaded.
+* :func:`plot_tuning_curve`: the tuning-curve panel: bayesq's credible band
+  (beyond the data too) beside opda's nonparametric band, its point fit and
+  the empirical curve; the curve dashed where it leaves the asymptotic regime.
+* :func:`plot_pit`: the tail's probability integral transform as an
+  eCDF-difference plot with ArviZ's simultaneous band (uniform = flat).
+* :func:`plot_thresholds`: posteriors of the best score, gamma and sigma and
+  the PIT p-value against the threshold (parameter stability), the
+  suggested threshold marked.
 * :func:`plot_posterior`: ArviZ's posterior plot of alpha, beta, gamma, sigma.
 * :func:`plot_trace`: ArviZ's trace plot of the same.
 """
@@ -15,10 +27,19 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
+from bayesq import frequentist as opda_analysis
 from bayesq.fit import PARAMETERS
 from bayesq.stats import noisy_quadratic
 
-__all__ = ["plot_posterior", "plot_tail", "plot_trace"]
+__all__ = [
+    "plot_cdf",
+    "plot_pit",
+    "plot_posterior",
+    "plot_tail",
+    "plot_thresholds",
+    "plot_trace",
+    "plot_tuning_curve",
+]
 
 
 def _axes(ax):
@@ -91,6 +112,208 @@ def plot_tail(result, group: str = "posterior", ci: float = 0.9, n_draws: int = 
     ax.set_ylabel("fraction of runs " + ("above" if maximize else "below") + " the score")
     ax.legend(loc="lower left" if maximize else "lower right", fontsize="small")
     return ax
+
+
+def _check_ci(ci):
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must lie in (0, 1), got {ci}")
+
+
+def plot_cdf(
+    result, ci: float = 0.8, frequentist: bool = True, support=(-np.inf, np.inf), n_draws=400, ax=None
+):
+    r"""CDF panel: empirical CDF and opda's band and fit beside the posterior band of :math:`F`.
+
+    Parameters
+    ----------
+    result : bayesq.FitResult
+    ci : float
+        Mass of the credible and confidence bands, in (0, 1).
+    frequentist : bool
+        Draw opda's nonparametric band and parametric point fit.
+    support : (float, float)
+        Range scores can take, for opda's band.
+    n_draws : int
+        Posterior draws for the band.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _check_ci(ci)
+    ax = _axes(ax)
+    scores, t, maximize = np.sort(result.scores), result.threshold, result.maximize
+    # the tail and as wide a stretch of the censored side
+    if maximize:
+        reach = scores[-1] - t
+        grid = np.linspace(max(t - reach, scores[0]), scores[-1] + 0.1 * reach, 300)
+    else:
+        reach = t - scores[0]
+        grid = np.linspace(scores[0] - 0.1 * reach, min(t + reach, scores[-1]), 300)
+    draws = _thin(result.idata.posterior, n_draws, np.random.default_rng(0))
+    cdf = noisy_quadratic(*(draws[name][:, None] for name in PARAMETERS), maximize=maximize).cdf(
+        grid[None, :]
+    )
+    lower, median, upper = np.quantile(cdf, [(1 - ci) / 2, 0.5, (1 + ci) / 2], axis=0)
+    ax.fill_between(grid, lower, upper, color="C0", alpha=0.3, label=f"bayesq {ci:.0%} credible band")
+    ax.plot(grid, median, color="C0", label="bayesq posterior median")
+    ecdf = np.arange(1, scores.size + 1) / scores.size
+    ax.step(scores, ecdf, where="post", color="k", lw=1, label="empirical CDF")
+    if frequentist:
+        low_band, _, high_band = opda_analysis.cdf_bands(scores, ci, support)
+        ax.plot(grid, low_band.cdf(grid), color="C1", ls="--", lw=1, label=f"opda {ci:.0%} confidence band")
+        ax.plot(grid, high_band.cdf(grid), color="C1", ls="--", lw=1)
+        fit = opda_analysis.point_fit(scores, t, maximize)
+        ax.plot(grid, fit.cdf(grid), color="C2", lw=1, label="opda point fit")
+    ax.axvline(t, color="0.5", ls=":", lw=1)
+    regime = (t, grid[-1]) if maximize else (grid[0], t)
+    ax.axvspan(*regime, color="0.9", zorder=0, label="asymptotic regime")
+    ax.set_xlabel("score")
+    ax.set_ylabel("CDF")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize="small", loc="upper left")
+    return ax
+
+
+def plot_tuning_curve(
+    result,
+    k=None,
+    kind: str = "median",
+    ci: float = 0.8,
+    frequentist: bool = True,
+    support=(-np.inf, np.inf),
+    curve=None,
+    ax=None,
+):
+    r"""Tuning-curve panel: bayesq's credible band beside opda's band, fit and the empirical curve.
+
+    Parameters
+    ----------
+    result : bayesq.FitResult
+    k : array_like, optional
+        Iterations; default a log grid from 1 to 4 times the number of runs.
+    kind : {"median", "mean"}
+        Median or expected tuning curve (opda's curves are median curves).
+    ci : float
+        Mass of the bands, in (0, 1).
+    frequentist : bool
+        Draw opda's nonparametric band, its point fit and the empirical curve.
+    support : (float, float)
+        Range scores can take, for opda's band (its band reaches the end of
+        the support once it is trivial).
+    curve : bayesq.curves.TuningCurve, optional
+        A curve already computed by ``result.tuning_curve`` (then ``k``,
+        ``kind`` and ``ci`` are taken from it).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _check_ci(ci)
+    ax = _axes(ax)
+    scores, t, maximize = result.scores, result.threshold, result.maximize
+    if curve is None:
+        if k is None:
+            k = np.unique(np.geomspace(1, 4 * scores.size, 120))
+        curve = result.tuning_curve(k, kind=kind, ci=ci)
+    k, kind, ci, inside = curve.k, curve.kind, curve.ci, curve.in_regime
+    ax.fill_between(
+        k, curve.lower, curve.upper, where=inside, color="C0", alpha=0.3, label=f"bayesq {ci:.0%} band"
+    )
+    ax.fill_between(k, curve.lower, curve.upper, where=~inside, color="C0", alpha=0.1)
+    ax.plot(np.where(inside, k, np.nan), curve.estimate, color="C0", label=f"bayesq posterior {kind}")
+    ax.plot(
+        np.where(inside, np.nan, k),
+        curve.estimate,
+        color="C0",
+        ls="--",
+        label="outside the asymptotic regime",
+    )
+    if frequentist:
+        empirical_k = k[k <= scores.size]
+        lower, point, upper = opda_analysis.tuning_curve_band(scores, k, ci, maximize, support)
+        ax.plot(empirical_k, point[: empirical_k.size], color="k", lw=1, label="empirical (data)")
+        ax.plot(k, lower, color="C1", ls="--", lw=1, label=f"opda {ci:.0%} confidence band")
+        ax.plot(k, upper, color="C1", ls="--", lw=1)
+        fit = opda_analysis.point_fit(scores, t, maximize)
+        ax.plot(
+            k, fit.quantile_tuning_curve(k, minimize=not maximize), color="C2", lw=1, label="opda point fit"
+        )
+    ax.axhline(t, color="0.5", ls=":", lw=1)
+    ax.axvline(curve.k_regime, color="0.5", ls=":", lw=1)
+    ax.axvline(scores.size, color="0.7", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("iterations k")
+    ax.set_ylabel(("median" if kind == "median" else "expected") + " best score after k")
+    finite = np.concatenate([curve.lower, curve.upper])
+    pad = 0.1 * (finite.max() - finite.min())
+    ax.set_ylim(finite.min() - pad, finite.max() + pad)
+    ax.legend(fontsize="small", loc="lower right" if maximize else "upper right")
+    return ax
+
+
+def plot_pit(result, ci: float = 0.95, ax=None):
+    """eCDF difference of the tail PIT (:func:`bayesq.thresholds.tail_pit`) with a simultaneous band.
+
+    Drawn by :func:`arviz.plot_ecdf` (``pit=True``-style: against the uniform
+    CDF, ``difference=True``); a curve leaving the band means the fitted
+    noisy quadratic misdescribes the tail.
+    """
+    from scipy import stats as scipy_stats
+
+    from bayesq.thresholds import tail_pit
+
+    _check_ci(ci)
+    ax = _axes(ax)
+    az.plot_ecdf(
+        tail_pit(result),
+        eval_points=np.linspace(0, 1, 201),
+        cdf=scipy_stats.uniform(0, 1).cdf,
+        difference=True,
+        confidence_bands=True,
+        ci_prob=ci,
+        ax=ax,
+        random_state=0,
+    )
+    ax.set_xlabel("PIT of the tail scores")
+    ax.set_ylabel("eCDF - uniform CDF")
+    ax.set_title(f"tail goodness of fit ({ci:.0%} simultaneous band)", fontsize="medium")
+    return ax
+
+
+def plot_thresholds(scan, axes=None):
+    """Parameter stability across thresholds (:func:`bayesq.thresholds.scan_thresholds`).
+
+    Four panels: the best achievable score, gamma and sigma (posterior median
+    and interval) and the tail PIT p-value, against the threshold; the
+    suggested threshold dashed.
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 4, figsize=(14, 3.2), layout="constrained")
+    axes = np.ravel(axes)
+    t = scan.thresholds
+    best = "beta" if scan.maximize else "alpha"
+    labels = {"best": f"best score ({best})", "gamma": "gamma", "sigma": "sigma"}
+    for ax, (name, label) in zip(axes[:3], labels.items(), strict=True):
+        lo, mid, hi = scan.intervals[name].T
+        ax.errorbar(t, mid, yerr=[mid - lo, hi - mid], fmt="o", ms=3, capsize=2)
+        ax.set_ylabel(label)
+    axes[3].plot(t, scan.pit_pvalue, "o-", ms=3)
+    axes[3].axhline(0.05, color="0.5", ls=":", lw=1)
+    axes[3].set_yscale("log")
+    axes[3].set_ylabel("tail PIT p-value")
+    for ax in axes:
+        ax.set_xlabel("threshold")
+        if scan.suggested is not None:
+            ax.axvline(scan.suggested, color="C3", ls="--", lw=1)
+    axes[0].set_title(f"{scan.ci:.0%} intervals; suggested threshold dashed", fontsize="medium", loc="left")
+    return axes
 
 
 def plot_posterior(result, hdi_prob: float = 0.9, **kwargs):

@@ -10,6 +10,24 @@ warnings.filterwarnings("ignore", message=".*BLAS.*")
 
 REFERENCE = pathlib.Path(__file__).parent / "reference" / "noisy_quadratic.json"
 
+# A short fit of a simulated search with known truth, shared by the tests of
+# bayesq.fit and of what is computed from a fit (curves, plots).
+SIM_SPEC = dict(n=200, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004, random_seed=5)
+THRESHOLD = 0.85
+SHORT = dict(draws=300, tune=300, chains=2, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def short_fit():
+    """``bayesq.fit`` of the simulated search ``SIM_SPEC`` above ``THRESHOLD`` (2 x 300 draws)."""
+    from bayesq.fit import fit
+    from bayesq.simulate import simulate_random_search
+
+    sim = simulate_random_search(**SIM_SPEC)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may fall short of ESS 400
+        return fit(sim.scores, THRESHOLD, random_seed=3, **SHORT)
+
 
 @pytest.fixture(scope="session")
 def reference():

@@ -84,6 +84,43 @@ def test_fit_reports_bad_input_as_an_error(tmp_path, capsys):
     assert "only 0 of 100 scores lie above the threshold 5.0" in capsys.readouterr().err
 
 
+def test_curves_reads_a_saved_fit_and_writes_its_tables_and_plots(short_fit, tmp_path, capsys):
+    saved = tmp_path / "fit"
+    saved.mkdir()
+    short_fit.save(saved / "fit.nc")
+    out = tmp_path / "curves"
+    args = ["curves", str(saved), "--k-max", "2000", "--eps", "0.01", "--support", "0,1", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "best achievable score" in printed and "median tuning curve, 80% credible band" in printed
+    files = {p.name for p in out.iterdir()}
+    assert files == {"tuning_curve.csv", "best_after.csv", "best_score.txt", "tuning_curve.png", "cdf.png"}
+    import pandas as pd
+
+    table = pd.read_csv(out / "tuning_curve.csv", index_col="k")
+    assert table.index.max() == pytest.approx(2000) and list(table.columns)[:3] == [
+        "lower",
+        "estimate",
+        "upper",
+    ]
+    with pytest.raises(SystemExit, match="--force"):
+        main(args)
+
+
+def test_curves_and_thresholds_report_bad_input(short_fit, tmp_path, capsys):
+    assert main(["curves", str(tmp_path / "nothing")]) == 2
+    assert "no saved fit" in capsys.readouterr().err
+    short_fit.save(tmp_path / "fit.nc")
+    assert main(["curves", str(tmp_path / "fit.nc"), "--ci", "1.5"]) == 2
+    assert "ci must lie strictly between 0 and 1" in capsys.readouterr().err
+    assert main(["curves", str(tmp_path / "fit.nc"), "--k-max", "0.5"]) == 2
+    assert "--k-max must be >= 1" in capsys.readouterr().err
+    scores = tmp_path / "scores.txt"
+    np.savetxt(scores, simulate_random_search(n=100, random_seed=1).scores)
+    assert main(["thresholds", str(scores), "--thresholds", "0.8,high", *FAST]) == 2
+    assert "--thresholds must be numbers" in capsys.readouterr().err
+
+
 def test_demo_prints_the_posterior_beside_the_truth(capsys):
     assert main(["demo", *FAST]) == 0
     out = capsys.readouterr().out

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import SHORT, SIM_SPEC, THRESHOLD
 
 import bayesq
 from bayesq.fit import PARAMETERS, Diagnostics, available_samplers, fit, load, pointwise_log_likelihood
@@ -13,16 +14,12 @@ from bayesq.model import prepare_scores
 from bayesq.simulate import simulate_random_search
 from bayesq.stats import noisy_quadratic
 
-SIM = simulate_random_search(n=200, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004, random_seed=5)
-THRESHOLD = 0.85
-SHORT = dict(draws=300, tune=300, chains=2, quiet=True)
+SIM = simulate_random_search(**SIM_SPEC)
 
 
 @pytest.fixture(scope="module")
-def result():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may fall short of ESS 400
-        return fit(SIM.scores, THRESHOLD, random_seed=3, **SHORT)
+def result(short_fit):
+    return short_fit
 
 
 def test_result_holds_the_posterior_the_data_and_the_settings(result):

@@ -1,0 +1,171 @@
+r"""Choosing the threshold of the asymptotic regime.
+
+The threshold :math:`t` is the method's one subjective choice: too low and
+scores that are not yet quadratic-like bias the fit; too high and too few
+scores remain. Extreme-value practice answers with two diagnostics, both
+computed by :func:`scan_thresholds` over a range of candidate thresholds:
+
+* **parameter stability**: above the true start of the asymptotic regime the
+  posteriors of :math:`\beta`, :math:`\gamma`, :math:`\sigma` no longer move
+  with :math:`t` (beyond the growing width as data are dropped);
+* **tail goodness of fit**: the tail scores, mapped through the fitted
+  conditional CDF of the tail, :math:`G(y) = 1 - S(y)/S(t)` (maximizing;
+  :math:`F(y)/F(t)` minimizing), averaged over posterior draws, should look
+  uniform (the probability integral transform, PIT). :func:`tail_pit`
+  computes it; the scan records the Kolmogorov-Smirnov distance and p-value
+  against the uniform. The posterior is fitted to the same scores, so the
+  p-value is conservative (it rejects less often than nominal): read it as a
+  diagnostic, not a test.
+
+Suggestion rule (:attr:`ThresholdScan.suggested`): among the candidates
+whose fit sampled without divergences and whose PIT p-value is at least
+``min_pvalue`` (0.05), the one keeping the most tail scores whose
+posterior median of the best score lies inside the ``ci`` interval of the
+best score at every stricter candidate that also passes. ``None`` when no
+candidate passes; look at :func:`bayesq.plots.plot_thresholds` then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from bayesq.stats import noisy_quadratic
+
+__all__ = ["ThresholdScan", "scan_thresholds", "tail_pit"]
+
+SCANNED = ("beta", "gamma", "sigma")
+
+
+def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
+    r"""Posterior-averaged PIT of the tail scores under the fitted conditional tail CDF.
+
+    :math:`u_i = E_\theta[1 - S(y_i \mid \theta)/S(t \mid \theta)]` when
+    maximizing, :math:`E_\theta[F(y_i \mid \theta)/F(t \mid \theta)]` when
+    minimizing, over ``n_draws`` posterior draws; sorted.
+    """
+    post = result.idata.posterior
+    flat = {name: np.asarray(post[name]).reshape(-1) for name in ("alpha", "beta", "gamma", "sigma")}
+    rng = np.random.default_rng(random_seed)
+    pick = rng.choice(flat["alpha"].size, size=min(n_draws, flat["alpha"].size), replace=False)
+    dist = noisy_quadratic(*(flat[name][pick, None] for name in flat), maximize=result.maximize)
+    tail = np.asarray(result.idata.observed_data["tail"].values, dtype=float)
+    t = result.threshold
+    if result.maximize:
+        u = -np.expm1(dist.logsf(tail[None, :]) - dist.logsf(t))
+    else:
+        u = np.exp(dist.logcdf(tail[None, :]) - dist.logcdf(t))
+    return np.sort(u.mean(axis=0))
+
+
+@dataclasses.dataclass
+class ThresholdScan:
+    """Fits across candidate thresholds (see the module docstring).
+
+    Attributes
+    ----------
+    thresholds : ndarray
+        The candidates, in the order given.
+    n_tail : ndarray
+        Scores beyond each.
+    intervals : dict
+        For ``beta``, ``gamma``, ``sigma`` (and ``best``, the best achievable
+        score): an array of shape ``(len(thresholds), 3)`` with the lower end,
+        median and upper end of the ``ci`` posterior interval.
+    pit_distance, pit_pvalue : ndarray
+        Kolmogorov-Smirnov distance of the tail PIT from uniform, and its p-value.
+    divergences : ndarray
+    results : list of FitResult
+    suggested : float or None
+    """
+
+    thresholds: np.ndarray
+    n_tail: np.ndarray
+    intervals: dict
+    pit_distance: np.ndarray
+    pit_pvalue: np.ndarray
+    divergences: np.ndarray
+    results: list
+    ci: float
+    maximize: bool
+    suggested: float | None = None
+
+    def to_dataframe(self):
+        """One row per threshold: tail size, intervals, PIT distance and p-value, divergences."""
+        import pandas as pd
+
+        columns = {"n_tail": self.n_tail}
+        for name, values in self.intervals.items():
+            for j, part in enumerate(("lower", "median", "upper")):
+                columns[f"{name}_{part}"] = values[:, j]
+        columns.update(
+            pit_distance=self.pit_distance, pit_pvalue=self.pit_pvalue, divergences=self.divergences
+        )
+        return pd.DataFrame(columns, index=pd.Index(self.thresholds, name="threshold"))
+
+
+def _suggest(scan: ThresholdScan, min_pvalue: float) -> float | None:
+    ok = (scan.pit_pvalue >= min_pvalue) & (scan.divergences == 0)
+    order = np.argsort(-scan.n_tail)  # most tail scores first
+    best = scan.intervals["best"]
+    for pos, i in enumerate(order):
+        if not ok[i]:
+            continue
+        stricter = [j for j in order[pos + 1 :] if ok[j]]
+        if all(best[j, 0] <= best[i, 1] <= best[j, 2] for j in stricter):
+            return float(scan.thresholds[i])
+    return None
+
+
+def scan_thresholds(
+    scores, thresholds, maximize: bool = True, ci: float = 0.9, min_pvalue: float = 0.05, **fit_kwargs
+) -> ThresholdScan:
+    """Fit at each candidate threshold; collect stability and goodness-of-fit diagnostics.
+
+    Parameters
+    ----------
+    scores : array_like
+        All scores of the search.
+    thresholds : sequence of float
+        Candidates; each must leave enough tail scores (:func:`bayesq.fit` errors otherwise).
+    maximize : bool
+        Direction of the search.
+    ci : float
+        Mass of the posterior intervals, in (0, 1).
+    min_pvalue : float
+        PIT p-value a candidate needs for the suggestion rule.
+    **fit_kwargs
+        Passed to :func:`bayesq.fit` (sampler, draws, chains, random_seed, ...).
+    """
+    from bayesq.fit import fit
+
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
+    thresholds = np.atleast_1d(np.asarray(thresholds, dtype=float))
+    if thresholds.ndim != 1 or thresholds.size == 0 or not np.all(np.isfinite(thresholds)):
+        raise ValueError("thresholds must be a non-empty list of finite numbers")
+    fit_kwargs.setdefault("quiet", True)
+    results = [fit(scores, t, maximize=maximize, **fit_kwargs) for t in thresholds]
+    q = [(1 - ci) / 2, 0.5, (1 + ci) / 2]
+    intervals = {name: np.array([np.quantile(r.draws(name).ravel(), q) for r in results]) for name in SCANNED}
+    intervals["best"] = (
+        intervals["beta"]
+        if maximize
+        else np.array([np.quantile(r.draws("alpha").ravel(), q) for r in results])
+    )
+    tests = [scipy_stats.kstest(tail_pit(r), "uniform") for r in results]
+    scan = ThresholdScan(
+        thresholds=thresholds,
+        n_tail=np.array([r.settings["n_tail"] for r in results]),
+        intervals=intervals,
+        pit_distance=np.array([t.statistic for t in tests]),
+        pit_pvalue=np.array([t.pvalue for t in tests]),
+        divergences=np.array([r.diagnostics().divergences for r in results]),
+        results=results,
+        ci=ci,
+        maximize=bool(maximize),
+    )
+    scan.suggested = _suggest(scan, min_pvalue)
+    return scan

@@ -1,0 +1,75 @@
+"""Threshold choice: the tail PIT, the scan across thresholds and the documented suggestion rule."""
+
+import numpy as np
+import pytest
+
+from bayesq import thresholds
+from bayesq.simulate import simulate_random_search
+
+
+def test_tail_pit_is_uniform_under_a_fitting_model(short_fit):
+    u = thresholds.tail_pit(short_fit)
+    assert u.size == short_fit.settings["n_tail"] and np.all(np.diff(u) >= 0)
+    assert np.all((u > 0) & (u < 1))
+    # 30-odd tail scores of a correctly specified model: no gross departure
+    assert np.max(np.abs(u - (np.arange(1, u.size + 1) - 0.5) / u.size)) < 0.3
+
+
+def fake_scan(n_tail, best, pvalue, divergences=None):
+    best = np.asarray(best, dtype=float)
+    return thresholds.ThresholdScan(
+        thresholds=np.linspace(0.80, 0.80 + 0.01 * (len(n_tail) - 1), len(n_tail)),
+        n_tail=np.asarray(n_tail),
+        intervals={"best": best},
+        pit_distance=np.zeros(len(n_tail)),
+        pit_pvalue=np.asarray(pvalue, dtype=float),
+        divergences=np.zeros(len(n_tail), int) if divergences is None else np.asarray(divergences),
+        results=[],
+        ci=0.9,
+        maximize=True,
+    )
+
+
+def test_suggestion_rule_takes_the_most_data_that_fit_and_agree_with_stricter_thresholds():
+    # the lowest threshold fits badly; the next agrees with all stricter ones
+    scan = fake_scan(
+        [400, 300, 200, 100],
+        [[0.80, 0.81, 0.82], [0.88, 0.89, 0.90], [0.885, 0.892, 0.90], [0.88, 0.893, 0.91]],
+        [0.001, 0.5, 0.6, 0.7],
+    )
+    assert thresholds._suggest(scan, 0.05) == pytest.approx(0.81)
+    # ... unless its best score falls outside a stricter threshold's interval
+    scan.intervals["best"][1] = [0.86, 0.87, 0.875]
+    assert thresholds._suggest(scan, 0.05) == pytest.approx(0.82)
+    # a divergent fit does not count: the next passing one is the strictest
+    scan.divergences[:] = [0, 0, 3, 0]
+    assert thresholds._suggest(scan, 0.05) == pytest.approx(0.83)
+    # nothing passing gives None
+    scan.pit_pvalue[:] = 0.0
+    assert thresholds._suggest(scan, 0.05) is None
+
+
+def test_scan_fits_each_threshold():
+    sim = simulate_random_search(n=160, alpha=0.8, beta=0.9, gamma=2.0, sigma=0.004, random_seed=8)
+    scan = thresholds.scan_thresholds(sim.scores, [0.84, 0.86], draws=200, tune=200, chains=2, random_seed=1)
+    table = scan.to_dataframe()
+    assert list(table.index) == [0.84, 0.86]
+    assert table["n_tail"].tolist() == [int(np.sum(sim.scores > t)) for t in (0.84, 0.86)]
+    for name in ("beta", "gamma", "sigma", "best"):
+        lo, mid, hi = scan.intervals[name].T
+        assert np.all(lo <= mid) and np.all(mid <= hi)
+    assert np.all((scan.pit_pvalue >= 0) & (scan.pit_pvalue <= 1))
+    assert scan.suggested in (0.84, 0.86, None)
+    from bayesq.plots import plot_thresholds
+
+    assert len(plot_thresholds(scan)) == 4
+
+
+@pytest.mark.parametrize(
+    "candidates, message",
+    [([], "non-empty"), ([0.8, np.nan], "finite"), ([0.95], "threshold")],
+)
+def test_scan_errors_name_the_problem(candidates, message):
+    sim = simulate_random_search(n=100, random_seed=2)
+    with pytest.raises(ValueError, match=message):
+        thresholds.scan_thresholds(sim.scores, candidates, draws=50, tune=50, chains=1)

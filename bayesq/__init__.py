@@ -11,6 +11,7 @@ from bayesq.distributions import NoisyQuadratic, Quadratic
 from bayesq.fit import FitResult, fit, load
 from bayesq.model import Priors, build_model
 from bayesq.stats import noisy_quadratic, quadratic
+from bayesq.thresholds import scan_thresholds
 
 __all__ = [
     "FitResult",
@@ -22,4 +23,5 @@ __all__ = [
     "load",
     "noisy_quadratic",
     "quadratic",
+    "scan_thresholds",
 ]

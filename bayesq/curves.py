@@ -270,7 +270,8 @@ def _w_range(kind: str, k: np.ndarray) -> tuple[float, float]:
     if kind == "median":
         _, w = _median_targets(np.array([k.min(), k.max()]))
         return float(w[0]) - 0.2, float(w[1]) + 0.2
-    return _W_LOW, float(np.log(np.log(k.max()) + 36.0))
+    # up to k = 1e12 at least, where per-draw searches for k (k_regime, best_score) may go
+    return _W_LOW, float(np.log(np.log(max(k.max(), 1e12)) + 36.0))
 
 
 def median_tuning_curves(alpha, beta, gamma, sigma, k, maximize: bool = True) -> np.ndarray:

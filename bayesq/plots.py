@@ -269,6 +269,7 @@ def plot_pit(result, ci: float = 0.95, ax=None):
         tail_pit(result),
         eval_points=np.linspace(0, 1, 201),
         cdf=scipy_stats.uniform(0, 1).cdf,
+        rvs=scipy_stats.uniform(0, 1).rvs,
         difference=True,
         confidence_bands=True,
         ci_prob=ci,

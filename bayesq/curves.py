@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 
 import numpy as np
 
@@ -194,7 +195,8 @@ def _hermite(nodes, values, slopes, x) -> np.ndarray:
     f0, f1 = np.take_along_axis(values, i, 1), np.take_along_axis(values, i + 1, 1)
     d0, d1 = np.take_along_axis(slopes, i, 1), np.take_along_axis(slopes, i + 1, 1)
     h = x1 - x0
-    u = (x - x0) / h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(h > 0, (x - x0) / h, 0.0)  # repeated nodes: take the left one
     # cubic Hermite basis on [0, 1]
     h00, h10 = (1 + 2 * u) * (1 - u) ** 2, u * (1 - u) ** 2
     h01, h11 = u**2 * (3 - 2 * u), u**2 * (u - 1)
@@ -230,7 +232,9 @@ def _median_from_table(table: QuantileTable, k) -> np.ndarray:
     y = table.quantile(w)
     # one Newton step on log S(y) = log p: S / f is the inverse slope
     logsf, logpdf = table.dist.logsf(y), table.dist.logpdf(y)
-    return y + (logsf - log_p) * np.exp(logsf - logpdf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = (logsf - log_p) * np.exp(logsf - logpdf)
+    return np.where(np.isfinite(step), y + step, y)
 
 
 def _mean_from_table(table: QuantileTable, k, chunk: int = 8) -> np.ndarray:
@@ -412,6 +416,14 @@ def tuning_curve(
         curve = functools.partial(_median_from_table, table)
     sign = 1.0 if maximize else -1.0
     draws = sign * curve(k)
+    bad = ~np.all(np.isfinite(draws), axis=1)
+    if bad.any():
+        warnings.warn(
+            f"tuning curve not finite for {bad.sum()} of {bad.size} posterior draws (extreme parameters); "
+            "they are left out of the band",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     k_regime = 1.0
     if threshold is not None:
         level = np.full(draws.shape[0], sign * float(threshold))
@@ -422,7 +434,7 @@ def tuning_curve(
         else:
             per_draw = _solve_k(curve, level)
         k_regime = float(max(1.0, np.median(per_draw)))
-    lower, estimate, upper = _interval(draws, ci)
+    lower, estimate, upper = _interval(draws[~bad], ci)
     return TuningCurve(k, lower, estimate, upper, kind, ci, draws, threshold, k_regime, bool(maximize))
 
 

@@ -170,6 +170,7 @@ def plot_cdf(
     ax.axvspan(*regime, color="0.9", zorder=0, label="asymptotic regime")
     ax.set_xlabel("score")
     ax.set_ylabel("CDF")
+    ax.set_xlim(grid[0], grid[-1])
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize="small", loc="upper left")
     return ax

@@ -7,19 +7,25 @@ PyMC distribution and builds posterior inference on it.
 
 __version__ = "0.1.0"
 
+from bayesq.compare import compare, compare_models
 from bayesq.distributions import NoisyQuadratic, Quadratic
 from bayesq.fit import FitResult, fit, load
+from bayesq.joint import JointFit, fit_joint
 from bayesq.model import Priors, build_model
 from bayesq.stats import noisy_quadratic, quadratic
 from bayesq.thresholds import scan_thresholds
 
 __all__ = [
     "FitResult",
+    "JointFit",
     "NoisyQuadratic",
     "Priors",
     "Quadratic",
     "build_model",
+    "compare",
+    "compare_models",
     "fit",
+    "fit_joint",
     "load",
     "noisy_quadratic",
     "quadratic",

@@ -1,5 +1,6 @@
 """Command line: ``bayesq demo``, ``bayesq fit FILE --threshold T``, ``bayesq run SPEC``,
-``bayesq curves FIT``, ``bayesq thresholds FILE --thresholds T1,T2,...``.
+``bayesq curves FIT``, ``bayesq thresholds FILE --thresholds T1,T2,...``,
+``bayesq compare FIT FIT ...``.
 
 ``fit`` and ``run`` write their results to an output directory (``--out``):
 ``summary.txt`` (the table and the convergence diagnostics), ``summary.csv``,
@@ -15,6 +16,13 @@ writes ``tuning_curve.csv``, ``best_after.csv``, ``best_score.txt``,
 ``tuning_curve.png`` and ``cdf.png``; ``thresholds`` fits each candidate
 threshold and writes ``thresholds.csv`` and ``thresholds.png``
 (:mod:`bayesq.thresholds`), the same way.
+
+``compare`` reads two or more saved fits (or one saved joint fit,
+:func:`bayesq.fit_joint`) and writes ``comparison.txt``, ``summary.csv``,
+``pairs.csv`` (probability that one search's best score beats another's,
+differences of best score, gamma and sigma), ``curve_probability.csv``
+(the probability that one median tuning curve beats the other's, along k, for every pair),
+``forest.png`` and ``tuning_curves.png``.
 """
 
 from __future__ import annotations
@@ -187,16 +195,32 @@ def _support(text):
     return (lo, hi)
 
 
-def _curves(args) -> int:
+def _load_fit(where):
+    """A saved fit (``fit.nc`` or the directory holding it)."""
     from bayesq.fit import load
 
-    path = pathlib.Path(args.fit)
+    path = pathlib.Path(where)
     if path.is_dir():
         path = path / "fit.nc"
     if not path.exists():
-        raise FileNotFoundError(f"no saved fit at {args.fit} (expected fit.nc or a directory holding it)")
+        raise FileNotFoundError(f"no saved fit at {where} (expected fit.nc or a directory holding it)")
+    return path, load(path)
+
+
+def _curves(args) -> int:
+    from bayesq.joint import JointFit
+
+    _, result = _load_fit(args.fit)
     out = _check_out(args.out, args.force)
-    result = load(path)
+    if isinstance(result, JointFit):
+        if args.search is None:
+            raise ValueError(
+                f"{args.fit} is a joint fit: name one of its searches with --search "
+                f"({', '.join(result.names)})"
+            )
+        result = result.result(args.search)
+    elif args.search is not None:
+        raise ValueError("--search is for joint fits; this fit has one search")
     n = result.scores.size
     k_max = args.k_max if args.k_max is not None else 4 * n
     if not k_max >= 1:
@@ -234,6 +258,66 @@ def _curves(args) -> int:
                 tmp / "tuning_curve.png",
             )
             _save_figure(plot_cdf(result, ci=args.ci, support=support), tmp / "cdf.png")
+        print(f"results written to {out.resolve()}")
+    return 0
+
+
+def _compare(args) -> int:
+    from bayesq.compare import compare
+    from bayesq.joint import JointFit
+
+    loaded = [_load_fit(f) for f in args.fits]
+    joint = [r for _, r in loaded if isinstance(r, JointFit)]
+    if joint:
+        if len(loaded) > 1:
+            raise ValueError("give either one joint fit or two or more single fits, not both")
+        fits = joint[0]
+        names = fits.names
+    else:
+        if args.names:
+            names = [n.strip() for n in args.names.split(",")]
+        else:
+            names = [p.parent.name if p.name == "fit.nc" else p.stem for p, _ in loaded]
+        if len(names) != len(loaded) or len(set(names)) != len(names):
+            raise ValueError(
+                f"need one distinct name per fit, got {names} for {len(loaded)} fits (use --names)"
+            )
+        fits = {n: r for n, (_, r) in zip(names, loaded, strict=True)}
+    out = _check_out(args.out, args.force)
+    cmp = compare(fits, random_seed=args.seed)
+    n_max = max(r.scores.size for r in cmp.results.values())
+    k_max = args.k_max if args.k_max is not None else 4 * n_max
+    if not k_max >= 1:
+        raise ValueError(f"--k-max must be >= 1, got {k_max}")
+    k = np.unique(np.geomspace(1, k_max, 120))
+    probs = {}
+    lines = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            cp = cmp.curve_probability(a, b, k, args.kind)
+            probs[f"P({a} better than {b})"] = cp.prob
+            flips = ", ".join(f"{f:.3g}" for f in cp.flips) or "none"
+            lines.append(
+                f"P({a}'s {args.kind} tuning curve better than {b}'s): {cp.prob[0]:.3f} at k = 1, "
+                f"{cp.prob[-1]:.3f} at k = {k[-1]:.3g}; the ranking flips at k = {flips}"
+            )
+    text = f"{cmp}\n\n" + "\n".join(lines) + "\n"
+    print(text, end="")
+    if out is not None:
+        _agg()
+        import pandas as pd
+
+        from bayesq.plots import plot_compare_curves, plot_comparison
+
+        with atomic_directory(out) as tmp:
+            (tmp / "comparison.txt").write_text(text)
+            cmp.summary(ci=args.ci).to_csv(tmp / "summary.csv")
+            cmp.pairs(ci=args.ci).to_csv(tmp / "pairs.csv", index=False)
+            pd.DataFrame(probs, index=pd.Index(k, name="k")).to_csv(tmp / "curve_probability.csv")
+            _save_figure(plot_comparison(cmp, ci=args.ci), tmp / "forest.png")
+            _save_figure(
+                plot_compare_curves(cmp, k, kind=args.kind, ci=args.curve_ci), tmp / "tuning_curves.png"
+            )
         print(f"results written to {out.resolve()}")
     return 0
 
@@ -318,9 +402,22 @@ def main(argv=None) -> int:
     curves.add_argument("--eps", type=float, help="iterations until the expected best is within EPS of it")
     curves.add_argument("--prob", type=float, default=0.9, help="... with this posterior probability (0.9)")
     curves.add_argument("--support", help="LOW,HIGH range of the scores for opda's band (e.g. 0,1)")
+    curves.add_argument("--search", help="the search to report, for a joint fit")
     curves.add_argument("--out", help="output directory (csv tables, best_score.txt, plots)")
     curves.add_argument("--force", action="store_true", help="replace an existing output directory")
     curves.set_defaults(func=_curves)
+
+    cmp = sub.add_parser("compare", help="compare saved fits: is one search's best score better?")
+    cmp.add_argument("fits", nargs="+", help="two or more fit.nc (or their directories), or one joint fit")
+    cmp.add_argument("--names", help="names of the fits, comma separated (default: file or directory names)")
+    cmp.add_argument("--ci", type=float, default=0.9, help="mass of the intervals (0.9)")
+    cmp.add_argument("--curve-ci", type=float, default=0.8, help="mass of the tuning-curve bands (0.8)")
+    cmp.add_argument("--kind", choices=("median", "mean"), default="median", help="tuning curve (median)")
+    cmp.add_argument("--k-max", type=float, help="largest k (default 4 x the largest search)")
+    cmp.add_argument("--seed", type=int, default=0, help="seed pairing independent posteriors' draws (0)")
+    cmp.add_argument("--out", help="output directory (tables and plots)")
+    cmp.add_argument("--force", action="store_true", help="replace an existing output directory")
+    cmp.set_defaults(func=_compare)
 
     scan = sub.add_parser("thresholds", help="fit across candidate thresholds; stability and tail fit")
     scan.add_argument("file", help="scores: .jsonl (with --extract), .csv (with --column) or one per line")
@@ -334,7 +431,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, ImportError) as err:
+    except (ValueError, KeyError, FileNotFoundError, ImportError) as err:
         print(f"bayesq: error: {err}", file=sys.stderr)
         return 2
 

@@ -86,8 +86,18 @@ def _resolve_sampler(sampler: str) -> str:
     return sampler
 
 
+def check_sampling(sampler, draws, tune, chains, target_accept) -> str:
+    """Validate the sampling settings; return the sampler's name."""
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if int(value) != value or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value}")
+    if not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must lie in (0, 1), got {target_accept}")
+    return _resolve_sampler(sampler)
+
+
 @contextmanager
-def _quiet(enabled: bool):
+def quiet_logging(enabled: bool):
     """Silence PyMC's and the samplers' informational logging (warnings stay)."""
     if not enabled:
         yield
@@ -101,6 +111,37 @@ def _quiet(enabled: bool):
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
+
+
+def sample(
+    model, sampler, draws, tune, chains, target_accept, random_seed, quiet, progressbar, sampler_kwargs
+):
+    """``pm.sample`` with NUTS on ``sampler`` (progress bar default: ``not quiet``)."""
+    progressbar = (not quiet) if progressbar is None else progressbar
+    with quiet_logging(quiet):
+        return _sample(
+            model,
+            sampler,
+            int(draws),
+            int(tune),
+            int(chains),
+            target_accept,
+            random_seed,
+            progressbar,
+            sampler_kwargs,
+        )
+
+
+def sampling_settings(sampler, draws, tune, chains, target_accept, random_seed) -> dict:
+    """The sampler's settings as recorded in a fit."""
+    return {
+        "sampler": sampler,
+        "draws": int(draws),
+        "tune": int(tune),
+        "chains": int(chains),
+        "target_accept": float(target_accept),
+        "random_seed": random_seed,
+    }
 
 
 def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
@@ -243,6 +284,74 @@ class Diagnostics:
         )
 
 
+# the variables whose convergence counts: reported and sampled ones (single and joint models)
+CHECKED = (
+    *PARAMETERS,
+    "tail_mass",
+    "log_beta_gap",
+    "log_sigma",
+    "gamma_logit",
+    "gamma_mu",
+    "gamma_tau",
+    "gamma_z",
+    "sigma_mu",
+    "sigma_tau",
+    "sigma_z",
+)
+
+
+def diagnose(idata: az.InferenceData) -> Diagnostics:
+    """Divergences, R-hat, ESS and E-BFMI of a fit's posterior (constant variables left out)."""
+    post = idata.posterior
+    names = [v for v in CHECKED if v in post and float(np.ptp(post[v].values)) > 0]
+    stats = idata.sample_stats
+    rhat = az.rhat(idata, var_names=names)
+    ess_bulk = az.ess(idata, var_names=names, method="bulk")
+    ess_tail = az.ess(idata, var_names=names, method="tail")
+    diverging = stats["diverging"].values if "diverging" in stats else np.zeros(1)
+    depth_hits = 0
+    for key in ("reached_max_treedepth", "maxdepth_reached"):
+        if key in stats:
+            depth_hits = int(np.sum(stats[key].values))
+    return Diagnostics(
+        divergences=int(np.sum(diverging)),
+        draws=int(post.sizes["chain"] * post.sizes["draw"]),
+        max_rhat=float(max(rhat[v].values.max() for v in names)),
+        min_ess_bulk=float(min(ess_bulk[v].values.min() for v in names)),
+        min_ess_tail=float(min(ess_tail[v].values.min() for v in names)),
+        max_tree_depth_hits=depth_hits,
+        min_bfmi=float(np.min(az.bfmi(idata))) if "energy" in stats else float("nan"),
+    )
+
+
+def warn_problems(diagnostics: Diagnostics, who: str = "bayesq.fit") -> list[str]:
+    """Warn (``RuntimeWarning``) about every convergence problem; return them."""
+    problems = diagnostics.problems()
+    for problem in problems:
+        warnings.warn(f"{who}: {problem}", RuntimeWarning, stacklevel=3)
+    return problems
+
+
+def save_idata(idata: az.InferenceData, path, overwrite: bool = False) -> pathlib.Path:
+    """Write an InferenceData to netCDF atomically (a temporary file, then a rename).
+
+    Refuses to replace an existing file unless ``overwrite``.
+    """
+    path = pathlib.Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        idata.to_netcdf(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 class FitResult:
     """A fitted random search: posterior draws, data and settings.
 
@@ -285,6 +394,11 @@ class FitResult:
     def model(self) -> pm.Model:
         """The PyMC model (rebuilt from the data and settings after :func:`load`)."""
         if self._model is None:
+            if "joint" in self.settings:
+                raise ValueError(
+                    "this search was fitted jointly with others; its model is the joint fit's "
+                    "(bayesq.joint.JointFit.model)"
+                )
             self._model = build_model(
                 self.scores,
                 self.threshold,
@@ -318,35 +432,11 @@ class FitResult:
 
     def diagnostics(self) -> Diagnostics:
         """Divergences, R-hat, ESS and E-BFMI of the sampled and reported variables."""
-        names = list(PARAMETERS) + [
-            v for v in ("tail_mass", "log_beta_gap", "log_sigma", "gamma_logit") if v in self.idata.posterior
-        ]
-        stats = self.idata.sample_stats
-        rhat = az.rhat(self.idata, var_names=names)
-        ess_bulk = az.ess(self.idata, var_names=names, method="bulk")
-        ess_tail = az.ess(self.idata, var_names=names, method="tail")
-        diverging = stats["diverging"].values if "diverging" in stats else np.zeros(1)
-        depth_hits = 0
-        for key in ("reached_max_treedepth", "maxdepth_reached"):
-            if key in stats:
-                depth_hits = int(np.sum(stats[key].values))
-        n_draws = int(self.idata.posterior.sizes["chain"] * self.idata.posterior.sizes["draw"])
-        return Diagnostics(
-            divergences=int(np.sum(diverging)),
-            draws=n_draws,
-            max_rhat=float(max(rhat[v].values.max() for v in names)),
-            min_ess_bulk=float(min(ess_bulk[v].values.min() for v in names)),
-            min_ess_tail=float(min(ess_tail[v].values.min() for v in names)),
-            max_tree_depth_hits=depth_hits,
-            min_bfmi=float(np.min(az.bfmi(self.idata))) if "energy" in stats else float("nan"),
-        )
+        return diagnose(self.idata)
 
     def check(self) -> list[str]:
         """Warn (``RuntimeWarning``) about every convergence problem; return them."""
-        problems = self.diagnostics().problems()
-        for problem in problems:
-            warnings.warn(f"bayesq.fit: {problem}", RuntimeWarning, stacklevel=2)
-        return problems
+        return warn_problems(self.diagnostics())
 
     # -- tuning curves and the best score ------------------------------------
     def tuning_curve(self, k, kind: str = "median", ci: float = 0.8) -> curves.TuningCurve:
@@ -396,24 +486,20 @@ class FitResult:
 
         Refuses to replace an existing file unless ``overwrite``.
         """
-        path = pathlib.Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            self.idata.to_netcdf(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        return save_idata(self.idata, path, overwrite)
 
 
-def load(path) -> FitResult:
-    """Read a fit saved by :meth:`FitResult.save` (or written by ``bayesq fit``)."""
+def load(path):
+    """Read a fit saved by :meth:`FitResult.save` (or ``bayesq fit``), or a joint fit.
+
+    Returns a :class:`FitResult`, or a :class:`bayesq.joint.JointFit` for a
+    file written by :meth:`bayesq.joint.JointFit.save`.
+    """
     idata = az.from_netcdf(path)
+    if "posterior" in idata and "bayesq_joint" in idata.posterior.attrs:
+        from bayesq.joint import JointFit
+
+        return JointFit(idata)
     if "posterior" not in idata or "bayesq" not in idata.posterior.attrs:
         raise ValueError(f"{path} is not a bayesq fit (no posterior with bayesq settings)")
     return FitResult(idata)
@@ -515,12 +601,7 @@ def fit(
         R-hat <= 1.01 and ESS >= 400, or when the tail looks like the bad
         side of the search (wrong ``maximize``).
     """
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if int(value) != value or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    if not 0 < target_accept < 1:
-        raise ValueError(f"target_accept must lie in (0, 1), got {target_accept}")
-    sampler = _resolve_sampler(sampler)
+    sampler = check_sampling(sampler, draws, tune, chains, target_accept)
     priors = Priors() if priors is None else priors
     y = read_scores(scores, extract=extract, column=column)
     prepared = prepare_scores(y, threshold, maximize)
@@ -528,19 +609,9 @@ def fit(
     if message:
         warnings.warn(f"bayesq.fit: {message}", RuntimeWarning, stacklevel=2)
     model = build_model(y, threshold, maximize, n_hyperparameters, priors)
-    progressbar = (not quiet) if progressbar is None else progressbar
-    with _quiet(quiet):
-        idata = _sample(
-            model,
-            sampler,
-            int(draws),
-            int(tune),
-            int(chains),
-            target_accept,
-            random_seed,
-            progressbar,
-            sampler_kwargs,
-        )
+    idata = sample(
+        model, sampler, draws, tune, chains, target_accept, random_seed, quiet, progressbar, sampler_kwargs
+    )
     post = idata.posterior
     tail, censored = pointwise_log_likelihood(prepared, *(post[name].values for name in PARAMETERS))
     dims = ("chain", "draw")
@@ -561,12 +632,7 @@ def fit(
         "maximize": prepared.maximize,
         "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
         "priors": dataclasses.asdict(priors),
-        "sampler": sampler,
-        "draws": int(draws),
-        "tune": int(tune),
-        "chains": int(chains),
-        "target_accept": float(target_accept),
-        "random_seed": random_seed,
+        **sampling_settings(sampler, draws, tune, chains, target_accept, random_seed),
         "n_scores": int(prepared.scores.size),
         "n_tail": int(prepared.tail.size),
         "n_censored": int(prepared.censored.size),

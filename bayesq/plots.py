@@ -18,6 +18,11 @@ r"""Plots of a fit (matplotlib; each function takes data and returns its axes).
 * :func:`plot_thresholds`: posteriors of the best score, gamma and sigma and
   the PIT p-value against the threshold (parameter stability), the
   suggested threshold marked.
+* :func:`plot_comparison`: a forest plot of the best score, gamma and sigma
+  of several searches (:func:`bayesq.compare`), one panel each.
+* :func:`plot_compare_curves`: their tuning curves overlaid with credible
+  bands, and the probability that one is better than the other after
+  :math:`k` runs, the budgets where the ranking flips marked.
 * :func:`plot_posterior`: ArviZ's posterior plot of alpha, beta, gamma, sigma.
 * :func:`plot_trace`: ArviZ's trace plot of the same.
 """
@@ -33,6 +38,8 @@ from bayesq.stats import noisy_quadratic
 
 __all__ = [
     "plot_cdf",
+    "plot_compare_curves",
+    "plot_comparison",
     "plot_pit",
     "plot_posterior",
     "plot_tail",
@@ -326,3 +333,91 @@ def plot_posterior(result, hdi_prob: float = 0.9, **kwargs):
 def plot_trace(result, **kwargs):
     """Trace plot of alpha, beta, gamma, sigma (:func:`arviz.plot_trace`)."""
     return az.plot_trace(result.idata, var_names=list(PARAMETERS), **kwargs)
+
+
+def plot_comparison(comparison, quantities=("best", "gamma", "sigma"), ci: float = 0.9, axes=None):
+    """Forest plot of several searches: one panel per quantity (:func:`arviz.plot_forest`).
+
+    Parameters
+    ----------
+    comparison : bayesq.compare.Comparison
+    quantities : sequence of {"best", "alpha", "beta", "gamma", "sigma"}
+    ci : float
+        Mass of the highest-density intervals drawn (thick: 50 %).
+    axes : sequence of matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+    """
+    _check_ci(ci)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(
+            1,
+            len(quantities),
+            figsize=(3.2 * len(quantities), 0.6 * len(comparison.names) + 1.6),
+            layout="constrained",
+            squeeze=False,
+        )
+        axes = axes[0]
+    axes = np.atleast_1d(axes)
+    names = comparison.names
+    for i, (ax, q) in enumerate(zip(axes, quantities, strict=True)):
+        data = [az.from_dict(posterior={q: comparison.draws(n, q)[None, :]}) for n in names]
+        az.plot_forest(
+            data, model_names=names, var_names=[q], combined=True, hdi_prob=ci, ax=ax, legend=i == 0
+        )
+        ax.set_title("best achievable score" if q == "best" else q)
+    return axes
+
+
+def plot_compare_curves(comparison, k=None, a=None, b=None, kind: str = "median", ci: float = 0.8, axes=None):
+    r"""Tuning curves of several searches overlaid, and :math:`P(\tau_a(k)` better than :math:`\tau_b(k))`.
+
+    Parameters
+    ----------
+    comparison : bayesq.compare.Comparison
+    k : array_like, optional
+        Iterations; default a log grid from 1 to 4 times the largest search.
+    a, b : str, optional
+        The pair of the lower panel (default the first two searches).
+    kind : {"median", "mean"}
+    ci : float
+        Mass of the bands.
+    axes : pair of matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    ndarray of two matplotlib.axes.Axes
+    """
+    _check_ci(ci)
+    names = comparison.names
+    a = names[0] if a is None else a
+    b = names[1] if b is None else b
+    if k is None:
+        n_max = max(r.scores.size for r in comparison.results.values())
+        k = np.unique(np.geomspace(1, 4 * n_max, 80))
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(2, 1, figsize=(6, 6), sharex=True, height_ratios=(2, 1), layout="constrained")
+    top, bottom = axes
+    for i, name in enumerate(names):
+        curve = comparison.tuning_curve(name, k, kind, ci)
+        top.fill_between(curve.k, curve.lower, curve.upper, color=f"C{i}", alpha=0.25)
+        top.plot(curve.k, curve.estimate, color=f"C{i}", label=f"{name} ({ci:.0%} band)")
+        top.axvline(curve.k_regime, color=f"C{i}", ls=":", lw=1)
+    top.set_xscale("log")
+    top.set_ylabel(("median" if kind == "median" else "expected") + " best score after k")
+    top.legend(fontsize="small", loc="lower right" if comparison.maximize else "upper right")
+    cp = comparison.curve_probability(a, b, k, kind)
+    bottom.plot(cp.k, cp.prob, color="k")
+    bottom.axhline(0.5, color="0.5", ls=":", lw=1)
+    for flip in cp.flips:
+        bottom.axvline(flip, color="C3", ls="--", lw=1)
+    bottom.set_ylim(-0.02, 1.02)
+    bottom.set_xlabel("iterations k")
+    bottom.set_ylabel(f"P({a} better\nthan {b})")
+    return np.array([top, bottom])

@@ -1,0 +1,165 @@
+"""Is bayesq.compare calibrated? Repeated simulated comparisons of two architectures (issue 5).
+
+Each repetition simulates two random searches of ``--n`` runs with known,
+slightly different best scores -- architecture A with
+beta_A ~ U(0.89, 0.91), architecture B with beta_B = beta_A + delta,
+delta ~ U(-0.004, 0.004); a shared gamma ~ U(1, 3) (one search space),
+sigma ~ U(0.002, 0.006) each, alpha = beta - 0.1 -- fits each with the default
+``bayesq.fit`` (threshold: the median score) and records
+
+* u = P(beta_B - beta_A <= delta | data), the posterior CDF of the difference
+  at the truth. Calibration means u ~ Uniform(0, 1): for every p, the event
+  "delta lies below the posterior p-quantile of the difference", an event of
+  posterior probability p, happens at rate p. The script prints that rate
+  for p = 0.05 ... 0.95 with its binomial standard error, and a KS test of
+  uniformity;
+* P(B better than A | data) against whether B truly is (delta > 0), binned
+  (reliability table: in the bin of probabilities near p, B should be better
+  about p of the time).
+
+Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--out results.csv]``
+(about 10 s per fit on a 2-core CPU; rows are appended to ``--out`` as they
+come, and a rerun with the same file resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import pathlib
+import time
+import warnings
+
+import numpy as np
+from scipy import stats
+
+import bayesq
+from bayesq.simulate import simulate_random_search
+
+FIELDS = [
+    "rep",
+    "beta_a",
+    "delta",
+    "gamma",
+    "sigma_a",
+    "sigma_b",
+    "u",
+    "p_b_better",
+    "divergences",
+    "seconds",
+]
+
+
+def truth(rep: int, seed: int) -> dict:
+    rng = np.random.default_rng([seed, rep])
+    beta_a = rng.uniform(0.89, 0.91)
+    return {
+        "beta_a": beta_a,
+        "delta": rng.uniform(-0.004, 0.004),
+        "gamma": rng.uniform(1.0, 3.0),
+        "sigma_a": rng.uniform(0.002, 0.006),
+        "sigma_b": rng.uniform(0.002, 0.006),
+    }
+
+
+def one(rep: int, seed: int, n: int, fit_kwargs: dict) -> dict:
+    t = truth(rep, seed)
+    fits, start, divergences = {}, time.perf_counter(), 0
+    for name, beta, sigma, offset in (
+        ("a", t["beta_a"], t["sigma_a"], 0),
+        ("b", t["beta_a"] + t["delta"], t["sigma_b"], 1),
+    ):
+        sim = simulate_random_search(n, beta - 0.1, beta, t["gamma"], sigma, random_seed=[seed, rep, offset])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fits[name] = bayesq.fit(
+                sim.scores,
+                float(np.median(sim.scores)),
+                quiet=True,
+                random_seed=100_000 * seed + 2 * rep + offset,
+                **fit_kwargs,
+            )
+        divergences += fits[name].diagnostics().divergences
+    cmp = bayesq.compare(fits, random_seed=rep)
+    diff = cmp.difference("b", "a")
+    return {
+        "rep": rep,
+        **t,
+        "u": float(np.mean(diff <= t["delta"])),
+        "p_b_better": cmp.prob_better("b", "a"),
+        "divergences": divergences,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def report(rows: list[dict]) -> None:
+    u = np.array([r["u"] for r in rows])
+    p = np.array([r["p_b_better"] for r in rows])
+    better = np.array([r["delta"] > 0 for r in rows])
+    n = u.size
+    print(f"\n{n} simulated comparisons; fits with divergences: {sum(r['divergences'] > 0 for r in rows)}")
+    print(f"mean time per comparison (two fits): {np.mean([r['seconds'] for r in rows]):.1f} s")
+    print("\nevent: true difference below the posterior p-quantile of beta_B - beta_A")
+    print("   p   observed rate  (binomial s.e.)")
+    worst = 0.0
+    for level in np.arange(0.05, 0.96, 0.1):
+        rate = np.mean(u <= level)
+        se = np.sqrt(level * (1 - level) / n)
+        worst = max(worst, abs(rate - level) / se)
+        print(f"  {level:.2f}   {rate:.3f}          ({se:.3f})")
+    ks = stats.kstest(u, "uniform")
+    print(f"KS test of u ~ Uniform(0, 1): D = {ks.statistic:.3f}, p-value = {ks.pvalue:.3f}")
+    print(f"largest deviation: {worst:.1f} standard errors")
+    print("\nreliability of P(B better than A): bins of the probability, frequency B truly better")
+    edges = np.array([0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
+    for lo, hi in itertools.pairwise(edges):
+        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
+        if mask.any():
+            print(
+                f"  [{lo:.1f}, {hi:.1f}]  n = {mask.sum():3d}  mean P = {p[mask].mean():.3f}  "
+                f"B better: {better[mask].mean():.3f}"
+            )
+    brier = np.mean((p - better) ** 2)
+    print(f"Brier score {brier:.3f} (0.25 for always saying 1/2)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--n", type=int, default=200, help="runs per simulated search")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--out", type=pathlib.Path, help="CSV of the repetitions (appended; resumes)")
+    args = parser.parse_args()
+    rows = []
+    if args.out is not None and args.out.exists():
+        with args.out.open() as fh:
+            rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        print(f"resuming: {len(rows)} repetitions in {args.out}")
+    done = {int(r["rep"]) for r in rows}
+    for rep in range(args.reps):
+        if rep in done:
+            continue
+        row = one(rep, args.seed, args.n, {"draws": args.draws, "tune": args.tune})
+        rows.append(row)
+        print(
+            f"rep {rep:3d}: delta {row['delta']:+.4f}  P(B better) {row['p_b_better']:.3f}  "
+            f"u {row['u']:.3f}  ({row['seconds']:.0f} s)",
+            flush=True,
+        )
+        if args.out is not None:
+            new = not args.out.exists()
+            with args.out.open("a", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=FIELDS)
+                if new:
+                    writer.writeheader()
+                writer.writerow(row)
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

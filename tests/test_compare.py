@@ -1,0 +1,252 @@
+"""bayesq.compare, bayesq.joint and the joint model: the specification of comparing searches."""
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import SHORT, SIM_SPEC, THRESHOLD
+
+import bayesq
+from bayesq import curves
+from bayesq.compare import _crossings, _single_loglik, compare_models
+from bayesq.model import build_joint_model, build_model
+from bayesq.simulate import simulate_random_search
+
+# a second simulated architecture: the same search space, a better best score
+OTHER_SPEC = dict(SIM_SPEC, beta=0.91, random_seed=6)
+
+
+def _searches():
+    return {
+        "a": simulate_random_search(**SIM_SPEC).scores,
+        "b": simulate_random_search(**OTHER_SPEC).scores,
+    }
+
+
+@pytest.fixture(scope="module")
+def joint_fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may fall short of ESS 400
+        return bayesq.fit_joint(_searches(), THRESHOLD, random_seed=2, **SHORT)
+
+
+@pytest.fixture(scope="module")
+def other_fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return bayesq.fit(_searches()["b"], THRESHOLD, random_seed=4, **SHORT)
+
+
+def _logp(model, point):
+    return float(model.compile_logp()(point))
+
+
+def test_joint_model_without_pooling_is_the_separate_models_side_by_side():
+    s = _searches()
+    joint = build_joint_model(s, {"a": THRESHOLD, "b": 0.86}, pool=())
+    singles = [build_model(s["a"], THRESHOLD), build_model(s["b"], 0.86)]
+    rng = np.random.default_rng(0)
+    points = [{k: v + rng.normal(0, 0.1) for k, v in m.initial_point().items()} for m in singles]
+    stacked = {k: np.array([p[k] for p in points]) for k in points[0]}
+    assert _logp(joint, stacked) == pytest.approx(
+        sum(_logp(m, p) for m, p in zip(singles, points, strict=True)), rel=1e-10
+    )
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_pooled_gamma_is_the_hierarchical_normal_prior_with_mu_integrated_out(n):
+    from scipy import stats
+
+    s = {
+        name: simulate_random_search(**dict(SIM_SPEC, random_seed=i)).scores
+        for i, name in enumerate("abc"[:n])
+    }
+    model = build_joint_model(s, THRESHOLD, pool=("gamma",))
+    names = {v.name for v in model.free_RVs}
+    assert {"gamma_tau", "gamma_level", "gamma_contrast"} <= names and "gamma" not in names
+    rng = np.random.default_rng(1)
+    tau = 0.3
+    point = model.initial_point()
+    point.update(gamma_tau_log__=np.log(tau), gamma_level=rng.normal(), gamma_contrast=rng.normal(size=n - 1))
+    gamma = model.replace_rvs_by_values([model["gamma"]])[0]
+    x = np.log(model.compile_fn(gamma, inputs=model.value_vars, on_unused_input="ignore")(point))
+    parts = model.compile_logp(vars=[model["gamma_level"], model["gamma_contrast"]], jacobian=False)(point)
+    # density of (level, contrast) = density of log gamma times the Jacobian tau^(n-1)
+    cov = tau**2 * np.eye(n) + 0.75**2 * np.ones((n, n))
+    expected = stats.multivariate_normal(np.full(n, np.log(2.0)), cov).logpdf(x) + (n - 1) * np.log(tau)
+    assert parts == pytest.approx(expected, rel=1e-10)
+
+
+def test_pooling_needs_two_searches():
+    with pytest.raises(ValueError, match="two or more searches"):
+        build_joint_model({"a": _searches()["a"]}, THRESHOLD, pool=("gamma",))
+
+
+def test_noiseless_joint_model_starts_inside_the_support():
+    model = build_joint_model(_searches(), THRESHOLD, pool=("gamma",), noise=False)
+    logps = model.point_logps()
+    assert all(np.isfinite(v) for v in logps.values())
+    assert "log_sigma" not in {v.name for v in model.free_RVs}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(pool=("alpha",)), "cannot pool"),
+        (dict(pool=("sigma",), noise=False), "no sigma to pool"),
+        (dict(thresholds={"a": 0.85}), "missing"),
+        (dict(thresholds={"a": 0.85, "b": 0.85, "c": 0.8}), "unknown"),
+        (dict(thresholds={"a": 0.85, "b": 0.99}), "search 'b'"),
+    ],
+)
+def test_joint_model_rejects_bad_input(kwargs, message):
+    kwargs = {"thresholds": THRESHOLD, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        build_joint_model(_searches(), **kwargs)
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        build_joint_model({}, THRESHOLD)
+
+
+def test_joint_fit_records_a_point_per_run_and_splits_into_fit_results(joint_fit, tmp_path):
+    post = joint_fit.idata.posterior
+    assert list(post["search"].values) == ["a", "b"]
+    ll = joint_fit.idata.log_likelihood["scores"]
+    assert ll.shape[-1] == 2 * SIM_SPEC["n"]
+    for j, name in enumerate(joint_fit.names):
+        res = joint_fit.result(name)
+        scores = _searches()[name]
+        assert np.sort(res.scores).tolist() == np.sort(scores).tolist()
+        assert res.settings["n_tail"] == int(np.sum(scores > THRESHOLD))
+        np.testing.assert_array_equal(res.draws("beta"), post["beta"].values[..., j])
+        # the per-search pieces are the joint points, in order
+        mine = ll.values[..., ll["run_search"].values == name]
+        np.testing.assert_array_equal(
+            res.idata.log_likelihood["tail"].values, mine[..., : res.settings["n_tail"]]
+        )
+        curve = res.tuning_curve([1, 10, 100])
+        assert np.all(np.diff(curve.estimate) > 0)
+        with pytest.raises(ValueError, match="fitted jointly"):
+            res.model  # noqa: B018
+    with pytest.raises(KeyError, match="no search 'c'"):
+        joint_fit.result("c")
+    path = joint_fit.save(tmp_path / "joint.nc")
+    again = bayesq.load(path)
+    assert isinstance(again, bayesq.JointFit) and again.names == joint_fit.names
+    assert again.model.point_logps().keys() == joint_fit.model.point_logps().keys()
+    assert str(again.diagnostics()) == str(joint_fit.diagnostics())
+
+
+def test_comparison_of_independent_fits(short_fit, other_fit):
+    cmp = bayesq.compare({"a": short_fit, "b": other_fit})
+    assert cmp.paired == "independent"
+    size = min(short_fit.draws("beta").size, other_fit.draws("beta").size)
+    # paired draws are the fits' own draws, reordered
+    assert cmp.draws("a").size == size and np.isin(cmp.draws("a"), short_fit.draws("beta")).all()
+    diff = cmp.difference("b", "a")
+    assert cmp.prob_better("b", "a") == pytest.approx(np.mean(diff > 0))
+    assert cmp.prob_better("a", "b") + cmp.prob_better("b", "a") == pytest.approx(1.0)
+    # b's true best score is 0.01 higher: with 100+ tail scores each the posterior sees it
+    assert cmp.prob_better("b", "a") > 0.9
+    assert 0.0 < np.median(diff) < 0.02
+    assert cmp.prob_greater("a", "b", "gamma") == pytest.approx(
+        np.mean(cmp.difference("a", "b", "gamma") > 0)
+    )
+    g = cmp.draws("a", "gamma")
+    assert cmp.prob_between("a", "gamma", 1.5, 2.5) == pytest.approx(np.mean((g > 1.5) & (g < 2.5)))
+    table = cmp.summary(ci=0.8)
+    assert list(table.index) == ["a", "b"]
+    lo, mid, hi = np.quantile(cmp.draws("b"), [0.1, 0.5, 0.9])
+    assert table.loc["b", ["best_lower", "best", "best_upper"]].tolist() == pytest.approx([lo, mid, hi])
+    pairs = cmp.pairs()
+    assert pairs.loc[0, "P(a better)"] == pytest.approx(cmp.prob_better("a", "b"))
+    assert "bayesq comparison" in str(cmp)
+
+
+def test_curve_probability_is_the_fraction_of_paired_curves(short_fit, other_fit):
+    cmp = bayesq.compare({"a": short_fit, "b": other_fit})
+    k = np.geomspace(1, 1e4, 9)
+    cp = cmp.curve_probability("b", "a", k)
+    ta = curves.tuning_curve(cmp._draws["a"], k, threshold=THRESHOLD).draws
+    tb = curves.tuning_curve(cmp._draws["b"], k, threshold=THRESHOLD).draws
+    np.testing.assert_allclose(cp.prob, np.mean(tb > ta, axis=0))
+    assert cp.to_dataframe().shape == (9, 1)
+    band = cmp.tuning_curve("a", k)
+    np.testing.assert_allclose(band.draws, ta)
+
+
+def test_crossings_are_interpolated_in_log_k():
+    k = np.array([1.0, 10.0, 100.0, 1000.0])
+    prob = np.array([0.2, 0.4, 0.6, 0.3])
+    flips = _crossings(k, prob)
+    assert flips == pytest.approx([10**1.5, 10 ** (2 + 1 / 3)])
+    assert _crossings(k, np.full(4, 0.7)).size == 0
+
+
+def test_compare_rejects_bad_input(short_fit, joint_fit):
+    with pytest.raises(ValueError, match="two or more"):
+        bayesq.compare({"a": short_fit})
+    with pytest.raises(TypeError, match=r"not a bayesq\.FitResult"):
+        bayesq.compare({"a": short_fit, "b": 3})
+    with pytest.raises(TypeError, match="JointFit"):
+        bayesq.compare([short_fit, short_fit])
+    cmp = bayesq.compare(joint_fit)
+    assert cmp.paired == "joint"
+    np.testing.assert_array_equal(
+        cmp.draws("b", "gamma"), joint_fit.idata.posterior["gamma"].values[..., 1].ravel()
+    )
+    with pytest.raises(KeyError, match="no search"):
+        cmp.draws("c")
+    with pytest.raises(ValueError, match="unknown quantity"):
+        cmp.draws("a", "delta")
+    with pytest.raises(ValueError, match="low < high"):
+        cmp.prob_between("a", "gamma", 2, 1)
+
+
+def test_compare_models_by_loo(joint_fit, short_fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        noiseless = bayesq.fit_joint(
+            _searches(), THRESHOLD, pool=("gamma",), noise=False, random_seed=2, **SHORT
+        )
+        separate = bayesq.fit_joint(_searches(), THRESHOLD, pool=(), random_seed=2, **SHORT)
+        table = compare_models({"pooled": joint_fit, "noiseless": noiseless, "separate": separate})
+    assert set(table.index) == {"pooled", "noiseless", "separate"}
+    assert {"elpd_loo", "elpd_diff", "dse", "pareto_k_max", "pareto_k_bad"} <= set(table.columns)
+    assert table["elpd_diff"].iloc[0] == 0.0
+    assert (table["pareto_k_bad"] >= 0).all()
+    # the noiseless model's sigma is recorded as 0 and left out of the convergence checks
+    assert float(noiseless.idata.posterior["sigma"].max()) == 0.0
+    assert np.isfinite(noiseless.diagnostics().max_rhat)
+    # a FitResult's tail and censored points concatenate to the same runs
+    single = _single_loglik(short_fit.idata).log_likelihood["scores"]
+    assert single.shape[-1] == SIM_SPEC["n"]
+    with pytest.raises(ValueError, match="same runs"):
+        compare_models({"joint": joint_fit, "single": short_fit})
+
+
+def test_cli_compare_writes_tables_and_plots(short_fit, other_fit, joint_fit, tmp_path, capsys):
+    from bayesq.cli import main
+
+    a, b = short_fit.save(tmp_path / "a.nc"), other_fit.save(tmp_path / "b.nc")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(a), str(b), "--out", str(out), "--k-max", "1000"]) == 0
+    printed = capsys.readouterr().out
+    assert "P(a's median tuning curve better than b's)" in printed
+    expected = {"comparison.txt", "summary.csv", "pairs.csv", "curve_probability.csv", "forest.png"}
+    assert expected | {"tuning_curves.png"} == {p.name for p in out.iterdir()}
+    import pandas as pd
+
+    pairs = pd.read_csv(out / "pairs.csv")
+    cmp = bayesq.compare({"a": short_fit, "b": other_fit})
+    assert pairs.loc[0, "P(a better)"] == pytest.approx(cmp.prob_better("a", "b"))
+    with pytest.raises(SystemExit, match="exists"):
+        main(["compare", str(a), str(b), "--out", str(out)])
+    assert main(["compare", str(a), str(b), "--names", "x"]) == 2
+    assert "one distinct name per fit" in capsys.readouterr().err
+    j = joint_fit.save(tmp_path / "joint.nc")
+    assert main(["compare", str(j)]) == 0
+    assert "joint draws" in capsys.readouterr().out
+    assert main(["compare", str(j), str(a)]) == 2
+    assert main(["curves", str(j)]) == 2
+    assert "--search" in capsys.readouterr().err
+    assert main(["curves", str(j), "--search", "b", "--k-max", "100"]) == 0

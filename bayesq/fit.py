@@ -291,12 +291,12 @@ CHECKED = (
     "log_beta_gap",
     "log_sigma",
     "gamma_logit",
-    "gamma_mu",
     "gamma_tau",
-    "gamma_z",
-    "sigma_mu",
+    "gamma_level",
+    "gamma_contrast",
     "sigma_tau",
-    "sigma_z",
+    "sigma_level",
+    "sigma_contrast",
 )
 
 

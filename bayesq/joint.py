@@ -160,9 +160,7 @@ class JointFit:
     def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs):
         """Posterior summary (:func:`arviz.summary`) of the parameters and the pooling's hyperparameters."""
         post = self.idata.posterior
-        names = var_names or [
-            v for v in (*PARAMETERS, "gamma_mu", "gamma_tau", "sigma_mu", "sigma_tau") if v in post
-        ]
+        names = var_names or [v for v in (*PARAMETERS, "gamma_tau", "sigma_tau") if v in post]
         if not self.settings["noise"] and var_names is None:
             names.remove("sigma")
         return az.summary(self.idata, var_names=list(names), hdi_prob=hdi_prob, fmt="wide", **kwargs)

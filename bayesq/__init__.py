@@ -7,6 +7,7 @@ PyMC distribution and builds posterior inference on it.
 
 __version__ = "0.1.0"
 
+from bayesq.batch import BatchFit, fit_batch
 from bayesq.compare import compare, compare_models
 from bayesq.distributions import NoisyQuadratic, Quadratic
 from bayesq.fit import FitResult, fit, load
@@ -16,6 +17,7 @@ from bayesq.stats import noisy_quadratic, quadratic
 from bayesq.thresholds import scan_thresholds
 
 __all__ = [
+    "BatchFit",
     "FitResult",
     "JointFit",
     "NoisyQuadratic",
@@ -25,6 +27,7 @@ __all__ = [
     "compare",
     "compare_models",
     "fit",
+    "fit_batch",
     "fit_joint",
     "load",
     "noisy_quadratic",

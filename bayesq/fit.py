@@ -44,6 +44,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+import xarray as xr
 
 from bayesq import curves
 from bayesq.data import read_scores
@@ -300,28 +301,44 @@ CHECKED = (
 )
 
 
-def diagnose(idata: az.InferenceData) -> Diagnostics:
-    """Divergences, R-hat, ESS and E-BFMI of a fit's posterior (constant variables left out)."""
+def diagnose(idata: az.InferenceData, by: str | None = None):
+    """Divergences, R-hat, ESS and E-BFMI of a fit's posterior (constant variables left out).
+
+    With ``by`` (a dimension of the posterior, e.g. ``"fit"`` of
+    :func:`bayesq.batch.fit_batch`), one :class:`Diagnostics` per coordinate
+    along it, from one vectorized ArviZ call per statistic.
+    """
     post = idata.posterior
     names = [v for v in CHECKED if v in post and float(np.ptp(post[v].values)) > 0]
     stats = idata.sample_stats
-    rhat = az.rhat(idata, var_names=names)
-    ess_bulk = az.ess(idata, var_names=names, method="bulk")
-    ess_tail = az.ess(idata, var_names=names, method="tail")
-    diverging = stats["diverging"].values if "diverging" in stats else np.zeros(1)
-    depth_hits = 0
+    found = {
+        "rhat": az.rhat(idata, var_names=names),
+        "ess_bulk": az.ess(idata, var_names=names, method="bulk"),
+        "ess_tail": az.ess(idata, var_names=names, method="tail"),
+        "diverging": stats["diverging"] if "diverging" in stats else xr.DataArray(np.zeros(1)),
+    }
     for key in ("reached_max_treedepth", "maxdepth_reached"):
         if key in stats:
-            depth_hits = int(np.sum(stats[key].values))
-    return Diagnostics(
-        divergences=int(np.sum(diverging)),
-        draws=int(post.sizes["chain"] * post.sizes["draw"]),
-        max_rhat=float(max(rhat[v].values.max() for v in names)),
-        min_ess_bulk=float(min(ess_bulk[v].values.min() for v in names)),
-        min_ess_tail=float(min(ess_tail[v].values.min() for v in names)),
-        max_tree_depth_hits=depth_hits,
-        min_bfmi=float(np.min(az.bfmi(idata))) if "energy" in stats else float("nan"),
-    )
+            found["depth"] = stats[key]
+    groups = [None] if by is None else list(range(post.sizes[by]))
+    out = []
+    for g in groups:
+        part = {k: v if g is None else v.isel({by: g}) for k, v in found.items()}
+        energy = (
+            None if "energy" not in stats else stats["energy"] if g is None else stats["energy"].isel({by: g})
+        )
+        out.append(
+            Diagnostics(
+                divergences=int(part["diverging"].values.sum()),
+                draws=int(post.sizes["chain"] * post.sizes["draw"]),
+                max_rhat=float(max(part["rhat"][v].values.max() for v in names)),
+                min_ess_bulk=float(min(part["ess_bulk"][v].values.min() for v in names)),
+                min_ess_tail=float(min(part["ess_tail"][v].values.min() for v in names)),
+                max_tree_depth_hits=int(part["depth"].values.sum()) if "depth" in part else 0,
+                min_bfmi=float("nan") if energy is None else float(np.min(az.bfmi(energy.values))),
+            )
+        )
+    return out[0] if by is None else out
 
 
 def warn_problems(diagnostics: Diagnostics, who: str = "bayesq.fit") -> list[str]:
@@ -394,6 +411,11 @@ class FitResult:
     def model(self) -> pm.Model:
         """The PyMC model (rebuilt from the data and settings after :func:`load`)."""
         if self._model is None:
+            if self.settings.get("fixed_spread"):
+                raise ValueError(
+                    "this fit used a fixed prior unit (bayesq.fit_batch(spread=...)); build_model "
+                    "takes the unit from the tail: use bayesq.model.search_model"
+                )
             if "joint" in self.settings:
                 raise ValueError(
                     "this search was fitted jointly with others; its model is the joint fit's "
@@ -624,8 +646,6 @@ def fit(
         "tail_run": np.arange(prepared.tail.size),
         "censored_run": np.arange(prepared.censored.size),
     }
-    import xarray as xr
-
     idata.add_groups(log_likelihood=xr.Dataset(loglik, coords=coords))
     settings = {
         "threshold": prepared.threshold,

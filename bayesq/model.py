@@ -67,7 +67,15 @@ from bayesq.data import read_scores
 from bayesq.distributions import NoisyQuadratic, Quadratic
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logsf, quadratic_logcdf, quadratic_logsf
 
-__all__ = ["MIN_TAIL", "POOLABLE", "Priors", "build_joint_model", "build_model", "prepare_scores"]
+__all__ = [
+    "MIN_TAIL",
+    "POOLABLE",
+    "Priors",
+    "build_joint_model",
+    "build_model",
+    "prepare_scores",
+    "search_model",
+]
 
 MIN_TAIL = 8  # fewer tail scores cannot inform four parameters
 POOLABLE = ("gamma", "sigma")
@@ -184,8 +192,18 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
     priors = _check_priors(priors)
     if n_hyperparameters is not None and not n_hyperparameters > 0:
         raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
-    data = prepare_scores(scores, threshold, maximize)
-    coords = {"tail_run": np.arange(data.tail.size), "censored_run": np.arange(data.censored.size)}
+    return search_model(prepare_scores(scores, threshold, maximize), n_hyperparameters, priors)
+
+
+def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | None = None) -> pm.Model:
+    """:func:`build_model` on scores already split at the threshold.
+
+    ``data.tail``, ``data.threshold`` and ``data.spread`` may be PyTensor
+    variables (shared or symbolic): the batched fitter (:mod:`bayesq.batch`)
+    builds this one model once and feeds it many data sets.
+    """
+    priors = _check_priors(priors)
+    coords = {"tail_run": np.arange(_length(data.tail)), "censored_run": np.arange(_length(data.censored))}
     with pm.Model(coords=coords) as model:
         tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b)
         if n_hyperparameters is None:
@@ -202,6 +220,11 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
         alpha, beta = pm.Deterministic("alpha", alpha), pm.Deterministic("beta", beta)
         add_likelihood(data, alpha, beta, gamma, sigma)
     return model
+
+
+def _length(values) -> int:
+    """Number of scores in an array or a shared variable."""
+    return len(values.get_value() if hasattr(values, "get_value") else values)
 
 
 def _check_priors(priors) -> Priors:
@@ -257,7 +280,7 @@ def add_likelihood(data: PreparedScores, alpha, beta, gamma, sigma=None, suffix:
             observed=data.tail,
             dims=f"tail_run{suffix}",
         )
-    if data.censored.size:
+    if _length(data.censored):
         if noiseless:
             side = quadratic_logcdf if maximize else quadratic_logsf
 

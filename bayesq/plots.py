@@ -42,6 +42,7 @@ __all__ = [
     "plot_comparison",
     "plot_pit",
     "plot_posterior",
+    "plot_sbc",
     "plot_tail",
     "plot_thresholds",
     "plot_trace",
@@ -322,6 +323,46 @@ def plot_thresholds(scan, axes=None):
         if scan.suggested is not None:
             ax.axvline(scan.suggested, color="C3", ls="--", lw=1)
     axes[0].set_title(f"{scan.ci:.0%} intervals; suggested threshold dashed", fontsize="medium", loc="left")
+    return axes
+
+
+def plot_sbc(result, prob: float = 0.99, n_points: int = 100, axes=None):
+    """Simulation-based calibration (:func:`bayesq.sbc.run_sbc`): ECDF differences of the ranks.
+
+    One panel per parameter: the ECDF of the continuous ranks minus the
+    uniform CDF, inside its ``prob`` simultaneous band
+    (:func:`arviz.plot_ecdf`; the band of :meth:`bayesq.sbc.SBCResult.test`).
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+    from scipy.stats import uniform
+
+    names = list(result.u.columns)
+    if axes is None:
+        _, axes = plt.subplots(
+            1, len(names), figsize=(3.4 * len(names), 3), layout="constrained", sharey=True
+        )
+    axes = np.ravel(axes)
+    grid = np.arange(1, n_points + 1) / (n_points + 1)
+    inside = result.test(prob, n_points)["inside"]
+    for ax, name in zip(axes, names, strict=True):
+        az.plot_ecdf(
+            np.array(result.u[name].values),  # ArviZ sorts it in place
+            cdf=uniform(0, 1).cdf,
+            eval_points=grid,
+            difference=True,
+            confidence_bands=True,
+            ci_prob=prob,
+            ax=ax,
+        )
+        ax.set_title(
+            f"{name}: {'inside' if inside[name] else 'OUTSIDE'} the {prob:.0%} band", fontsize="medium"
+        )
+        ax.set_xlabel("fractional rank")
+    axes[0].set_ylabel(f"ECDF - uniform ({len(result.u)} data sets)")
     return axes
 
 

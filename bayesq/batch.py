@@ -1,0 +1,388 @@
+r"""Many posteriors at once: the censored-tail model of :func:`bayesq.fit`,
+sampled for many data sets by one compiled JAX program.
+
+One fit of a few hundred scores is small work for an accelerator: its
+gradient is latency bound (THEORY.md: ~0.1 ms on an H100, no faster than a
+CPU). Studies that need hundreds of posteriors -- simulation-based
+calibration (:mod:`bayesq.sbc`), subsample studies, many architectures -- are
+where the GPU pays: :func:`fit_batch` maps NUTS over data sets and chains with
+``jax.vmap`` inside one ``jax.jit``, so every lane of the device works on one
+chain of one data set.
+
+The model is the one of :func:`bayesq.build_model`, built once by
+:func:`bayesq.model.search_model` with the data as symbolic inputs (tail
+scores padded to a common length with a mask, threshold, spread, count of
+censored runs) and compiled to JAX by PyMC; its log density at a point equals
+``build_model``'s for the same data (tested). The sampler is blackjax's NUTS
+(multinomial, maximum tree depth 10) with Stan's windowed adaptation of the
+step size and a diagonal mass matrix (blackjax's ``window_adaptation``
+schedule and updates), written as one ``lax.scan`` over tuning and sampling so
+that the log density is compiled into the program once, not once for
+tuning and once for sampling.
+
+Under ``vmap`` the NUTS trajectories of all lanes advance in lockstep: an
+iteration costs the longest trajectory among the lanes of a batch. Data sets
+of similar difficulty batch best; ``batch_size`` bounds the memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesq.fit import Diagnostics, FitResult, check_sampling, diagnose, sampling_settings
+from bayesq.model import PreparedScores, _check_priors, prepare_scores, search_model
+
+__all__ = ["BatchFit", "fit_batch"]
+
+SAMPLER = "blackjax-batched"
+REPORTED = ("alpha", "beta", "gamma", "sigma", "tail_mass", "log_beta_gap", "log_sigma", "gamma_logit")
+
+
+def _jax():
+    try:
+        import jax
+    except ImportError:  # pragma: no cover - the jax extra is part of the test install
+        raise ImportError("the batched fitter needs JAX and blackjax: pip install 'bayesq[jax]'") from None
+    jax.config.update("jax_enable_x64", True)  # the likelihood is accurate to 1e-10 in float64 only
+    return jax
+
+
+@dataclasses.dataclass(frozen=True)
+class _Program:
+    """The model's log density and reported variables as JAX functions of (point, data)."""
+
+    names: tuple[str, ...]  # value variables, in the order of the point vector
+    initial: np.ndarray
+    logp: object
+    reported: tuple[str, ...]
+    report: object
+
+
+def _program(length: int, maximize: bool, n_hyperparameters, priors) -> _Program:
+    """Compile the model of one search, its data left symbolic, to JAX."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc.sampling.jax import get_jaxified_graph
+    from pytensor.graph.replace import graph_replace
+
+    shared = {
+        "tail": pytensor.shared(np.ones(length), name="tail_scores"),
+        "threshold": pytensor.shared(0.0, name="threshold"),
+        "spread": pytensor.shared(1.0, name="spread"),
+    }
+    template = PreparedScores(
+        scores=None,
+        threshold=shared["threshold"],
+        maximize=maximize,
+        tail=shared["tail"],
+        censored=np.zeros(1),  # log F(t) is the same for every censored run: computed once, times the count
+        spread=shared["spread"],
+    )
+    model = search_model(template, n_hyperparameters, priors)
+    y, t, d = pt.dvector("tail"), pt.dscalar("threshold"), pt.dscalar("spread")
+    mask, n_censored = pt.dvector("mask"), pt.dscalar("n_censored")
+    tail_terms = model.logp(vars=[model["tail"]], sum=False)[0]
+    censored = model.logp(vars=[model["censored"]], sum=False)[0][0]
+    logp = (
+        model.logp(vars=model.free_RVs) + pt.sum(pt.switch(mask > 0, tail_terms, 0.0)) + n_censored * censored
+    )
+    reported = tuple(name for name in REPORTED if name in model.named_vars)
+    values = model.replace_rvs_by_values([model[name] for name in reported])
+    outputs = graph_replace(
+        [logp, *values], {shared["tail"]: y, shared["threshold"]: t, shared["spread"]: d}, strict=False
+    )
+    inputs = [*model.value_vars, y, mask, n_censored, t, d]
+    logp_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[:1])
+    report_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[1:])
+    n = len(model.value_vars)
+    point = model.initial_point()
+
+    def split(x):
+        return [x[i] for i in range(n)]
+
+    return _Program(
+        names=tuple(v.name for v in model.value_vars),
+        initial=np.array([point[v.name] for v in model.value_vars], dtype=float),
+        logp=lambda x, data: logp_fn(*split(x), *data)[0],
+        reported=reported,
+        report=lambda x, data: report_fn(*split(x), *data),
+    )
+
+
+def _sampler(program: _Program, tune: int, draws: int, target_accept: float, max_tree_depth: int):
+    """A jitted function (keys, starts, data) -> draws and statistics, mapped over data sets and chains."""
+    jax = _jax()
+    import jax.numpy as jnp
+    from blackjax.adaptation.window_adaptation import base, build_schedule
+    from blackjax.mcmc import nuts
+
+    kernel = nuts.build_kernel()
+    adapt_init, adapt_update, adapt_final = base(True, target_acceptance_rate=target_accept)
+    schedule = np.array(build_schedule(tune), dtype=int).reshape(-1, 2) if tune else np.zeros((0, 2), int)
+    stage = jnp.asarray(np.concatenate([schedule[:, 0], np.zeros(draws, int)]))
+    window_end = jnp.asarray(np.concatenate([schedule[:, 1], np.zeros(draws, int)]).astype(bool))
+    tuning = jnp.arange(tune + draws) < tune
+
+    def chain(key, start, data):
+        def logdensity(x):
+            return program.logp(x, data)
+
+        state = nuts.init(start, logdensity)
+        adaptation = adapt_init(start, 1.0)
+        step_size, inv_mass = adapt_final(adaptation)
+
+        def step(carry, xs):
+            state, adaptation, step_size, inv_mass = carry
+            key, stage, window_end, tuning = xs
+            # during tuning: the adaptation's current values; after: its final ones
+            eps = jnp.where(tuning, adaptation.step_size, step_size)
+            metric = jnp.where(tuning, adaptation.inverse_mass_matrix, inv_mass)
+            state, info = kernel(key, state, logdensity, eps, metric, max_num_doublings=max_tree_depth)
+            updated = adapt_update(adaptation, (stage, window_end), state.position, info.acceptance_rate)
+            adaptation = jax.tree.map(lambda new, old: jnp.where(tuning, new, old), updated, adaptation)
+            final_eps, final_metric = adapt_final(adaptation)
+            step_size = jnp.where(tuning, final_eps, step_size)
+            inv_mass = jnp.where(tuning, final_metric, inv_mass)
+            stats = {
+                "diverging": info.is_divergent,
+                "n_steps": info.num_integration_steps,
+                "tree_depth": info.num_trajectory_expansions,
+                "acceptance_rate": info.acceptance_rate,
+                "energy": info.energy,
+                "lp": state.logdensity,
+                "step_size": eps,
+            }
+            return (state, adaptation, step_size, inv_mass), (state.position, stats)
+
+        keys = jax.random.split(key, tune + draws)
+        _, (positions, stats) = jax.lax.scan(
+            step, (state, adaptation, step_size, inv_mass), (keys, stage, window_end, tuning)
+        )
+        positions, stats = jax.tree.map(lambda a: a[tune:], (positions, stats))
+        reported = jax.vmap(lambda x: program.report(x, data))(positions)
+        return reported, stats
+
+    chains = jax.vmap(chain, in_axes=(0, 0, None))
+    return jax.jit(jax.vmap(chains, in_axes=(0, 0, 0)))
+
+
+def _as_list(value, n, name):
+    if np.ndim(value) == 0:
+        return [value] * n
+    value = list(value)
+    if len(value) != n:
+        raise ValueError(f"{name} must be one value or one per data set ({n}), got {len(value)}")
+    return value
+
+
+def fit_batch(
+    searches,
+    threshold,
+    maximize: bool = True,
+    n_hyperparameters: float | None = None,
+    priors=None,
+    *,
+    spread=None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float = 0.9,
+    max_tree_depth: int = 10,
+    batch_size: int | None = None,
+    random_seed: int | None = None,
+    quiet: bool = False,
+) -> BatchFit:
+    r"""Fit the model of :func:`bayesq.fit` to many searches in one compiled program.
+
+    Parameters
+    ----------
+    searches : sequence of array_like
+        One array of scores per data set (lengths may differ).
+    threshold : float or sequence of float
+        The threshold of every data set, or one per data set.
+    maximize, n_hyperparameters, priors
+        As for :func:`bayesq.fit` (shared by all data sets).
+    spread : float or sequence of float, optional
+        The unit :math:`d` of the priors (:mod:`bayesq.model`). Default: the
+        standard deviation of each tail, as :func:`bayesq.fit` does. Give it
+        to fix the unit in advance: simulation-based calibration needs a
+        prior that does not look at the data (:mod:`bayesq.sbc`).
+    draws, tune, chains, target_accept
+        As for :func:`bayesq.fit`.
+    max_tree_depth : int
+        NUTS's maximum number of trajectory doublings.
+    batch_size : int, optional
+        Data sets per compiled call (default: all); the last batch is padded
+        with repeats, so the program compiles once.
+    random_seed : int, optional
+        Seed of the chains' starting points and of the sampler.
+    quiet : bool
+        No timing lines.
+
+    Returns
+    -------
+    BatchFit
+        ``.idata`` (posterior and sample_stats with a ``fit`` dimension),
+        ``.result(i)`` (a :class:`bayesq.FitResult`), ``.diagnostics()``.
+    """
+    jax = _jax()
+    priors = _check_priors(priors)
+    check_sampling("blackjax", draws, tune, chains, target_accept)
+    if n_hyperparameters is not None and not n_hyperparameters > 0:
+        raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
+    searches = list(searches)
+    if not searches:
+        raise ValueError("searches is empty: give one array of scores per data set")
+    thresholds = _as_list(threshold, len(searches), "threshold")
+    prepared = []
+    for i, (scores, t) in enumerate(zip(searches, thresholds, strict=True)):
+        try:
+            prepared.append(prepare_scores(scores, t, maximize))
+        except ValueError as err:
+            raise ValueError(f"data set {i}: {err}") from None
+    if spread is None:
+        spreads = [p.spread for p in prepared]
+    else:
+        spreads = [float(s) for s in _as_list(spread, len(prepared), "spread")]
+        bad = [i for i, s in enumerate(spreads) if not (np.isfinite(s) and s > 0)]
+        if bad:
+            raise ValueError(f"spread must be finite and positive; data sets {bad} are not")
+    n_fits = len(prepared)
+    batch_size = n_fits if batch_size is None else int(batch_size)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = min(batch_size, n_fits)
+
+    length = max(p.tail.size for p in prepared)
+    tails = np.stack(
+        [np.resize(p.tail, length) for p in prepared]
+    )  # padding repeats real scores: finite terms
+    mask = (np.arange(length) < np.array([[p.tail.size] for p in prepared])).astype(float)
+    data = (
+        tails,
+        mask,
+        np.array([p.censored.size for p in prepared], dtype=float),
+        np.array([p.threshold for p in prepared]),
+        np.array(spreads),
+    )
+    program = _program(length, maximize, n_hyperparameters, priors)
+    run = _sampler(program, int(tune), int(draws), target_accept, int(max_tree_depth))
+    seed = np.random.default_rng(random_seed).integers(2**31) if random_seed is None else random_seed
+    rng = np.random.default_rng(seed)
+    starts = program.initial + rng.uniform(-1, 1, size=(n_fits, chains, program.initial.size))
+    keys = np.asarray(jax.random.split(jax.random.PRNGKey(int(seed)), n_fits * chains)).reshape(
+        n_fits, chains, -1
+    )
+    parts = []
+    started = time.perf_counter()
+    for lo in range(0, n_fits, batch_size):
+        done = min(lo + batch_size, n_fits)
+        index = np.resize(np.arange(lo, done), batch_size)
+        out = run(keys[index], starts[index], tuple(a[index] for a in data))
+        parts.append(jax.tree.map(lambda a: np.asarray(a)[: done - lo], out))  # noqa: B023 (used at once)
+        if not quiet:
+            print(
+                f"bayesq.fit_batch: {done}/{n_fits} fits, {time.perf_counter() - started:.1f} s", flush=True
+            )
+    reported = [np.concatenate([p[0][j] for p in parts]) for j in range(len(program.reported))]
+    stats = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+    settings = {
+        "maximize": bool(maximize),
+        "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
+        "priors": dataclasses.asdict(priors),
+        "fixed_spread": spread is not None,
+        **sampling_settings(SAMPLER, draws, tune, chains, target_accept, random_seed),
+        "max_tree_depth": int(max_tree_depth),
+        "seconds": time.perf_counter() - started,
+    }
+    return BatchFit(_idata(program.reported, reported, stats, max_tree_depth), prepared, spreads, settings)
+
+
+def _idata(names, reported, stats, max_tree_depth) -> az.InferenceData:
+    """Stacked InferenceData: arrays (fit, chain, draw) -> dims (chain, draw, fit)."""
+
+    def dataset(arrays):
+        return xr.Dataset({k: (("chain", "draw", "fit"), np.moveaxis(v, 0, -1)) for k, v in arrays.items()})
+
+    stats = dict(stats)
+    stats["reached_max_treedepth"] = stats["tree_depth"] >= max_tree_depth
+    return az.InferenceData(
+        posterior=dataset(dict(zip(names, reported, strict=True))), sample_stats=dataset(stats)
+    )
+
+
+class BatchFit:
+    """Posteriors of many data sets, fitted by :func:`fit_batch`.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        ``posterior`` and ``sample_stats`` with dims ``(chain, draw, fit)``.
+    settings : dict
+        Direction, priors and sampling settings shared by the fits.
+    """
+
+    def __init__(self, idata, prepared: list[PreparedScores], spreads, settings):
+        self.idata = idata
+        self.prepared = prepared
+        self.spreads = list(spreads)
+        self.settings = settings
+
+    def __len__(self) -> int:
+        return len(self.prepared)
+
+    def draws(self, name: str) -> np.ndarray:
+        """Posterior draws of a variable, shape (fits, chains, draws)."""
+        return np.moveaxis(self.idata.posterior[name].values, -1, 0)
+
+    def diagnostics(self) -> list[Diagnostics]:
+        """The convergence numbers of :func:`bayesq.fit`, one per data set."""
+        return diagnose(self.idata, by="fit")
+
+    def table(self) -> pd.DataFrame:
+        """One row per fit: its size, the posterior medians and the diagnostics."""
+        rows = []
+        for i, diag in enumerate(self.diagnostics()):
+            p = self.prepared[i]
+            row = {"n_scores": p.scores.size, "n_tail": p.tail.size, "threshold": p.threshold}
+            row.update({k: float(np.median(self.draws(k)[i])) for k in ("alpha", "beta", "gamma", "sigma")})
+            row.update(dataclasses.asdict(diag))
+            rows.append(row)
+        return pd.DataFrame(rows).rename_axis("fit")
+
+    def idata_of(self, i: int) -> az.InferenceData:
+        """The InferenceData of fit ``i`` alone, as :func:`bayesq.fit` writes it (no log_likelihood)."""
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"fit {i} out of range: {len(self)} fits")
+        i = i % len(self)
+        p = self.prepared[i]
+        posterior = self.idata.posterior.isel(fit=i, drop=True)
+        observed = {"tail": xr.DataArray(p.tail, dims="tail_run")}
+        if p.censored.size:
+            observed["censored"] = xr.DataArray(p.censored, dims="censored_run")
+        settings = dict(self.settings, fit=i, threshold=p.threshold, n_scores=int(p.scores.size))
+        settings.update(n_tail=int(p.tail.size), n_censored=int(p.censored.size), tail_spread=self.spreads[i])
+        posterior.attrs = {"bayesq": json.dumps(settings)}
+        return az.InferenceData(
+            posterior=posterior,
+            sample_stats=self.idata.sample_stats.isel(fit=i, drop=True),
+            observed_data=xr.Dataset(observed),
+        )
+
+    def result(self, i: int) -> FitResult:
+        """Fit ``i`` as a :class:`bayesq.FitResult` (summary, tuning curves, best score)."""
+        return FitResult(self.idata_of(i))
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"BatchFit: {len(self)} fits, {s['chains']} chains x {s['draws']} draws (tune {s['tune']}), "
+            f"{s['seconds']:.1f} s"
+        )

@@ -1,0 +1,240 @@
+r"""Simulation-based calibration (SBC) of the censored-tail model.
+
+Talts, Betancourt, Simpson, Vehtari & Gelman (2018), "Validating Bayesian
+inference algorithms with simulation-based calibration", arXiv:1804.06788:
+draw :math:`\tilde\theta \sim p(\theta)`, then data
+:math:`\tilde y \sim p(y \mid \tilde\theta)`, then :math:`L` posterior draws
+:math:`\theta_1, \dots, \theta_L` given :math:`\tilde y`. If the sampler
+draws from the exact posterior, the rank
+:math:`r = \#\{l : \theta_l < \tilde\theta\}` of every scalar parameter is
+uniform on :math:`\{0, \dots, L\}`. Ranks bunched at the ends mean a
+posterior too narrow, in the middle too wide, on one side biased.
+
+What SBC checks here, and what it cannot
+----------------------------------------
+The priors of :func:`bayesq.fit` are set in units of the tail's spread
+:math:`d`, computed from the data (:mod:`bayesq.model`), and the threshold
+:math:`t` is the user's choice: neither is a generative prior. SBC draws
+from the same priors with the unit and the threshold fixed in advance
+(:math:`t = 0`, :math:`d = 1` by default: by the model's invariance to the
+score's units, any other choice is the same study) and fits with that fixed
+unit (:func:`bayesq.batch.fit_batch` with ``spread``). It therefore checks
+the likelihood (the censored term, the noisy quadratic's density), the
+parametrization and the sampler -- everything but the data-dependent unit,
+which :func:`bayesq.fit` adds on top.
+
+Data sets with fewer than :data:`bayesq.model.MIN_TAIL` scores beyond the
+threshold cannot be fitted and are drawn again; selecting on the data alone
+leaves the ranks uniform (the posterior of each kept data set is unchanged).
+
+Ranks are made continuous, :math:`u = (r + U)/(L + 1)` with
+:math:`U \sim \mathcal U(0, 1)`, which is uniform on :math:`(0, 1)` exactly
+when :math:`r` is uniform; the test is the ECDF of the :math:`u` inside its
+simultaneous band (ArviZ's ``ecdf_confidence_band``, Säilynoja, Bürkner &
+Vehtari 2022), with a chi-square test of the binned ranks beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import scipy.stats
+
+from bayesq.batch import BatchFit, fit_batch
+from bayesq.distributions import NoisyQuadratic
+from bayesq.model import MIN_TAIL, PreparedScores, _check_priors, search_model
+
+__all__ = ["SBCResult", "prior_datasets", "run_sbc"]
+
+PARAMETERS = ("alpha", "beta", "gamma", "sigma")
+
+
+def prior_datasets(
+    n_datasets: int,
+    n_scores: int,
+    maximize: bool = True,
+    priors=None,
+    *,
+    threshold: float = 0.0,
+    spread: float = 1.0,
+    random_seed=None,
+):
+    r"""Draw parameters from the prior and a random search's scores from each.
+
+    The prior is the model's own (:func:`bayesq.model.search_model` with the
+    unit ``spread`` and the ``threshold`` fixed); the scores are draws of
+    :class:`bayesq.NoisyQuadratic`. A draw whose data have fewer than
+    :data:`~bayesq.model.MIN_TAIL` scores beyond the threshold is replaced.
+
+    Returns
+    -------
+    truth : pandas.DataFrame
+        One row per data set: the model's variables (alpha, beta, gamma,
+        sigma, tail_mass, ...).
+    scores : ndarray, shape (n_datasets, n_scores)
+    redrawn : int
+        How many draws were replaced.
+    """
+    if int(n_datasets) != n_datasets or n_datasets < 1:
+        raise ValueError(f"n_datasets must be a positive integer, got {n_datasets}")
+    if int(n_scores) != n_scores or n_scores < MIN_TAIL:
+        raise ValueError(f"n_scores must be an integer >= {MIN_TAIL}, got {n_scores}")
+    if not (np.isfinite(spread) and spread > 0):
+        raise ValueError(f"spread must be finite and positive, got {spread}")
+    sign = 1.0 if maximize else -1.0
+    template = PreparedScores(
+        scores=None,
+        threshold=float(threshold),
+        maximize=maximize,
+        tail=threshold + sign * spread * np.arange(1.0, MIN_TAIL + 1),  # not used by the prior
+        censored=np.zeros(0),
+        spread=float(spread),
+    )
+    model = search_model(template, None, _check_priors(priors))
+    names = ["alpha", "beta", "gamma", "sigma", "tail_mass", "log_beta_gap", "log_sigma"]
+    rng = np.random.default_rng(random_seed)
+    truth, scores, redrawn = [], [], 0
+    while len(scores) < n_datasets:
+        want = n_datasets - len(scores)
+        draws = pm.draw([model[v] for v in names], draws=want, random_seed=rng)
+        draws = dict(zip(names, (np.atleast_1d(d) for d in draws), strict=True))
+        column = {k: draws[k][:, None] for k in PARAMETERS}
+        y = pm.draw(
+            NoisyQuadratic.dist(**column, maximize=maximize, size=(want, int(n_scores))), random_seed=rng
+        )
+        beyond = (sign * (y - threshold) > 0).sum(axis=1)
+        keep = beyond >= MIN_TAIL
+        redrawn += int((~keep).sum())
+        truth.extend({k: float(v[i]) for k, v in draws.items()} for i in np.flatnonzero(keep))
+        scores.extend(y[keep])
+    return pd.DataFrame(truth).rename_axis("dataset"), np.array(scores), redrawn
+
+
+@dataclasses.dataclass
+class SBCResult:
+    """Ranks of the true parameters among the posterior draws, one row per data set.
+
+    Attributes
+    ----------
+    truth : pandas.DataFrame
+        The parameters that made each data set.
+    ranks : pandas.DataFrame
+        :math:`r \\in \\{0, \\dots, L\\}` per data set and parameter.
+    n_draws : int
+        :math:`L`, the thinned posterior draws each rank is counted among.
+    u : pandas.DataFrame
+        Continuous ranks :math:`(r + U)/(L + 1)`, uniform under calibration.
+    fits : BatchFit
+        The posteriors.
+    redrawn : int
+        Prior draws replaced for having too few tail scores.
+    """
+
+    truth: pd.DataFrame
+    ranks: pd.DataFrame
+    n_draws: int
+    u: pd.DataFrame
+    fits: BatchFit
+    redrawn: int
+
+    def test(self, prob: float = 0.99, n_points: int = 100) -> pd.DataFrame:
+        r"""Uniformity of the ranks, per parameter.
+
+        ``inside`` is whether the ECDF of ``u`` stays inside its ``prob``
+        simultaneous band at ``n_points`` evenly spaced points;
+        ``max_ecdf_diff`` the largest :math:`|\hat F(u) - u|` there;
+        ``chi2_p`` the p-value of a chi-square test of the ranks in 20 bins.
+        """
+        from arviz.stats.ecdf_utils import compute_ecdf, ecdf_confidence_band
+
+        if not 0 < prob < 1:
+            raise ValueError(f"prob must lie in (0, 1), got {prob}")
+        grid = np.arange(1, n_points + 1) / (n_points + 1)
+        n = len(self.u)
+        lower, upper = ecdf_confidence_band(n, grid, grid, prob=prob, method="optimized")
+        rows = {}
+        for name in self.u.columns:
+            ecdf = compute_ecdf(np.sort(self.u[name].values), grid)
+            counts = np.histogram(self.u[name].values, bins=20, range=(0, 1))[0]
+            rows[name] = {
+                "inside": bool(np.all((ecdf >= lower) & (ecdf <= upper))),
+                "max_ecdf_diff": float(np.max(np.abs(ecdf - grid))),
+                "band_half_width": float(np.max(upper - grid)),
+                "chi2_p": float(scipy.stats.chisquare(counts).pvalue),
+                "mean_u": float(self.u[name].mean()),
+            }
+        return pd.DataFrame(rows).T.rename_axis("parameter")
+
+    def passed(self, prob: float = 0.99) -> bool:
+        """Whether every parameter's ranks stay inside the ``prob`` band."""
+        return bool(self.test(prob)["inside"].all())
+
+
+def ranks(fits: BatchFit, truth: pd.DataFrame, n_draws: int = 100, random_seed=None):
+    """Ranks of ``truth`` among ``n_draws`` evenly thinned posterior draws of each fit."""
+    rng = np.random.default_rng(random_seed)
+    total = fits.idata.posterior.sizes["chain"] * fits.idata.posterior.sizes["draw"]
+    if not 1 <= n_draws <= total:
+        raise ValueError(f"n_draws must lie in [1, {total}] (the draws of a fit), got {n_draws}")
+    keep = np.linspace(0, total - 1, n_draws).round().astype(int)
+    r, u = {}, {}
+    for name in PARAMETERS:
+        draws = fits.draws(name).reshape(len(fits), total)[:, keep]
+        r[name] = (draws < truth[name].values[:, None]).sum(axis=1)
+        u[name] = (r[name] + rng.uniform(size=r[name].size)) / (n_draws + 1)
+    return pd.DataFrame(r).rename_axis("dataset"), pd.DataFrame(u).rename_axis("dataset")
+
+
+def run_sbc(
+    n_datasets: int = 500,
+    n_scores: int = 256,
+    maximize: bool = True,
+    priors=None,
+    *,
+    n_draws: int = 100,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    target_accept: float = 0.9,
+    batch_size: int | None = None,
+    random_seed=None,
+    quiet: bool = False,
+) -> SBCResult:
+    """Simulation-based calibration: prior draws, batched fits, ranks.
+
+    Parameters
+    ----------
+    n_datasets, n_scores : int
+        Data sets drawn from the prior predictive, scores in each.
+    maximize, priors
+        Direction and priors of the model.
+    n_draws : int
+        Posterior draws each rank is counted among (thinned evenly from
+        ``chains * draws``, which should exceed it several times so that the
+        kept draws are nearly independent).
+    draws, tune, chains, target_accept, batch_size, quiet
+        Sampling settings (:func:`bayesq.batch.fit_batch`).
+    random_seed : int, optional
+        Seeds the prior draws, the data, the sampler and the rank jitter.
+    """
+    rng = np.random.default_rng(random_seed)
+    truth, scores, redrawn = prior_datasets(n_datasets, n_scores, maximize, priors, random_seed=rng)
+    fits = fit_batch(
+        list(scores),
+        0.0,
+        maximize,
+        priors=priors,
+        spread=1.0,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        batch_size=batch_size,
+        random_seed=int(rng.integers(2**31)),
+        quiet=quiet,
+    )
+    r, u = ranks(fits, truth, n_draws, random_seed=rng)
+    return SBCResult(truth, r, n_draws, u, fits, redrawn)

@@ -1,0 +1,130 @@
+"""Simulation-based calibration and batched-fit throughput (issue 6).
+
+Runs where JAX finds its device: on a GPU machine (``pip install 'bayesq[jax]'``
+plus the CUDA JAX wheel, e.g. ``pip install 'jax[cuda12]'``) the batched
+fitter runs there; on a CPU-only machine it runs on the CPU.
+
+Two measurements, in one run:
+
+1. SBC: ``--datasets`` data sets of ``--scores`` scores from the prior
+   predictive, fitted by ``bayesq.batch.fit_batch`` (``--chains`` x
+   ``--draws``, ``--tune``), ranks of alpha, beta, gamma, sigma among
+   ``--rank-draws`` thinned posterior draws, the ECDF test (99 % simultaneous
+   band) and chi-square p-values, written to ``--out`` (CSV of ranks) and
+   ``--plot`` (ECDF-difference panels).
+2. Throughput: fits per minute of the batched fitter (the SBC's wall time,
+   compilation included, and a second call of the compiled program) against
+   ``bayesq.fit`` (default sampler, same chains/draws/tune) on
+   ``--compare-fits`` of the same data sets, one after another.
+
+Examples::
+
+    python benchmarks/bench_sbc.py                                  # full study (GPU)
+    python benchmarks/bench_sbc.py --datasets 32 --compare-fits 2   # CPU-sized
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--datasets", type=int, default=500)
+    parser.add_argument("--scores", type=int, default=256)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--rank-draws", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument(
+        "--compare-fits", type=int, default=2, help="bayesq.fit runs for the throughput ratio"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--warm", action="store_true", help="time a second call of the compiled program too")
+    parser.add_argument("--out", default="sbc_ranks.csv")
+    parser.add_argument("--plot", default="sbc_ecdf.png")
+    args = parser.parse_args()
+
+    import jax
+
+    import bayesq
+    from bayesq.batch import fit_batch
+    from bayesq.sbc import ranks, run_sbc
+
+    device = jax.devices()[0]
+    print(f"JAX device: {device.platform} ({device.device_kind}), {jax.device_count()} device(s)")
+    print(f"host: {platform.machine()}, {os.cpu_count()} cores")
+    settings = dict(draws=args.draws, tune=args.tune, chains=args.chains)
+    print(f"SBC: {args.datasets} data sets x {args.scores} scores, {settings}, ranks among {args.rank_draws}")
+
+    start = time.perf_counter()
+    result = run_sbc(
+        args.datasets,
+        args.scores,
+        n_draws=args.rank_draws,
+        batch_size=args.batch_size,
+        random_seed=args.seed,
+        **settings,
+    )
+    cold = time.perf_counter() - start
+    table = result.fits.table()
+    print(f"prior draws replaced (fewer than 8 tail scores): {result.redrawn}")
+    print(
+        f"fits: divergences in {int((table.divergences > 0).sum())} of {len(table)} "
+        f"(total {int(table.divergences.sum())} of {int(table.draws.sum())} draws); "
+        f"R-hat > 1.01 in {int((table.max_rhat > 1.01).sum())}; "
+        f"median min ESS bulk {table.min_ess_bulk.median():.0f}, tail {table.min_ess_tail.median():.0f}"
+    )
+    print("rank uniformity (ECDF inside its 99% simultaneous band; chi-square over 20 bins):")
+    print(result.test(prob=0.99).to_string())
+    result.ranks.join(result.truth, rsuffix="_true").to_csv(args.out)
+    print(f"ranks written to {args.out}")
+
+    from bayesq.plots import plot_sbc
+
+    axes = plot_sbc(result)
+    axes.ravel()[0].figure.savefig(args.plot, dpi=120)
+    print(f"ECDF-difference plot written to {args.plot}")
+
+    # throughput: optionally the compiled program again (warm), then bayesq.fit one data set at a time
+    scores = [result.fits.prepared[i].scores for i in range(len(result.fits))]
+    warm = cold
+    if args.warm:
+        start = time.perf_counter()
+        again = fit_batch(
+            scores, 0.0, spread=1.0, batch_size=args.batch_size, random_seed=1, quiet=True, **settings
+        )
+        warm = time.perf_counter() - start
+        r_warm, _ = ranks(again, result.truth, args.rank_draws)
+        print(f"(warm repeat: mean rank of beta {r_warm.beta.mean() / args.rank_draws:.3f} of its range)")
+    per_min_cold = 60 * len(scores) / cold
+    per_min_warm = 60 * len(scores) / warm
+    print(f"batched ({device.platform}): {len(scores)} fits in {cold:.1f} s cold, {warm:.1f} s warm")
+
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for i in range(args.compare_fits):
+            start = time.perf_counter()
+            bayesq.fit(scores[i], 0.0, quiet=True, random_seed=i, **settings)
+            times.append(time.perf_counter() - start)
+    per_min_fit = 60 / np.median(times[1:] if len(times) > 1 else times)
+    print(f"bayesq.fit ({bayesq.fit.__module__}, default sampler): {', '.join(f'{t:.1f}' for t in times)} s")
+    print(
+        f"fits per minute: batched {per_min_warm:.2f} warm ({per_min_cold:.2f} with compilation), "
+        f"bayesq.fit {per_min_fit:.2f}; ratio {per_min_warm / per_min_fit:.2f} "
+        f"({per_min_cold / per_min_fit:.2f} cold)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The batched JAX fitter and simulation-based calibration (bayesq.batch, bayesq.sbc)."""
+
+import warnings
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import SIM_SPEC, THRESHOLD
+
+from bayesq.batch import _program, fit_batch
+from bayesq.fit import FitResult, diagnose
+from bayesq.model import build_model, prepare_scores
+from bayesq.sbc import prior_datasets, ranks, run_sbc
+from bayesq.simulate import simulate_random_search
+
+pytestmark = pytest.mark.jax
+
+SEARCHES = [simulate_random_search(**{**SIM_SPEC, "random_seed": s}).scores for s in (5, 6)]
+
+
+@pytest.fixture(scope="module")
+def batch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fit_batch(SEARCHES, THRESHOLD, draws=150, tune=150, chains=2, random_seed=2, quiet=True)
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_batched_density_is_build_models(maximize):
+    """The padded, masked log density of each data set equals build_model's, at random points."""
+    searches = SEARCHES if maximize else [-y for y in SEARCHES]
+    t = THRESHOLD if maximize else -THRESHOLD
+    prepared = [prepare_scores(y, t, maximize) for y in searches]
+    length = max(p.tail.size for p in prepared) + 3  # padding present for every data set
+    program = _program(length, maximize, None, None)
+    rng = np.random.default_rng(0)
+    for y, p in zip(searches, prepared, strict=True):
+        reference = build_model(y, t, maximize).compile_logp()
+        data = (
+            np.resize(p.tail, length),
+            (np.arange(length) < p.tail.size) * 1.0,
+            p.censored.size,
+            t,
+            p.spread,
+        )
+        for _ in range(3):
+            x = rng.normal(scale=0.7, size=len(program.names))
+            expected = reference(dict(zip(program.names, x, strict=True)))
+            assert float(program.logp(jnp.asarray(x), data)) == pytest.approx(expected, rel=1e-12, abs=1e-10)
+
+
+def test_batch_fit(batch, short_fit):
+    """Layout, per-fit results and diagnostics, agreement with bayesq.fit, ranks (one fitted batch)."""
+    post = batch.idata.posterior
+    assert dict(post.sizes) == {"chain": 2, "draw": 150, "fit": 2}
+    for name in ("alpha", "beta", "gamma", "sigma", "tail_mass", "log_beta_gap", "log_sigma"):
+        assert name in post
+    assert batch.draws("beta").shape == (2, 2, 150)
+    diags = batch.diagnostics()
+    assert len(diags) == 2
+    for i, diag in enumerate(diags):
+        assert diag == diagnose(batch.idata_of(i))  # vectorized diagnostics = one fit's
+    table = batch.table()
+    assert list(table.index) == [0, 1] and {"divergences", "max_rhat", "beta"} <= set(table.columns)
+    result = batch.result(1)
+    assert isinstance(result, FitResult)
+    np.testing.assert_array_equal(np.sort(result.scores), np.sort(SEARCHES[1]))
+    assert result.threshold == THRESHOLD and result.settings["sampler"] == "blackjax-batched"
+    # the best score's posterior sits at the truth (0.90) within the noise of a 200-run search
+    assert result.best_score(ci=0.9).estimate == pytest.approx(SIM_SPEC["beta"], abs=0.01)
+    with pytest.raises(IndexError, match="out of range"):
+        batch.idata_of(2)
+
+    # same model, same data as bayesq.fit (SIM_SPEC, seed 5): posterior means agree within MCSE
+    mine, theirs = batch.result(0), short_fit
+    for name in ("beta", "gamma"):
+        a, b = (r.summary(var_names=[name], round_to="none").iloc[0] for r in (mine, theirs))
+        se = np.hypot(a["mcse_mean"], b["mcse_mean"])
+        assert abs(a["mean"] - b["mean"]) < 4 * se, (name, a["mean"], b["mean"], se)
+
+    # a fit with a fixed prior unit cannot be rebuilt by build_model
+    result = batch.result(0)
+    result.settings["fixed_spread"] = True
+    with pytest.raises(ValueError, match="fixed prior unit"):
+        _ = result.model
+
+    # ranks count the draws below the truth
+    truth = batch.table()[["alpha", "beta", "gamma", "sigma"]]  # posterior medians: ranks near the middle
+    r, u = ranks(batch, truth, n_draws=101, random_seed=0)
+    assert ((r >= 38) & (r <= 63)).all().all()  # the median of all draws, among 101 of them
+    assert ((u > r / 102) & (u < (r + 1) / 102)).all().all()
+    with pytest.raises(ValueError, match="n_draws"):
+        ranks(batch, truth, n_draws=10_000)
+
+
+def test_batch_bad_input():
+    with pytest.raises(ValueError, match="data set 1: only 0 of"):
+        fit_batch([SEARCHES[0], SEARCHES[1] - 1], THRESHOLD)
+    with pytest.raises(ValueError, match="one per data set"):
+        fit_batch(SEARCHES, [THRESHOLD])
+    with pytest.raises(ValueError, match="spread must be finite and positive"):
+        fit_batch(SEARCHES, THRESHOLD, spread=[1.0, -1.0])
+    with pytest.raises(ValueError, match="searches is empty"):
+        fit_batch([], THRESHOLD)
+    with pytest.raises(ValueError, match="draws must be"):
+        fit_batch(SEARCHES, THRESHOLD, draws=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        fit_batch(SEARCHES, THRESHOLD, batch_size=0)
+
+
+def test_prior_datasets_follow_the_model():
+    truth, scores, redrawn = prior_datasets(400, 64, random_seed=1)
+    assert scores.shape == (400, 64) and len(truth) == 400
+    assert ((scores > 0).sum(axis=1) >= 8).all()  # every kept data set can be fitted
+    # the model's relation alpha = beta - beta * p^(-2/gamma) (threshold 0, unit 1)
+    np.testing.assert_allclose(
+        truth.alpha, truth.beta - truth.beta * truth.tail_mass ** (-2 / truth.gamma), rtol=1e-9
+    )
+    np.testing.assert_allclose(truth.sigma, np.exp(truth.log_sigma), rtol=1e-12)
+    # priors: gamma log-normal(log 2, 0.75)
+    assert np.median(truth.gamma) == pytest.approx(2.0, rel=0.15)
+    assert np.std(np.log(truth.gamma)) == pytest.approx(0.75, rel=0.15)
+    assert 0 < redrawn < 200
+    with pytest.raises(ValueError, match="n_scores"):
+        prior_datasets(3, 4)
+
+
+@pytest.mark.slow
+def test_sbc_small_cpu():
+    """A small simulation-based calibration on CPU (the full study: benchmarks/bench_sbc.py)."""
+    result = run_sbc(48, 64, draws=200, tune=300, chains=2, n_draws=50, random_seed=3, quiet=True)
+    table = result.test(prob=0.99)
+    assert table["inside"].all(), table

@@ -37,7 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesq.fit import Diagnostics, FitResult, check_sampling, diagnose, sampling_settings
-from bayesq.model import PreparedScores, _check_priors, prepare_scores, search_model
+from bayesq.model import PreparedScores, _check_priors, check_n_hyperparameters, prepare_scores, search_model
 
 __all__ = ["BatchFit", "fit_batch"]
 
@@ -235,8 +235,7 @@ def fit_batch(
     jax = _jax()
     priors = _check_priors(priors)
     check_sampling("blackjax", draws, tune, chains, target_accept)
-    if n_hyperparameters is not None and not n_hyperparameters > 0:
-        raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
+    check_n_hyperparameters(n_hyperparameters)
     searches = list(searches)
     if not searches:
         raise ValueError("searches is empty: give one array of scores per data set")

@@ -189,9 +189,6 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
         ``log_beta_gap``, ``log_sigma``, deterministics ``alpha``, ``beta``,
         ``gamma``, ``sigma``, and observed ``tail`` and ``censored``.
     """
-    priors = _check_priors(priors)
-    if n_hyperparameters is not None and not n_hyperparameters > 0:
-        raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
     return search_model(prepare_scores(scores, threshold, maximize), n_hyperparameters, priors)
 
 
@@ -203,6 +200,7 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
     builds this one model once and feeds it many data sets.
     """
     priors = _check_priors(priors)
+    check_n_hyperparameters(n_hyperparameters)
     coords = {"tail_run": np.arange(_length(data.tail)), "censored_run": np.arange(_length(data.censored))}
     with pm.Model(coords=coords) as model:
         tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b)
@@ -225,6 +223,12 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
 def _length(values) -> int:
     """Number of scores in an array or a shared variable."""
     return len(values.get_value() if hasattr(values, "get_value") else values)
+
+
+def check_n_hyperparameters(n_hyperparameters) -> None:
+    """Raise ``ValueError`` unless ``n_hyperparameters`` is None or a positive number."""
+    if n_hyperparameters is not None and not n_hyperparameters > 0:
+        raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
 
 
 def _check_priors(priors) -> Priors:

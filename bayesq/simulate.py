@@ -28,10 +28,38 @@ class SimulatedSearch:
     sigma: float
     maximize: bool
     failed: np.ndarray
+    failure_rate: float = 0.0
 
     @property
     def truth(self) -> dict[str, float]:
+        """The parameters that generated the successful runs."""
         return dict(alpha=self.alpha, beta=self.beta, gamma=self.gamma, sigma=self.sigma)
+
+    @property
+    def tail_truth(self) -> dict[str, float]:
+        r"""The parameters a censored fit of these scores estimates.
+
+        Failures at rate :math:`r` scale the chance of scoring beyond any
+        :math:`y` inside the support by :math:`1 - r`. For maximization,
+
+        .. math::
+
+            (1 - r)\left(\frac{\beta - y}{\beta - \alpha}\right)^{\gamma/2}
+            = \left(\frac{\beta - y}{\beta - \alpha'}\right)^{\gamma/2},
+            \qquad \beta - \alpha' = (\beta - \alpha)(1 - r)^{-2/\gamma},
+
+        so beyond a threshold :math:`t` (with :math:`t - \alpha \gg \sigma`,
+        where the noise no longer reaches the support's far end) the whole
+        search, failures included, is exactly
+        :math:`\mathcal Q(\alpha', \beta, \gamma, \sigma)`: the censored
+        likelihood cannot tell the two apart, and :math:`\alpha'` is the truth
+        for the fit. For minimization the far end :math:`\beta` moves the same
+        way. With no failures this is :attr:`truth`.
+        """
+        stretch = (self.beta - self.alpha) * (1.0 - self.failure_rate) ** (-2.0 / self.gamma)
+        if self.maximize:
+            return dict(self.truth, alpha=self.beta - stretch)
+        return dict(self.truth, beta=self.alpha + stretch)
 
 
 def simulate_random_search(
@@ -56,7 +84,9 @@ def simulate_random_search(
     Returns
     -------
     SimulatedSearch
-        ``scores`` in run order, the true parameters, and the mask of failures.
+        ``scores`` in run order, the true parameters, the mask of failures
+        and the failure rate; ``.tail_truth`` holds what a censored fit
+        estimates (the failures stretch the support's far end).
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -70,4 +100,4 @@ def simulate_random_search(
     if failure_score is None:
         failure_score = alpha - width if maximize else beta + width
     scores[failed] = failure_score + 0.1 * width * rng.normal(size=failed.sum())
-    return SimulatedSearch(scores, alpha, beta, gamma, sigma, maximize, failed)
+    return SimulatedSearch(scores, alpha, beta, gamma, sigma, maximize, failed, failure_rate)

@@ -17,6 +17,15 @@ THRESHOLD = 0.85
 SHORT = dict(draws=300, tune=300, chains=2, quiet=True)
 
 
+# the longest tests (whole notebooks, the README's examples) first, so that the
+# workers of ``pytest -n`` do not wait on one of them at the end
+FIRST = ("test_notebooks.py", "test_readme.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in FIRST)
+
+
 @pytest.fixture(scope="session")
 def short_fit():
     """``bayesq.fit`` of the simulated search ``SIM_SPEC`` above ``THRESHOLD`` (2 x 300 draws)."""

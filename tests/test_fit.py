@@ -36,7 +36,7 @@ def test_result_holds_the_posterior_the_data_and_the_settings(result):
     assert s["threshold"] == THRESHOLD and s["maximize"] is True and s["n_tail"] == n_tail
     assert s["sampler"] in available_samplers() and s["priors"]["gamma_median"] == 2.0
     # the truth is well inside the (wide) posterior of a short run
-    for name, value in SIM.truth.items():
+    for name, value in SIM.tail_truth.items():
         lo, hi = np.quantile(result.draws(name), [0.005, 0.995])
         assert lo < value < hi, name
 

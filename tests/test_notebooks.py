@@ -21,8 +21,10 @@ def outputs(notebook):
     return [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
 
 
-# notebooks that read them sample fewer draws (fit fewer data sets) here than in their committed copies
+# notebooks that read them sample fewer chains and draws (fit fewer data sets) here than in their
+# committed copies
 FEWER_DRAWS = "200"
+FEWER_CHAINS = "2"
 FEWER_DATASETS = "12"
 
 
@@ -38,6 +40,7 @@ def test_notebook_runs_and_its_committed_copy_shows_its_outputs(path, monkeypatc
     assert not any(out.output_type == "error" for out in kept)
     assert all(cell.get("execution_count") for cell in saved.cells if cell.cell_type == "code")
     monkeypatch.setenv("BAYESQ_NOTEBOOK_DRAWS", FEWER_DRAWS)
+    monkeypatch.setenv("BAYESQ_NOTEBOOK_CHAINS", FEWER_CHAINS)
     monkeypatch.setenv("BAYESQ_SBC_DATASETS", FEWER_DATASETS)
     executed = _execute_module().execute(path)  # raises CellExecutionError on any failing cell
     assert len(outputs(executed)) >= len(saved.cells) // 2

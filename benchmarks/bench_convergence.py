@@ -24,6 +24,7 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
@@ -67,8 +68,7 @@ def real():
 def sim(reps):
     print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
     print("|---|---|---|---|---|---|---|---|")
-    hits = {name: [] for name in PARAMETERS}
-    by_setting = []
+    records = []  # one per interval: parameter, gamma, sigma, n, truth inside
     bad = 0
     total = 0
     # replicate by replicate, so that a study stopped early is still balanced
@@ -88,8 +88,7 @@ def sim(reps):
             inside = []
             for name, value in search.tail_truth.items():
                 lo, hi = interval(result, name)
-                hits[name].append(lo <= value <= hi)
-                by_setting.append((gamma, sigma, n, lo <= value <= hi))
+                records.append((name, gamma, sigma, n, lo <= value <= hi))
                 inside.append("y" if lo <= value <= hi else "n")
             print(
                 f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
@@ -97,20 +96,25 @@ def sim(reps):
                 flush=True,
             )
     print(f"\nfits short of the standard (divergences, R-hat > 1.01 or ESS < 400): {bad} of {total}")
-    every = np.concatenate([np.asarray(v) for v in hits.values()])
-    for name, v in hits.items():
-        v = np.asarray(v)
+    coverage_report(records)
+
+
+def coverage_report(records):
+    """Coverage of the 90 % intervals by parameter, overall, and by gamma, sigma and n."""
+    table = pd.DataFrame(records, columns=["parameter", "gamma", "sigma", "n", "inside"])
+    for name in PARAMETERS:
+        v = table.inside[table.parameter == name]
         print(
             f"coverage of the 90% interval, {name}: {v.mean():.3f} "
             f"(+- {np.sqrt(0.09 / v.size):.3f}, {v.size} fits)"
         )
-    print(f"coverage, all parameters: {every.mean():.3f} ({every.size} intervals; nominal 0.900)")
-    table = np.array(by_setting, dtype=float)
-    for column, label in enumerate(("gamma", "sigma", "n")):
-        parts = []
-        for value in np.unique(table[:, column]):
-            inside = table[table[:, column] == value, 3]
-            parts.append(f"{value:g}: {inside.mean():.3f} ({inside.size})")
+    print(f"coverage, all parameters: {table.inside.mean():.3f} ({len(table)} intervals; nominal 0.900)")
+    for label in ("gamma", "sigma", "n"):
+        groups = table.groupby(label).inside
+        parts = [
+            f"{value:g}: {m:.3f} ({c})"
+            for (value, m), c in zip(groups.mean().items(), groups.size(), strict=True)
+        ]
         print(f"coverage by {label}: " + ", ".join(parts))
 
 

@@ -58,7 +58,7 @@ def _jax():
 class _Program:
     """The model's log density and reported variables as JAX functions of (point, data)."""
 
-    names: tuple[str, ...]  # value variables, in the order of the point vector
+    names: tuple[str, ...]  # value variables, flattened into the point vector in this order
     initial: np.ndarray
     logp: object
     reported: tuple[str, ...]
@@ -101,15 +101,20 @@ def _program(length: int, maximize: bool, n_hyperparameters, priors) -> _Program
     inputs = [*model.value_vars, y, mask, n_censored, t, d]
     logp_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[:1])
     report_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[1:])
-    n = len(model.value_vars)
     point = model.initial_point()
+    shapes = [np.shape(point[v.name]) for v in model.value_vars]
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes])
 
     def split(x):
-        return [x[i] for i in range(n)]
+        # the point vector is the value variables, flattened and concatenated
+        return [
+            x[end - size : end].reshape(shape)
+            for end, size, shape in zip(ends, np.diff(ends, prepend=0), shapes, strict=True)
+        ]
 
     return _Program(
         names=tuple(v.name for v in model.value_vars),
-        initial=np.array([point[v.name] for v in model.value_vars], dtype=float),
+        initial=np.concatenate([np.ravel(point[v.name]) for v in model.value_vars]).astype(float),
         logp=lambda x, data: logp_fn(*split(x), *data)[0],
         reported=reported,
         report=lambda x, data: report_fn(*split(x), *data),

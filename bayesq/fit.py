@@ -16,8 +16,9 @@ log-likelihood and the settings of the analysis, and checks convergence:
 Every sampler explores the same posterior; they differ in speed only.
 
 The result's ``idata`` (:class:`arviz.InferenceData`) has the groups
-``posterior`` (``alpha``, ``beta``, ``gamma``, ``sigma`` and the sampled
-coordinates ``tail_mass``, ``log_beta_gap``, ``log_sigma``), ``sample_stats``,
+``posterior`` (``alpha``, ``beta``, ``gamma``, ``sigma``, the model's
+coordinates ``tail_mass``, ``log_beta_gap``, ``log_sigma``, and ``log_scales``,
+the last two as one vector sampled in polar coordinates), ``sample_stats``,
 ``log_likelihood`` (a point per run: ``tail`` holds
 :math:`\log f(y_i\mid\theta)` for each tail score, ``censored`` holds
 :math:`\log F(t\mid\theta)` for each censored run), ``observed_data`` (every

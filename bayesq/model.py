@@ -47,6 +47,22 @@ hug the best score) or :math:`\sigma/d > 1.5` and flew off to
 :math:`\gamma \approx 500`; with 0.75 for both it sampled without
 divergence (``benchmarks/bench_convergence.py``).
 
+**Polar coordinates for the two scales.** When the seed noise is not small
+against the tail's spread, the data admit two explanations of the tail: a
+quadratic part reaching well beyond the threshold with little noise, or noise
+alone (the upper tail of a normal centred near the threshold, :math:`\beta`
+barely above it). In ``(log_sigma, log_beta_gap)`` the posterior is then an L
+(the noise arm at :math:`\sigma \approx 1.8d`, the signal arm at
+:math:`\beta - t \approx 4d`), and NUTS diverged at its corner: on a
+simulated search with :math:`\gamma = 2`, :math:`\sigma` a fifth of
+:math:`\beta - \alpha` and 256 runs, 143 divergences in 4,000 draws and
+R-hat 1.16. The two normals are therefore sampled (``log_scales``, one
+:class:`pymc.MvNormal` with diagonal covariance, so the prior is unchanged)
+in the polar coordinates of the point :math:`(\sigma/d, (\beta - t)/(Kd))`,
+:math:`K = 2` (:class:`NoiseSignalPolar`): the log radius, which the data
+pin, and the logit of the angle, which moves along the L's bend. On that
+search: 5 divergences and R-hat 1.04, in half the time.
+
 Then set :math:`\alpha = \beta - (\beta - t)\,p_t^{-2/\gamma}`, the noiseless
 relation :math:`p_t = ((\beta - t)/(\beta - \alpha))^{\gamma/2}`. Every prior
 is on a unit-free quantity, so fitting :math:`c\,y + e` (:math:`c > 0`) gives
@@ -62,6 +78,7 @@ from collections.abc import Mapping
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.logprob.transforms import Transform
 
 from bayesq.data import read_scores
 from bayesq.distributions import NoisyQuadratic, Quadratic
@@ -70,6 +87,7 @@ from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logsf, qua
 __all__ = [
     "MIN_TAIL",
     "POOLABLE",
+    "NoiseSignalPolar",
     "Priors",
     "build_joint_model",
     "build_model",
@@ -79,6 +97,8 @@ __all__ = [
 
 MIN_TAIL = 8  # fewer tail scores cannot inform four parameters
 POOLABLE = ("gamma", "sigma")
+SIGNAL_SCALE = 2.0  # K: beta - t = K d and sigma = d explain a tail's spread about equally
+_HALF_PI = 0.5 * np.pi
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,9 +205,11 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
     Returns
     -------
     pymc.Model
-        With free variables ``tail_mass``, ``gamma`` (or ``gamma_logit``),
-        ``log_beta_gap``, ``log_sigma``, deterministics ``alpha``, ``beta``,
-        ``gamma``, ``sigma``, and observed ``tail`` and ``censored``.
+        With free variables ``tail_mass``, ``gamma`` (or ``gamma_logit``) and
+        ``log_scales`` (``log_sigma`` and ``log_beta_gap``, sampled in polar
+        coordinates), deterministics ``alpha``, ``beta``, ``gamma``,
+        ``sigma``, ``log_sigma``, ``log_beta_gap``, and observed ``tail`` and
+        ``censored``.
     """
     return search_model(prepare_scores(scores, threshold, maximize), n_hyperparameters, priors)
 
@@ -201,7 +223,11 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
     """
     priors = _check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
-    coords = {"tail_run": np.arange(_length(data.tail)), "censored_run": np.arange(_length(data.censored))}
+    coords = {
+        "scale": ["log_sigma", "log_beta_gap"],
+        "tail_run": np.arange(_length(data.tail)),
+        "censored_run": np.arange(_length(data.censored)),
+    }
     with pm.Model(coords=coords) as model:
         tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b)
         if n_hyperparameters is None:
@@ -211,13 +237,76 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
             center = min(priors.gamma_median, h / 2) / h
             eta = pm.Normal("gamma_logit", np.log(center / (1 - center)), 1.5)
             gamma = pm.Deterministic("gamma", h * pm.math.sigmoid(eta))
-        log_gap = pm.Normal("log_beta_gap", priors.beta_gap_log_mean, priors.beta_gap_log_sd)
-        log_sigma = pm.Normal("log_sigma", priors.sigma_log_mean, priors.sigma_log_sd)
+        log_sigma, log_gap = _log_scales(priors)
         sigma = pm.Deterministic("sigma", data.spread * pt.exp(log_sigma))
         alpha, beta = _support(data, tail_mass, gamma, log_gap, noise=True)
         alpha, beta = pm.Deterministic("alpha", alpha), pm.Deterministic("beta", beta)
         add_likelihood(data, alpha, beta, gamma, sigma)
     return model
+
+
+class NoiseSignalPolar(Transform):
+    r"""Polar coordinates of the noise and signal scales (module docstring).
+
+    Maps :math:`(\ell_\sigma, \ell_g) = (\log(\sigma/d), \log((\beta - t)/d))`
+    to :math:`(\log r, \operatorname{logit}(2\theta/\pi))`, where
+    :math:`(r\cos\theta, r\sin\theta) = (\sigma/d, (\beta - t)/(K d))`,
+    :math:`K` = :data:`SIGNAL_SCALE`. The log Jacobian determinant of the
+    inverse map is
+
+    .. math::
+
+        \log\frac{\pi}{2} + \log\rho(u) + \log\rho(-u)
+        - \log\sin\theta - \log\cos\theta,\quad
+        \theta = \tfrac{\pi}{2}\rho(u),
+
+    with :math:`\rho` the logistic function (:math:`\cos\theta` is taken as
+    :math:`\sin(\tfrac\pi2\rho(-u))`, accurate near :math:`\theta = \pi/2`).
+    """
+
+    name = "noise_signal_polar"
+    ndim_supp = 1
+
+    def forward(self, value, *inputs):
+        log_noise, log_signal = value[..., 0], value[..., 1] - np.log(SIGNAL_SCALE)
+        log_r = 0.5 * pt.logaddexp(2.0 * log_noise, 2.0 * log_signal)
+        noise, signal = pt.exp(log_noise - log_r), pt.exp(log_signal - log_r)
+        # theta and pi/2 - theta, each from arctan2 (accurate near either end)
+        return pt.stack(
+            [log_r, pt.log(pt.arctan2(signal, noise)) - pt.log(pt.arctan2(noise, signal))], axis=-1
+        )
+
+    def backward(self, value, *inputs):
+        log_r, log_sin, log_cos = _polar_parts(value)
+        return pt.stack([log_r + log_cos, log_r + log_sin + np.log(SIGNAL_SCALE)], axis=-1)
+
+    def log_jac_det(self, value, *inputs):
+        _, log_sin, log_cos = _polar_parts(value)
+        u = value[..., 1]
+        return np.log(_HALF_PI) - pt.softplus(-u) - pt.softplus(u) - log_sin - log_cos
+
+
+def _polar_parts(value):
+    """log r, log sin(theta) and log cos(theta) of a point in the unconstrained polar coordinates."""
+    u = value[..., 1]
+    return value[..., 0], pt.log(pt.sin(_HALF_PI * pt.sigmoid(u))), pt.log(pt.sin(_HALF_PI * pt.sigmoid(-u)))
+
+
+def _log_scales(priors: Priors, dims: str | None = None):
+    """``log_sigma`` and ``log_beta_gap``: independent normals, sampled in polar coordinates.
+
+    One pair, or one per entry of ``dims`` (the joint model's ``"search"``).
+    """
+    mean = np.array([priors.sigma_log_mean, priors.beta_gap_log_mean])
+    sd = np.array([priors.sigma_log_sd, priors.beta_gap_log_sd])
+    outer = () if dims is None else (dims,)
+    scales = pm.MvNormal(
+        "log_scales", mean, np.diag(sd**2), transform=NoiseSignalPolar(), dims=(*outer, "scale")
+    )
+    return (
+        pm.Deterministic("log_sigma", scales[..., 0], dims=dims),
+        pm.Deterministic("log_beta_gap", scales[..., 1], dims=dims),
+    )
 
 
 def _length(values) -> int:
@@ -380,6 +469,8 @@ def build_joint_model(
     when several architectures are scored on one benchmark). Without
     pooling, each search has the priors of :func:`build_model`: the model is
     the separate fits side by side (one posterior, for model comparison).
+    Unless sigma is pooled, each search's ``log_sigma`` and ``log_beta_gap``
+    are sampled in the polar coordinates of :func:`build_model`.
 
     The spread's prior is :math:`\tau \sim \text{HalfNormal}(0.3)`
     (``pool_log_sd``): architectures on one search space have gammas within
@@ -428,14 +519,17 @@ def build_joint_model(
     n_search = len(names)
     if pool and n_search < 2:
         raise ValueError(f"pooling {', '.join(pool)} needs two or more searches, got {n_search}")
-    coords = {"search": names}
+    coords = {"search": names, "scale": ["log_sigma", "log_beta_gap"]}
     for j, d in enumerate(data.values()):
         coords[f"tail_run_{j}"] = np.arange(d.tail.size)
         coords[f"censored_run_{j}"] = np.arange(d.censored.size)
     spreads = np.array([d.spread for d in data.values()])
     with pm.Model(coords=coords) as model:
         tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b, dims="search")
-        if noise:
+        if noise and "sigma" not in pool:
+            # the separate models' priors and polar coordinates, search by search
+            log_sigma, log_gap = _log_scales(priors, dims="search")
+        elif noise:
             log_gap = pm.Normal(
                 "log_beta_gap", priors.beta_gap_log_mean, priors.beta_gap_log_sd, dims="search"
             )
@@ -457,7 +551,6 @@ def build_joint_model(
             typical = float(np.exp(np.mean(np.log(spreads))))
             sigma = pm.Deterministic("sigma", typical * pt.exp(log_sigma), dims="search")
         else:
-            log_sigma = pm.Normal("log_sigma", priors.sigma_log_mean, priors.sigma_log_sd, dims="search")
             sigma = pm.Deterministic("sigma", spreads * pt.exp(log_sigma), dims="search")
         ends = [_support(d, tail_mass[j], gamma[j], log_gap[j], noise) for j, d in enumerate(data.values())]
         alpha = pm.Deterministic("alpha", pt.stack([a for a, _ in ends]), dims="search")

@@ -35,7 +35,9 @@ def test_batched_density_is_build_models(maximize):
     program = _program(length, maximize, None, None)
     rng = np.random.default_rng(0)
     for y, p in zip(searches, prepared, strict=True):
-        reference = build_model(y, t, maximize).compile_logp()
+        model = build_model(y, t, maximize)
+        reference = model.compile_logp()
+        shapes = [np.shape(model.initial_point()[name]) for name in program.names]
         data = (
             np.resize(p.tail, length),
             (np.arange(length) < p.tail.size) * 1.0,
@@ -44,8 +46,10 @@ def test_batched_density_is_build_models(maximize):
             p.spread,
         )
         for _ in range(3):
-            x = rng.normal(scale=0.7, size=len(program.names))
-            expected = reference(dict(zip(program.names, x, strict=True)))
+            x = rng.normal(scale=0.7, size=program.initial.size)  # the value variables, flattened
+            parts = np.split(x, np.cumsum([np.prod(shape, dtype=int) for shape in shapes])[:-1])
+            point = {n: v.reshape(shape) for n, v, shape in zip(program.names, parts, shapes, strict=True)}
+            expected = reference(point)
             assert float(program.logp(jnp.asarray(x), data)) == pytest.approx(expected, rel=1e-12, abs=1e-10)
 
 

@@ -10,7 +10,7 @@ from conftest import SHORT, SIM_SPEC, THRESHOLD
 
 import bayesq
 from bayesq.fit import PARAMETERS, Diagnostics, available_samplers, fit, load, pointwise_log_likelihood
-from bayesq.model import prepare_scores
+from bayesq.model import NoiseSignalPolar, prepare_scores
 from bayesq.simulate import simulate_random_search
 from bayesq.stats import noisy_quadratic
 
@@ -56,8 +56,9 @@ def test_log_likelihood_is_the_censored_likelihood_of_each_draw(result):
             post["tail_mass"].values[1, 17] / (1 - post["tail_mass"].values[1, 17])
         ),
         "gamma_log__": np.log(g),
-        "log_beta_gap": post["log_beta_gap"].values[1, 17],
-        "log_sigma": post["log_sigma"].values[1, 17],
+        "log_scales_noise_signal_polar__": NoiseSignalPolar()
+        .forward(post["log_scales"].values[1, 17])
+        .eval(),
     }
     logps = model.point_logps(point, round_vals=14)
     assert logps["tail"] == pytest.approx(ll["tail"].values[1, 17].sum(), rel=1e-9)

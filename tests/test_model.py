@@ -3,9 +3,10 @@
 import numpy as np
 import pymc as pm
 import pytest
+from scipy import stats
 
 from bayesq import noisy_quadratic
-from bayesq.model import MIN_TAIL, Priors, build_model
+from bayesq.model import MIN_TAIL, SIGNAL_SCALE, NoiseSignalPolar, Priors, build_model
 from bayesq.simulate import simulate_random_search
 
 SIM = simulate_random_search(n=300, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.002, random_seed=11)
@@ -54,6 +55,34 @@ def test_posterior_is_invariant_to_the_units_of_the_score(scale, shift):
     g2 = deterministics(m2, ["alpha", "beta", "sigma", "gamma"], point)
     np.testing.assert_allclose(g2[:2], [scale * g + shift for g in g1[:2]], rtol=1e-12)
     np.testing.assert_allclose(g2[2:], [scale * g1[2], g1[3]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("scales", [(-1.4, 0.0), (-8.0, 3.0), (2.0, -7.0), (0.6, -2.0), (-30.0, 1.0)])
+def test_polar_coordinates_round_trip_with_their_jacobian(scales):
+    """(log sigma/d, log gap/d) -> (log r, logit of the angle) and back, and the
+    log Jacobian determinant of the way back against central differences."""
+    polar = NoiseSignalPolar()
+    x = np.array(scales)
+    u = polar.forward(x).eval()
+    np.testing.assert_allclose(polar.backward(u).eval(), x, rtol=1e-12, atol=1e-12)
+    radius = np.hypot(np.exp(x[0]), np.exp(x[1]) / SIGNAL_SCALE)
+    assert u[0] == pytest.approx(np.log(radius), rel=1e-12)
+    h = 1e-6
+    jac = np.column_stack(
+        [(polar.backward(u + h * e).eval() - polar.backward(u - h * e).eval()) / (2 * h) for e in np.eye(2)]
+    )
+    assert polar.log_jac_det(u).eval() == pytest.approx(np.log(abs(np.linalg.det(jac))), abs=1e-7)
+
+
+def test_polar_sampling_keeps_the_normal_priors_of_the_two_scales():
+    priors = Priors(sigma_log_mean=-1.0, sigma_log_sd=0.5, beta_gap_log_mean=0.3, beta_gap_log_sd=2.0)
+    model = build_model(SIM.scores, THRESHOLD, priors=priors)
+    value = model.rvs_to_values[model["log_scales"]]
+    prior = model.compile_fn(model.logp(vars=[model["log_scales"]], jacobian=False), inputs=[value])
+    for point in random_points(model, 3):
+        log_sigma, log_gap = deterministics(model, ["log_sigma", "log_beta_gap"], point)
+        expected = stats.norm(-1.0, 0.5).logpdf(log_sigma) + stats.norm(0.3, 2.0).logpdf(log_gap)
+        assert prior({value.name: point[value.name]}) == pytest.approx(expected, rel=1e-12)
 
 
 def test_minimizing_mirrors_maximizing():

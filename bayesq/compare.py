@@ -141,12 +141,12 @@ class Comparison:
         """Per search: median and equal-tailed ``ci`` interval of the best score, gamma and sigma."""
         import pandas as pd
 
-        ci = curves._check_ci(ci)
+        ci = curves.check_ci(ci)
         rows = {}
         for name in self.names:
             row = {"runs": self.results[name].scores.size, "threshold": self.results[name].threshold}
             for q in QUANTITIES:
-                lower, median, upper = curves._interval(self.draws(name, q), ci)
+                lower, median, upper = curves.central_interval(self.draws(name, q), ci)
                 row.update({q: median, f"{q}_lower": lower, f"{q}_upper": upper})
             rows[name] = row
         return pd.DataFrame.from_dict(rows, orient="index")
@@ -155,12 +155,12 @@ class Comparison:
         """Per pair (a, b): P(a better), the difference of best scores, gamma and sigma (median, interval)."""
         import pandas as pd
 
-        ci = curves._check_ci(ci)
+        ci = curves.check_ci(ci)
         rows = []
         for a, b in itertools.combinations(self.names, 2):
             row = {"a": a, "b": b, "P(a better)": self.prob_better(a, b)}
             for q in QUANTITIES:
-                lower, median, upper = curves._interval(self.difference(a, b, q), ci)
+                lower, median, upper = curves.central_interval(self.difference(a, b, q), ci)
                 row.update({f"{q} a-b": median, f"{q} a-b lower": lower, f"{q} a-b upper": upper})
                 if q != "best":
                     row[f"P({q} a>b)"] = self.prob_greater(a, b, q)
@@ -238,7 +238,7 @@ def compare(fits, random_seed=0) -> Comparison:
     directions = {name: r.maximize for name, r in results.items()}
     if len(set(directions.values())) > 1:
         raise ValueError(f"the searches must share a direction (maximize): {directions}")
-    flat = {name: curves._draws(r.idata.posterior) for name, r in results.items()}
+    flat = {name: curves.flat_draws(r.idata.posterior) for name, r in results.items()}
     if paired == "independent":
         size = min(d["beta"].size for d in flat.values())
         rng = np.random.default_rng(random_seed)

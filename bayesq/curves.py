@@ -64,7 +64,10 @@ __all__ = [
     "TuningCurve",
     "best_after",
     "best_score",
+    "central_interval",
+    "check_ci",
     "expected_tuning_curves",
+    "flat_draws",
     "median_tuning_curves",
     "tuning_curve",
 ]
@@ -86,7 +89,8 @@ def _check_ks(k) -> np.ndarray:
     return np.atleast_1d(k)
 
 
-def _check_ci(ci) -> float:
+def check_ci(ci) -> float:
+    """Return ``ci`` as a float; ``ValueError`` unless it lies strictly between 0 and 1."""
     ci = float(ci)
     if not 0 < ci < 1:
         raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
@@ -315,12 +319,13 @@ def expected_tuning_curves(alpha, beta, gamma, sigma, k, maximize: bool = True) 
 
 
 # ------------------------------------------------------------ summaries
-def _draws(posterior) -> dict:
+def flat_draws(posterior) -> dict:
     """Flattened draws of alpha, beta, gamma, sigma from a posterior (xarray or dict)."""
     return {name: np.asarray(posterior[name]).reshape(-1) for name in ("alpha", "beta", "gamma", "sigma")}
 
 
-def _interval(draws: np.ndarray, ci: float, axis: int = 0):
+def central_interval(draws: np.ndarray, ci: float, axis: int = 0):
+    """Lower end, median and upper end of the central ``ci`` interval of ``draws`` along ``axis``."""
     lower, estimate, upper = np.quantile(draws, [(1 - ci) / 2, 0.5, (1 + ci) / 2], axis=axis)
     return lower, estimate, upper
 
@@ -403,10 +408,10 @@ def tuning_curve(
         Direction of the search.
     """
     k = _check_ks(k)
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     if kind not in ("median", "mean"):
         raise ValueError(f"kind must be 'median' or 'mean', got {kind!r}")
-    p = _draws(posterior)
+    p = flat_draws(posterior)
     w_low, w_high = _w_range(kind, np.append(k, 1.0))
     if kind == "mean":
         table = _table(*p.values(), maximize, w_low, w_high, step=_MEAN_STEP)
@@ -434,7 +439,7 @@ def tuning_curve(
         else:
             per_draw = _solve_k(curve, level)
         k_regime = float(max(1.0, np.median(per_draw)))
-    lower, estimate, upper = _interval(draws[~bad], ci)
+    lower, estimate, upper = central_interval(draws[~bad], ci)
     return TuningCurve(k, lower, estimate, upper, kind, ci, draws, threshold, k_regime, bool(maximize))
 
 
@@ -464,8 +469,8 @@ def best_after(posterior, k, ci: float = 0.8, maximize=True, iterations: int = 6
     :class:`QuantileTable` (:meth:`QuantileTable.tail_index`).
     """
     k = _check_ks(k)
-    ci = _check_ci(ci)
-    p = _draws(posterior)
+    ci = check_ci(ci)
+    p = flat_draws(posterior)
     probs = np.array([(1 - ci) / 2, 0.5, (1 + ci) / 2])
     # in the maximizing frame the predictive quantile q of the max is wanted;
     # when minimizing, quantile q of the min is minus quantile 1 - q of the max.
@@ -544,13 +549,13 @@ def best_score(
     :math:`K_\epsilon` over the posterior, so that
     :math:`P(K_\epsilon \le K \mid \text{data}) = \text{prob}`.
     """
-    ci = _check_ci(ci)
-    p = _draws(posterior)
+    ci = check_ci(ci)
+    p = flat_draws(posterior)
     best = p["beta"] if maximize else p["alpha"]
-    lower, estimate, upper = _interval(best, ci)
+    lower, estimate, upper = central_interval(best, ci)
     if eps is None:
         return BestScore(float(estimate), float(lower), float(upper), ci, best)
-    eps, prob = float(eps), _check_ci(prob)
+    eps, prob = float(eps), check_ci(prob)
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps}")
     table = _table(*p.values(), maximize, *_w_range("mean", np.array([1e12])), step=_MEAN_STEP)

@@ -519,14 +519,17 @@ def build_joint_model(
     n_search = len(names)
     if pool and n_search < 2:
         raise ValueError(f"pooling {', '.join(pool)} needs two or more searches, got {n_search}")
-    coords = {"search": names, "scale": ["log_sigma", "log_beta_gap"]}
+    polar = noise and "sigma" not in pool
+    coords = {"search": names}
+    if polar:
+        coords["scale"] = ["log_sigma", "log_beta_gap"]
     for j, d in enumerate(data.values()):
         coords[f"tail_run_{j}"] = np.arange(d.tail.size)
         coords[f"censored_run_{j}"] = np.arange(d.censored.size)
     spreads = np.array([d.spread for d in data.values()])
     with pm.Model(coords=coords) as model:
         tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b, dims="search")
-        if noise and "sigma" not in pool:
+        if polar:
             # the separate models' priors and polar coordinates, search by search
             log_sigma, log_gap = _log_scales(priors, dims="search")
         elif noise:

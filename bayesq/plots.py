@@ -33,6 +33,7 @@ import arviz as az
 import numpy as np
 
 from bayesq import frequentist as opda_analysis
+from bayesq.curves import check_ci, flat_draws
 from bayesq.fit import PARAMETERS
 from bayesq.stats import noisy_quadratic
 
@@ -60,7 +61,7 @@ def _axes(ax):
 
 def _thin(group, n_draws: int, rng) -> dict:
     """``n_draws`` random draws of each parameter from an InferenceData group."""
-    stacked = {name: np.asarray(group[name].values).reshape(-1) for name in PARAMETERS}
+    stacked = flat_draws(group)
     size = stacked["alpha"].size
     pick = rng.choice(size, size=min(n_draws, size), replace=False)
     return {name: values[pick] for name, values in stacked.items()}
@@ -122,11 +123,6 @@ def plot_tail(result, group: str = "posterior", ci: float = 0.9, n_draws: int = 
     return ax
 
 
-def _check_ci(ci):
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must lie in (0, 1), got {ci}")
-
-
 def plot_cdf(
     result, ci: float = 0.8, frequentist: bool = True, support=(-np.inf, np.inf), n_draws=400, ax=None
 ):
@@ -148,7 +144,7 @@ def plot_cdf(
     -------
     matplotlib.axes.Axes
     """
-    _check_ci(ci)
+    check_ci(ci)
     ax = _axes(ax)
     scores, t, maximize = np.sort(result.scores), result.threshold, result.maximize
     # the tail and as wide a stretch of the censored side
@@ -218,7 +214,7 @@ def plot_tuning_curve(
     -------
     matplotlib.axes.Axes
     """
-    _check_ci(ci)
+    check_ci(ci)
     ax = _axes(ax)
     scores, t, maximize = result.scores, result.threshold, result.maximize
     if curve is None:
@@ -272,7 +268,7 @@ def plot_pit(result, ci: float = 0.95, ax=None):
 
     from bayesq.thresholds import tail_pit
 
-    _check_ci(ci)
+    check_ci(ci)
     ax = _axes(ax)
     az.plot_ecdf(
         tail_pit(result),
@@ -391,7 +387,7 @@ def plot_comparison(comparison, quantities=("best", "gamma", "sigma"), ci: float
     -------
     ndarray of matplotlib.axes.Axes
     """
-    _check_ci(ci)
+    check_ci(ci)
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -433,7 +429,7 @@ def plot_compare_curves(comparison, k=None, a=None, b=None, kind: str = "median"
     -------
     ndarray of two matplotlib.axes.Axes
     """
-    _check_ci(ci)
+    check_ci(ci)
     names = comparison.names
     a = names[0] if a is None else a
     b = names[1] if b is None else b

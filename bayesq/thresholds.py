@@ -32,7 +32,7 @@ import dataclasses
 import numpy as np
 from scipy import stats as scipy_stats
 
-from bayesq.curves import _check_ci, _draws
+from bayesq.curves import check_ci, flat_draws
 from bayesq.stats import noisy_quadratic
 
 __all__ = ["ThresholdScan", "scan_thresholds", "tail_pit"]
@@ -47,7 +47,7 @@ def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
     maximizing, :math:`E_\theta[F(y_i \mid \theta)/F(t \mid \theta)]` when
     minimizing, over ``n_draws`` posterior draws; sorted.
     """
-    flat = _draws(result.idata.posterior)
+    flat = flat_draws(result.idata.posterior)
     rng = np.random.default_rng(random_seed)
     pick = rng.choice(flat["alpha"].size, size=min(n_draws, flat["alpha"].size), replace=False)
     dist = noisy_quadratic(*(flat[name][pick, None] for name in flat), maximize=result.maximize)
@@ -141,7 +141,7 @@ def scan_thresholds(
     """
     from bayesq.fit import fit
 
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     thresholds = np.atleast_1d(np.asarray(thresholds, dtype=float))
     if thresholds.ndim != 1 or thresholds.size == 0 or not np.all(np.isfinite(thresholds)):
         raise ValueError("thresholds must be a non-empty list of finite numbers")

@@ -87,6 +87,16 @@ def test_noiseless_joint_model_starts_inside_the_support():
     logps = model.point_logps()
     assert all(np.isfinite(v) for v in logps.values())
     assert "log_sigma" not in {v.name for v in model.free_RVs}
+    assert "scale" not in model.coords  # no dimension without a variable on it
+
+
+def test_joint_model_samples_the_scales_jointly_unless_sigma_is_pooled():
+    separate = build_joint_model(_searches(), THRESHOLD, pool=("gamma",))
+    assert "log_scales" in {v.name for v in separate.free_RVs}
+    assert separate.named_vars_to_dims["log_scales"] == ("search", "scale")
+    pooled = build_joint_model(_searches(), THRESHOLD, pool=("gamma", "sigma"))
+    assert "log_scales" not in {v.name for v in pooled.free_RVs}
+    assert "scale" not in pooled.coords
 
 
 @pytest.mark.parametrize(

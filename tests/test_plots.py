@@ -47,7 +47,7 @@ def test_tuning_curve_panel_extrapolates_and_marks_the_regime(short_fit):
 def test_pit_plot_and_bad_ci(short_fit):
     ax = plots.plot_pit(short_fit)
     assert ax.get_xlabel() == "PIT of the tail scores"
-    with pytest.raises(ValueError, match="ci must lie in"):
+    with pytest.raises(ValueError, match="ci must lie strictly between 0 and 1"):
         plots.plot_cdf(short_fit, ci=1.2)
-    with pytest.raises(ValueError, match="ci must lie in"):
+    with pytest.raises(ValueError, match="ci must lie strictly between 0 and 1"):
         plots.plot_tuning_curve(short_fit, ci=0)

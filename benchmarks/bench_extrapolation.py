@@ -9,7 +9,10 @@ beyond it), and measure
 (a) coverage: on a log grid of k from 1 to 128, restricted to the asymptotic
     regime of the fit (k >= k_regime), the fraction of k where the empirical
     median tuning curve of the *full* search lies inside the 80 % credible
-    band of the median tuning curve (goal >= 0.8 on average);
+    band of the median tuning curve (goal >= 0.8 on average, printed with
+    its standard error over the subsamples); also where the misses fall (k
+    within or beyond the subsample's size; the full curve below the band,
+    i.e. the band optimistic, or above it);
 (b) width: the 80 % band's width at k = 8, 32, 128 against opda's
     nonparametric 80 % band from the same subsample (support [0, 1]);
     opda's band is "trivial" when its upper end is the end of the support.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 import time
 import warnings
 
@@ -49,13 +53,21 @@ def one(scores, full_curve, size, threshold, rng, fit_kwargs):
     curve = result.tuning_curve(np.concatenate([GRID, WIDTH_AT]), ci=CI)
     band_lo, band_hi = curve.lower[: GRID.size], curve.upper[: GRID.size]
     regime = GRID >= curve.k_regime
-    inside = (full_curve >= band_lo) & (full_curve <= band_hi)
+    below, above = full_curve < band_lo, full_curve > band_hi
+    inside = ~below & ~above
     coverage = inside[regime].mean() if regime.any() else np.nan
+    beyond = GRID > size  # k beyond the subsample's size: extrapolation
     ours = (curve.upper - curve.lower)[GRID.size :]
     lo, _, hi = frequentist.tuning_curve_band(sub, WIDTH_AT, CI, support=(0.0, 1.0))
     d = result.diagnostics()
     return {
         "coverage": coverage,
+        # where the misses are: the full search's curve below the band (the band
+        # optimistic) or above it, and coverage within / beyond the subsample's size
+        "below": below[regime].mean() if regime.any() else np.nan,
+        "above": above[regime].mean() if regime.any() else np.nan,
+        "within": inside[regime & ~beyond].mean() if (regime & ~beyond).any() else np.nan,
+        "beyond": inside[regime & beyond].mean() if (regime & beyond).any() else np.nan,
         "ours": ours,
         "opda": hi - lo,
         "trivial": hi >= 1.0,
@@ -64,6 +76,13 @@ def one(scores, full_curve, size, threshold, rng, fit_kwargs):
         "max_rhat": d.max_rhat,
         "time": elapsed,
     }
+
+
+def _se(values) -> float:
+    """Standard error of the mean of the finite values (the subsamples are nearly independent)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.std(values, ddof=1) / np.sqrt(values.size)) if values.size > 1 else np.nan
 
 
 def main():
@@ -76,17 +95,19 @@ def main():
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     print(
-        "| data | runs | fits | coverage (a) mean [min] | our width k=8/32/128 "
+        "| data | runs | fits | coverage (a) mean ± se [min] | our width k=8/32/128 "
         "| opda width k=8/32/128 | opda trivial k=8/32/128 | divergent fits | mean fit (s) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    all_coverage, where = [], []
     for name in args.datasets.split(","):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
         full_curve = EmpiricalDistribution(scores).quantile_tuning_curve(GRID)
         rng = np.random.default_rng(args.seed)
-        rows = [
-            one(
+        rows = []
+        for rep in range(args.reps):
+            row = one(
                 scores,
                 full_curve,
                 SUBSAMPLE[name],
@@ -94,8 +115,22 @@ def main():
                 rng,
                 {"draws": args.draws, "tune": args.tune},
             )
-            for _ in range(args.reps)
-        ]
+            rows.append(row)
+            print(
+                f"{name} {rep}: coverage {row['coverage']:.2f} (k <= {SUBSAMPLE[name]}: {row['within']:.2f}, "
+                f"beyond: {row['beyond']:.2f}; below band {row['below']:.2f}, above {row['above']:.2f}), "
+                f"divergences {row['divergences']}, "
+                f"max R-hat {row['max_rhat']:.3f}, {row['time']:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        all_coverage.extend(r["coverage"] for r in rows)
+        where.append(
+            f"{name}: coverage for k <= {SUBSAMPLE[name]} {np.nanmean([r['within'] for r in rows]):.2f}, "
+            f"beyond {np.nanmean([r['beyond'] for r in rows]):.2f}; full curve below the band "
+            f"{np.nanmean([r['below'] for r in rows]):.2f} of the grid, above "
+            f"{np.nanmean([r['above'] for r in rows]):.2f}"
+        )
         cov = np.array([r["coverage"] for r in rows])
         ours = np.mean([r["ours"] for r in rows], axis=0)
         opda = np.mean([r["opda"] for r in rows], axis=0)
@@ -103,11 +138,17 @@ def main():
         divergent = sum(r["divergences"] > 0 for r in rows)
         fmt = "/".join
         print(
-            f"| {name} | {SUBSAMPLE[name]} | {len(rows)} | {np.nanmean(cov):.2f} [{np.nanmin(cov):.2f}] | "
+            f"| {name} | {SUBSAMPLE[name]} | {len(rows)} | "
+            f"{np.nanmean(cov):.2f} ± {_se(cov):.2f} [{np.nanmin(cov):.2f}] | "
             f"{fmt(f'{w:.4f}' for w in ours)} | {fmt(f'{w:.4f}' for w in opda)} | "
             f"{fmt(f'{t:.0%}' for t in trivial)} | {divergent} | {np.mean([r['time'] for r in rows]):.0f} |",
             flush=True,
         )
+    print("\n".join(where))
+    print(
+        f"coverage (a) averaged over all {len(all_coverage)} fits: "
+        f"{np.nanmean(all_coverage):.3f} ± {_se(all_coverage):.3f}"
+    )
 
 
 if __name__ == "__main__":

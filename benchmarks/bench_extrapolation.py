@@ -46,6 +46,11 @@ WIDTH_AT = np.array([8.0, 32.0, 128.0])
 CI = 0.8
 
 
+def _share(flags, mask) -> float:
+    """The fraction of ``flags`` set among the grid points in ``mask`` (NaN when none are)."""
+    return float(flags[mask].mean()) if mask.any() else np.nan
+
+
 def one(scores, full_curve, size, threshold, rng, fit_kwargs):
     sub = rng.choice(scores, size=size, replace=False)
     if np.sum(sub > threshold) < MIN_TAIL:
@@ -58,19 +63,18 @@ def one(scores, full_curve, size, threshold, rng, fit_kwargs):
     regime = GRID >= curve.k_regime
     below, above = full_curve < band_lo, full_curve > band_hi
     inside = ~below & ~above
-    coverage = inside[regime].mean() if regime.any() else np.nan
     beyond = GRID > size  # k beyond the subsample's size: extrapolation
     ours = (curve.upper - curve.lower)[GRID.size :]
     lo, _, hi = frequentist.tuning_curve_band(sub, WIDTH_AT, CI, support=(0.0, 1.0))
     d = result.diagnostics()
     return {
-        "coverage": coverage,
+        "coverage": _share(inside, regime),
         # where the misses are: the full search's curve below the band (the band
         # optimistic) or above it, and coverage within / beyond the subsample's size
-        "below": below[regime].mean() if regime.any() else np.nan,
-        "above": above[regime].mean() if regime.any() else np.nan,
-        "within": inside[regime & ~beyond].mean() if (regime & ~beyond).any() else np.nan,
-        "beyond": inside[regime & beyond].mean() if (regime & beyond).any() else np.nan,
+        "below": _share(below, regime),
+        "above": _share(above, regime),
+        "within": _share(inside, regime & ~beyond),
+        "beyond": _share(inside, regime & beyond),
         "ours": ours,
         "opda": hi - lo,
         "trivial": hi >= 1.0,

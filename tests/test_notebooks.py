@@ -25,7 +25,7 @@ def outputs(notebook):
 # committed copies
 FEWER_DRAWS = "200"
 FEWER_CHAINS = "2"
-FEWER_DATASETS = "12"
+FEWER_DATASETS = "6"
 
 
 def test_the_notebooks_exist():

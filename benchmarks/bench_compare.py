@@ -18,8 +18,9 @@ sigma ~ U(0.002, 0.006) each, alpha = beta - 0.1 -- fits each with the default
   about p of the time).
 
 Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--out results.csv]``
-(about 10 s per fit on a 2-core CPU; rows are appended to ``--out`` as they
-come, and a rerun with the same file resumes).
+(a repetition, two fits, took about 105 s with ``--draws 500 --tune 500`` on the
+2-core CPU machine; rows are appended to ``--out`` as they come, and a rerun
+with the same file resumes).
 """
 
 from __future__ import annotations

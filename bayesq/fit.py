@@ -50,7 +50,7 @@ import xarray as xr
 from bayesq import curves
 from bayesq.data import read_scores
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logpdf, noisy_quadratic_logsf
-from bayesq.model import Priors, build_model, prepare_scores
+from bayesq.model import Priors, build_model, prepare_scores, search_model
 
 __all__ = ["PARAMETERS", "SAMPLERS", "Diagnostics", "FitResult", "available_samplers", "fit", "load"]
 
@@ -631,7 +631,7 @@ def fit(
     message = _direction_warning(prepared)
     if message:
         warnings.warn(f"bayesq.fit: {message}", RuntimeWarning, stacklevel=2)
-    model = build_model(y, threshold, maximize, n_hyperparameters, priors)
+    model = search_model(prepared, n_hyperparameters, priors)
     idata = sample(
         model, sampler, draws, tune, chains, target_accept, random_seed, quiet, progressbar, sampler_kwargs
     )

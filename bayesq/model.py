@@ -462,7 +462,10 @@ def build_joint_model(
         \tau_\gamma \sim \text{HalfNormal}(s_\text{pool}),\quad
         z_j \sim \mathcal N(0, 1)
 
-    (non-centered; ``gamma_mu``, ``gamma_tau``, ``gamma_z``), and likewise
+    sampled with :math:`\mu_\gamma` integrated out and the vector of
+    :math:`\log\gamma_j` split into its mean and its contrasts
+    (:func:`_pooled_logs`: ``gamma_tau``, ``gamma_level``,
+    ``gamma_contrast``), and likewise
     :math:`\log(\sigma_j/\bar d) = \mu_\sigma + \tau_\sigma z^\sigma_j`
     with ``"sigma"`` in ``pool`` (:math:`\bar d` the geometric mean of the
     tails' spreads, so seed noise is pooled in the scores' own units, as

@@ -36,7 +36,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesq.fit import Diagnostics, FitResult, check_sampling, diagnose, sampling_settings
+from bayesq.fit import (
+    Diagnostics,
+    FitResult,
+    check_sampling,
+    diagnose,
+    log_likelihood_group,
+    sampling_settings,
+)
 from bayesq.model import PreparedScores, _check_priors, check_n_hyperparameters, prepare_scores, search_model
 
 __all__ = ["BatchFit", "fit_batch"]
@@ -362,7 +369,11 @@ class BatchFit:
         return pd.DataFrame(rows).rename_axis("fit")
 
     def idata_of(self, i: int) -> az.InferenceData:
-        """The InferenceData of fit ``i`` alone, as :func:`bayesq.fit` writes it (no log_likelihood)."""
+        """The InferenceData of fit ``i`` alone, as :func:`bayesq.fit` writes it.
+
+        Its ``log_likelihood`` group (for :func:`arviz.loo`) is computed on
+        each call, from the draws.
+        """
         if not -len(self) <= i < len(self):
             raise IndexError(f"fit {i} out of range: {len(self)} fits")
         i = i % len(self)
@@ -377,6 +388,7 @@ class BatchFit:
         return az.InferenceData(
             posterior=posterior,
             sample_stats=self.idata.sample_stats.isel(fit=i, drop=True),
+            log_likelihood=log_likelihood_group(p, posterior),
             observed_data=xr.Dataset(observed),
         )
 

@@ -225,6 +225,27 @@ def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int = 2
     return tail, censored
 
 
+def log_likelihood_group(prepared, posterior) -> xr.Dataset:
+    """The ``log_likelihood`` group of a fit: :func:`pointwise_log_likelihood` of every draw.
+
+    Variables ``tail`` (dim ``tail_run``) and, when some runs are censored,
+    ``censored`` (dim ``censored_run``), each with the posterior's
+    ``chain`` and ``draw``.
+    """
+    tail, censored = pointwise_log_likelihood(prepared, *(posterior[name].values for name in PARAMETERS))
+    dims = ("chain", "draw")
+    loglik = {"tail": ((*dims, "tail_run"), tail)}
+    if prepared.censored.size:
+        loglik["censored"] = ((*dims, "censored_run"), censored)
+    coords = {
+        "chain": posterior.chain.values,
+        "draw": posterior.draw.values,
+        "tail_run": np.arange(prepared.tail.size),
+        "censored_run": np.arange(prepared.censored.size),
+    }
+    return xr.Dataset(loglik, coords=coords)
+
+
 @functools.cache
 def _loglik_function(maximize: bool):
     """One compiled function (JAX when installed, else C) for every draw at once."""
@@ -636,18 +657,7 @@ def fit(
         model, sampler, draws, tune, chains, target_accept, random_seed, quiet, progressbar, sampler_kwargs
     )
     post = idata.posterior
-    tail, censored = pointwise_log_likelihood(prepared, *(post[name].values for name in PARAMETERS))
-    dims = ("chain", "draw")
-    loglik = {"tail": ((*dims, "tail_run"), tail)}
-    if prepared.censored.size:
-        loglik["censored"] = ((*dims, "censored_run"), censored)
-    coords = {
-        "chain": post.chain.values,
-        "draw": post.draw.values,
-        "tail_run": np.arange(prepared.tail.size),
-        "censored_run": np.arange(prepared.censored.size),
-    }
-    idata.add_groups(log_likelihood=xr.Dataset(loglik, coords=coords))
+    idata.add_groups(log_likelihood=log_likelihood_group(prepared, post))
     settings = {
         "threshold": prepared.threshold,
         "maximize": prepared.maximize,

@@ -12,6 +12,7 @@ from bayesq.fit import FitResult, diagnose
 from bayesq.model import build_model, prepare_scores
 from bayesq.sbc import prior_datasets, ranks, run_sbc
 from bayesq.simulate import simulate_random_search
+from bayesq.stats import noisy_quadratic
 
 pytestmark = pytest.mark.jax
 
@@ -74,6 +75,14 @@ def test_batch_fit(batch, short_fit):
     assert result.best_score(ci=0.9).estimate == pytest.approx(SIM_SPEC["beta"], abs=0.01)
     with pytest.raises(IndexError, match="out of range"):
         batch.idata_of(2)
+
+    # each fit's log_likelihood: the censored-tail likelihood of its own scores, draw by draw
+    ll, one = result.idata.log_likelihood, result.idata.posterior
+    a, b, g, s = (float(one[n].values[1, 40]) for n in ("alpha", "beta", "gamma", "sigma"))
+    d, y = noisy_quadratic(a, b, g, s), SEARCHES[1]
+    np.testing.assert_allclose(ll["tail"].values[1, 40], d.logpdf(y[y > THRESHOLD]), rtol=1e-10)
+    np.testing.assert_allclose(ll["censored"].values[1, 40], d.logcdf(THRESHOLD), rtol=1e-10)
+    assert ll["censored"].sizes["censored_run"] == (y <= THRESHOLD).sum()
 
     # same model, same data as bayesq.fit (SIM_SPEC, seed 5): posterior means agree within MCSE
     mine, theirs = batch.result(0), short_fit

@@ -21,7 +21,8 @@ threshold and writes ``thresholds.csv`` and ``thresholds.png``
 :func:`bayesq.fit_joint`) and writes ``comparison.txt``, ``summary.csv``,
 ``pairs.csv`` (probability that one search's best score beats another's,
 differences of best score, gamma and sigma), ``curve_probability.csv``
-(the probability that one median tuning curve beats the other's, along k, for every pair),
+(the probability that one tuning curve, median or mean as ``--kind`` says, beats the other's,
+along k, for every pair),
 ``forest.png`` and ``tuning_curves.png``.
 """
 
@@ -357,7 +358,7 @@ def _thresholds(args) -> int:
     return 0
 
 
-def _add_sampling_options(p):
+def _add_sampling_options(p, writes="summary, fit.nc, plots"):
     p.add_argument("--sampler", help="nutpie, pymc, numpyro, blackjax or auto (the default)")
     p.add_argument("--draws", type=int, help="draws per chain (default 1000)")
     p.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
@@ -365,7 +366,7 @@ def _add_sampling_options(p):
     p.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.9)")
     p.add_argument("--seed", dest="random_seed", type=int, help="random seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--out", help="output directory (summary, fit.nc, plots)")
+    p.add_argument("--out", help=f"output directory ({writes})")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
 
 
@@ -430,7 +431,7 @@ def main(argv=None) -> int:
     scan.add_argument("--minimize", action="store_true", help="lower scores are better (losses)")
     scan.add_argument("--extract", help="JSONL score extraction: best_matched, best_top_1 or a field name")
     scan.add_argument("--column", help="CSV column of the scores")
-    _add_sampling_options(scan)
+    _add_sampling_options(scan, writes="thresholds.csv, thresholds.png")
     scan.set_defaults(func=_thresholds)
 
     args = parser.parse_args(argv)

@@ -7,7 +7,8 @@ r"""Comparing searches: is architecture A better than B, tuning effort accounted
   the best achievable score being :math:`\beta` (maximizing) or
   :math:`\alpha` (minimizing);
 * ``difference(a, b, param)``: draws of :math:`\theta_a - \theta_b` for
-  ``"best"``, ``"gamma"`` or ``"sigma"``; ``prob_greater`` for any of them;
+  ``"best"``, ``"gamma"`` or ``"sigma"`` (or ``"alpha"``, ``"beta"``);
+  ``prob_greater`` for any of them;
 * ``curve_probability(a, b, k)``: :math:`P(\tau_a(k) \text{ better than }
   \tau_b(k))` for the median (or expected) tuning curves: which is better
   *after k runs of random search*, and the budgets where the ranking flips;

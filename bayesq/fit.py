@@ -17,8 +17,9 @@ Every sampler explores the same posterior; they differ in speed only.
 
 The result's ``idata`` (:class:`arviz.InferenceData`) has the groups
 ``posterior`` (``alpha``, ``beta``, ``gamma``, ``sigma``, the model's
-coordinates ``tail_mass``, ``log_beta_gap``, ``log_sigma``, and ``log_scales``,
-the last two as one vector sampled in polar coordinates), ``sample_stats``,
+coordinates ``tail_mass``, ``log_beta_gap`` and ``log_sigma``, the last two
+also as the vector ``log_scales`` that NUTS samples in polar coordinates, and
+``gamma_logit`` when ``n_hyperparameters`` bounds gamma), ``sample_stats``,
 ``log_likelihood`` (a point per run: ``tail`` holds
 :math:`\log f(y_i\mid\theta)` for each tail score, ``censored`` holds
 :math:`\log F(t\mid\theta)` for each censored run), ``observed_data`` (every
@@ -200,6 +201,8 @@ def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int = 2
         The scores split at the threshold.
     alpha, beta, gamma, sigma : ndarray
         Parameter draws, all of one shape ``S``.
+    chunk : int
+        Draws evaluated per call of the compiled function (bounds memory).
 
     Returns
     -------
@@ -642,8 +645,9 @@ def fit(
     -----
     RuntimeWarning
         With numbers and advice, when the draws fall short of 0 divergences,
-        R-hat <= 1.01 and ESS >= 400, or when the tail looks like the bad
-        side of the search (wrong ``maximize``).
+        R-hat <= 1.01 and ESS >= 400, hit the maximum tree depth, or have an
+        E-BFMI below 0.3 (:meth:`Diagnostics.problems`), or when the tail
+        looks like the bad side of the search (wrong ``maximize``).
     """
     sampler = check_sampling(sampler, draws, tune, chains, target_accept)
     priors = Priors() if priors is None else priors

@@ -217,7 +217,9 @@ def fit_joint(
     Parameters
     ----------
     searches : mapping
-        ``{name: scores}`` (arrays, Series or files, as for :func:`bayesq.fit`).
+        ``{name: scores}``: arrays, Series, or CSV / one-score-per-line files
+        (a JSONL file needs its score extraction: read it first with
+        :func:`bayesq.data.read_scores` and ``extract``).
     thresholds : float or mapping
         One threshold for all, or one per name.
     maximize : bool
@@ -245,7 +247,9 @@ def fit_joint(
     Warns
     -----
     RuntimeWarning
-        When the draws fall short of 0 divergences, R-hat <= 1.01 and ESS >= 400.
+        When the draws fall short of 0 divergences, R-hat <= 1.01 and ESS >= 400,
+        hit the maximum tree depth, or have an E-BFMI below 0.3
+        (:meth:`bayesq.fit.Diagnostics.problems`).
     """
     sampler = check_sampling(sampler, draws, tune, chains, target_accept)
     priors = Priors() if priors is None else priors

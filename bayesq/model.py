@@ -30,7 +30,8 @@ spread :math:`d` (the standard deviation of the tail scores),
   effective number of hyperparameters, median 2, 95 % within [0.46, 8.7]
   (the paper finds 1 for language models, 2 for vision models); with
   ``n_hyperparameters=h``, :math:`\gamma = h\,\operatorname{logistic}(\eta)`,
-  :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(2, h/2)/h), 1.5)`
+  :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(m, h/2)/h), 1.5)`,
+  :math:`m` the median above (``gamma_median``; the scale 1.5 is fixed)
   (the nominal count bounds the rank of the Hessian);
 * ``log_beta_gap`` :math:`\log((\beta - t)/d) \sim \mathcal N(0, 1.5)`: the best
   score lies beyond the threshold, within a few tail spreads of it;
@@ -192,7 +193,9 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
     Parameters
     ----------
     scores : array_like, pandas.Series or path
-        One score per run (see :func:`bayesq.data.read_scores`).
+        One score per run: an array, a Series, or a CSV / one-score-per-line
+        file (:func:`bayesq.data.read_scores`; read a JSONL file with it
+        first, with its ``extract``).
     threshold : float
         Start of the asymptotic regime: scores beyond it enter exactly.
     maximize : bool
@@ -472,7 +475,7 @@ def build_joint_model(
     when several architectures are scored on one benchmark). Without
     pooling, each search has the priors of :func:`build_model`: the model is
     the separate fits side by side (one posterior, for model comparison).
-    Unless sigma is pooled, each search's ``log_sigma`` and ``log_beta_gap``
+    In the noisy model, unless sigma is pooled, each search's ``log_sigma`` and ``log_beta_gap``
     are sampled in the polar coordinates of :func:`build_model`.
 
     The spread's prior is :math:`\tau \sim \text{HalfNormal}(0.3)`

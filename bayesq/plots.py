@@ -23,6 +23,8 @@ r"""Plots of a fit (matplotlib; each function takes data and returns its axes).
 * :func:`plot_compare_curves`: their tuning curves overlaid with credible
   bands, and the probability that one is better than the other after
   :math:`k` runs, the budgets where the ranking flips marked.
+* :func:`plot_sbc`: simulation-based calibration (:mod:`bayesq.sbc`), the
+  ECDF difference of each parameter's ranks inside its simultaneous band.
 * :func:`plot_posterior`: ArviZ's posterior plot of alpha, beta, gamma, sigma.
 * :func:`plot_trace`: ArviZ's trace plot of the same.
 """
@@ -80,6 +82,10 @@ def plot_tail(result, group: str = "posterior", ci: float = 0.9, n_draws: int = 
         Probability of the band, in (0, 1).
     n_draws : int
         Draws used for the band.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: new ones).
+    random_seed : int, optional
+        Seed of the choice of draws.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def plot_tail(result, group: str = "posterior", ci: float = 0.9, n_draws: int = 
     n = scores.size
     maximize, t = result.maximize, result.threshold
     tail = scores[scores > t] if maximize else scores[scores < t]
-    # empirical P(better than y) at the tail scores (plotting positions i / (n + 1))
+    # empirical P(better than y) at the tail scores: (i - 1/2) / (n + 1), i the rank from the best
     if maximize:
         grid_obs = np.sort(tail)
         frac = (n - np.searchsorted(scores, grid_obs, side="right") + 0.5) / (n + 1)
@@ -139,6 +145,8 @@ def plot_cdf(
         Range scores can take, for opda's band.
     n_draws : int
         Posterior draws for the band.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: new ones).
 
     Returns
     -------
@@ -209,6 +217,8 @@ def plot_tuning_curve(
     curve : bayesq.curves.TuningCurve, optional
         A curve already computed by ``result.tuning_curve`` (then ``k``,
         ``kind`` and ``ci`` are taken from it).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: new ones).
 
     Returns
     -------

@@ -16,8 +16,9 @@ The priors of :func:`bayesq.fit` are set in units of the tail's spread
 :math:`d`, computed from the data (:mod:`bayesq.model`), and the threshold
 :math:`t` is the user's choice: neither is a generative prior. SBC draws
 from the same priors with the unit and the threshold fixed in advance
-(:math:`t = 0`, :math:`d = 1` by default: by the model's invariance to the
-score's units, any other choice is the same study) and fits with that fixed
+(:func:`run_sbc` uses :math:`t = 0`, :math:`d = 1`; :func:`prior_datasets`
+takes others: by the model's invariance to the score's units, any other
+choice is the same study) and fits with that fixed
 unit (:func:`bayesq.batch.fit_batch` with ``spread``). It therefore checks
 the likelihood (the censored term, the noisy quadratic's density), the
 parametrization and the sampler -- everything but the data-dependent unit,
@@ -146,7 +147,9 @@ class SBCResult:
         ``inside`` is whether the ECDF of ``u`` stays inside its ``prob``
         simultaneous band at ``n_points`` evenly spaced points;
         ``max_ecdf_diff`` the largest :math:`|\hat F(u) - u|` there;
-        ``chi2_p`` the p-value of a chi-square test of the ranks in 20 bins.
+        ``band_half_width`` the band's largest half width;
+        ``chi2_p`` the p-value of a chi-square test of the ranks in 20 bins;
+        ``mean_u`` the mean continuous rank (1/2 when unbiased).
         """
         from arviz.stats.ecdf_utils import compute_ecdf, ecdf_confidence_band
 

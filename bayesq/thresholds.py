@@ -77,8 +77,15 @@ class ThresholdScan:
     pit_distance, pit_pvalue : ndarray
         Kolmogorov-Smirnov distance of the tail PIT from uniform, and its p-value.
     divergences : ndarray
+        Divergent transitions of each fit.
     results : list of FitResult
+        The fits, one per candidate.
+    ci : float
+        Mass of the intervals.
+    maximize : bool
+        Direction of the scores.
     suggested : float or None
+        The suggested threshold (module docstring), None if no candidate qualifies.
     """
 
     thresholds: np.ndarray

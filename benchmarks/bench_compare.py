@@ -19,8 +19,9 @@ sigma ~ U(0.002, 0.006) each, alpha = beta - 0.1 -- fits each with the default
 
 Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--out results.csv]``
 (a repetition, two fits, took about 105 s with ``--draws 500 --tune 500`` on the
-2-core CPU machine; rows are appended to ``--out`` as they come, and a rerun
-with the same file resumes).
+2-core CPU machine, on one core; rows are appended to ``--out`` as they come, and a rerun
+with the same file resumes; a second process with ``--reverse`` and the same
+``--out`` works from the last repetition down, on the other core).
 """
 
 from __future__ import annotations
@@ -135,15 +136,20 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--out", type=pathlib.Path, help="CSV of the repetitions (appended; resumes)")
+    parser.add_argument(
+        "--reverse",
+        action="store_true",
+        help="take the repetitions from the last down: a second process can share --out",
+    )
     args = parser.parse_args()
-    rows = []
-    if args.out is not None and args.out.exists():
-        with args.out.open() as fh:
-            rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    rows = read_rows(args.out)
+    if rows:
         print(f"resuming: {len(rows)} repetitions in {args.out}")
-    done = {int(r["rep"]) for r in rows}
-    for rep in range(args.reps):
-        if rep in done:
+    order = range(args.reps - 1, -1, -1) if args.reverse else range(args.reps)
+    for rep in order:
+        # another process may be filling the same file: read what it has done
+        rows = read_rows(args.out) or rows
+        if rep in {int(r["rep"]) for r in rows}:
             continue
         row = one(rep, args.seed, args.n, {"draws": args.draws, "tune": args.tune})
         rows.append(row)
@@ -159,7 +165,18 @@ def main() -> None:
                 if new:
                     writer.writeheader()
                 writer.writerow(row)
-    report(rows)
+    report(sorted(read_rows(args.out) or rows, key=lambda r: r["rep"])[: args.reps])
+
+
+def read_rows(path) -> list[dict]:
+    """The repetitions recorded in the CSV ``path`` (none if absent), one per repetition."""
+    if path is None or not path.exists():
+        return []
+    with path.open() as fh:
+        rows = {}
+        for row in csv.DictReader(fh):
+            rows.setdefault(int(float(row["rep"])), {k: float(v) for k, v in row.items()})
+    return list(rows.values())
 
 
 if __name__ == "__main__":

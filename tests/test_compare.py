@@ -1,5 +1,6 @@
 """bayesq.compare, bayesq.joint and the joint model: the specification of comparing searches."""
 
+import json
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ from bayesq import curves
 from bayesq.compare import _crossings, _single_loglik, compare_models
 from bayesq.model import build_joint_model, build_model
 from bayesq.simulate import simulate_random_search
+from bayesq.thresholds import tail_pit
 
 # a second simulated architecture: the same search space, a better best score
 OTHER_SPEC = dict(SIM_SPEC, beta=0.91, random_seed=6)
@@ -150,8 +152,11 @@ def test_comparison_of_independent_fits(short_fit, other_fit):
     cmp = bayesq.compare({"a": short_fit, "b": other_fit})
     assert cmp.paired == "independent"
     size = min(short_fit.draws("beta").size, other_fit.draws("beta").size)
-    # paired draws are the fits' own draws, reordered
+    # paired draws are the fits' own draws, reordered: whole draws (alpha, beta, gamma, sigma together)
     assert cmp.draws("a").size == size and np.isin(cmp.draws("a"), short_fit.draws("beta")).all()
+    own = {tuple(row) for row in np.column_stack([short_fit.draws(p).ravel() for p in PARAMS])}
+    paired = np.column_stack([cmp.draws("a", p) for p in PARAMS])
+    assert all(tuple(row) in own for row in paired)
     diff = cmp.difference("b", "a")
     assert cmp.prob_better("b", "a") == pytest.approx(np.mean(diff > 0))
     assert cmp.prob_better("a", "b") + cmp.prob_better("b", "a") == pytest.approx(1.0)
@@ -170,6 +175,44 @@ def test_comparison_of_independent_fits(short_fit, other_fit):
     pairs = cmp.pairs()
     assert pairs.loc[0, "P(a better)"] == pytest.approx(cmp.prob_better("a", "b"))
     assert "bayesq comparison" in str(cmp)
+
+
+PARAMS = ("alpha", "beta", "gamma", "sigma")
+
+
+def _mirrored(result):
+    """The fit of the losses -y: the same posterior, alpha and beta swapped and negated."""
+    idata = result.idata.copy()
+    post = idata.posterior
+    alpha, beta = post["alpha"].copy(), post["beta"].copy()
+    post["alpha"], post["beta"] = -beta, -alpha
+    for name in list(idata.observed_data.data_vars):
+        idata.observed_data[name] = -idata.observed_data[name]
+    settings = dict(result.settings, threshold=-result.threshold, maximize=False)
+    post.attrs["bayesq"] = json.dumps(settings)
+    return bayesq.FitResult(idata)
+
+
+def test_minimizing_is_maximizing_mirrored(short_fit, other_fit):
+    """Losses -y: the probabilities, best scores and tail PIT of the scores y, mirrored."""
+    up = bayesq.compare({"a": short_fit, "b": other_fit}, random_seed=5)
+    mirrored = {"a": _mirrored(short_fit), "b": _mirrored(other_fit)}
+    down = bayesq.compare(mirrored, random_seed=5)
+    assert not down.maximize
+    assert down.prob_better("b", "a") == up.prob_better("b", "a") > 0.9
+    np.testing.assert_array_equal(down.difference("b", "a"), -up.difference("b", "a"))
+    k = np.geomspace(1, 1e4, 9)
+    np.testing.assert_allclose(
+        down.curve_probability("b", "a", k).prob, up.curve_probability("b", "a", k).prob
+    )
+    best_up, best_down = short_fit.best_score(eps=0.005), mirrored["a"].best_score(eps=0.005)
+    assert best_down.estimate == pytest.approx(-best_up.estimate)
+    assert (best_down.lower, best_down.upper) == pytest.approx((-best_up.upper, -best_up.lower))
+    assert best_down.more_iterations == best_up.more_iterations
+    # the PIT of -y is one minus that of y: P(-Y < -y) = P(Y > y)
+    np.testing.assert_allclose(tail_pit(mirrored["a"]), np.sort(1 - tail_pit(short_fit)), atol=1e-10)
+    with pytest.raises(ValueError, match="share a direction"):
+        bayesq.compare({"a": short_fit, "b": mirrored["b"]})
 
 
 def test_curve_probability_is_the_fraction_of_paired_curves(short_fit, other_fit):

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayesq import data
@@ -26,12 +27,14 @@ def test_real_data_sets_match_the_reference_table(name, n, threshold, n_above):
     assert np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1))
 
 
-@needs_data
-def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("BAYESQ_DATA", str(DATA))
-    assert data.data_dir() == DATA
+def test_data_dir_follows_the_path_then_the_environment(monkeypatch, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "env").mkdir()
+    monkeypatch.setenv("BAYESQ_DATA", str(tmp_path / "env"))
+    assert data.data_dir() == tmp_path / "env"
+    assert data.data_dir(tmp_path / "mine") == tmp_path / "mine"  # a path given wins
     monkeypatch.setenv("BAYESQ_DATA", str(tmp_path / "missing"))
-    with pytest.raises(FileNotFoundError, match="BAYESQ_DATA"):
+    with pytest.raises(FileNotFoundError, match="BAYESQ_DATA"):  # no silent fallback to ../shared
         data.data_dir()
 
 
@@ -44,7 +47,6 @@ def test_vision_runs_with_an_empty_curve_score_zero(tmp_path):
 
 
 def test_text_csv_arrays_and_series(tmp_path):
-    pd = pytest.importorskip("pandas")
     lines = tmp_path / "scores.txt"
     lines.write_text("# accuracy\n0.81\n\n0.83  # rerun\n")
     np.testing.assert_array_equal(data.read_scores(lines), [0.81, 0.83])

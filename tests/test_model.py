@@ -98,13 +98,20 @@ def test_minimizing_mirrors_maximizing():
 
 
 def test_bounded_gamma_and_prior_overrides():
-    model = build_model(SIM.scores, THRESHOLD, n_hyperparameters=5, priors=Priors(sigma_log_sd=0.5))
+    priors = Priors(sigma_log_sd=0.5, gamma_median=1.0)
+    model = build_model(SIM.scores, THRESHOLD, n_hyperparameters=5, priors=priors)
     assert "gamma_logit" in model.named_vars
     with model:
-        prior = pm.sample_prior_predictive(draws=500, random_seed=1, var_names=["gamma", "alpha", "beta"])
-    gamma = prior.prior["gamma"].values
+        prior = pm.sample_prior_predictive(
+            draws=2000, random_seed=1, var_names=["gamma", "log_sigma", "alpha", "beta"]
+        ).prior
+    gamma = prior["gamma"].values
     assert gamma.min() > 0 and gamma.max() < 5
-    assert np.all(prior.prior["alpha"].values < THRESHOLD) and np.all(prior.prior["beta"].values > THRESHOLD)
+    # the overrides take effect: gamma's prior median is gamma_median, log(sigma/d)'s sd is sigma_log_sd
+    assert np.median(gamma) == pytest.approx(1.0, abs=0.1)
+    assert np.std(prior["log_sigma"].values) == pytest.approx(0.5, abs=0.03)
+    assert np.mean(prior["log_sigma"].values) == pytest.approx(priors.sigma_log_mean, abs=0.04)
+    assert np.all(prior["alpha"].values < THRESHOLD) and np.all(prior["beta"].values > THRESHOLD)
 
 
 @pytest.mark.parametrize(

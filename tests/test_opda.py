@@ -1,11 +1,10 @@
 """Cross-check with the peer library opda where opda is accurate."""
 
 import numpy as np
+import opda.parametric as opda_parametric
 import pytest
 
 from bayesq import noisy_quadratic
-
-opda_parametric = pytest.importorskip("opda.parametric")
 
 
 @pytest.mark.parametrize("convex", [False, True])

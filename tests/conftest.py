@@ -50,3 +50,12 @@ def as_columns(cases):
     params = np.array([c["params"] for c in cases], dtype=float)
     maximize = np.array([c["maximize"] for c in cases], dtype=np.int8)
     return [params[:, i] for i in range(5)] + [maximize]
+
+
+def assert_same_log_density(model, other, n_points: int = 3):
+    """Two PyMC models' log densities agree at random points of the unconstrained space."""
+    rng = np.random.default_rng(0)
+    logp, logp_other = model.compile_logp(), other.compile_logp()
+    for _ in range(n_points):
+        point = {k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in model.initial_point().items()}
+        assert logp(point) == pytest.approx(logp_other(point), rel=1e-12)

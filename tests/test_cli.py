@@ -124,9 +124,43 @@ def test_curves_and_thresholds_report_bad_input(short_fit, tmp_path, capsys):
 def test_demo_prints_the_posterior_beside_the_truth(capsys):
     assert main(["demo", *FAST]) == 0
     out = capsys.readouterr().out
-    assert "posterior vs truth" in out
-    for name in ("alpha", "beta", "gamma", "sigma"):
-        assert any(line.startswith(name) for line in out.splitlines())
+    table = out.split("posterior vs truth:\n", 1)[1].splitlines()[1:5]
+    truth = DEMO.simulation().tail_truth  # the censored tail's truth (the failures stretch alpha)
+    for row, (name, value) in zip(table, truth.items(), strict=True):
+        label, shown, mean, lower, upper, inside = (
+            row.replace("[", "").replace("]", "").replace(",", "").split()
+        )
+        assert label == name and float(shown) == pytest.approx(value, rel=1e-3)
+        assert float(lower) <= float(mean) <= float(upper)
+        assert inside == "yes", row  # seeded: the truth lies in every 90 % interval
+
+
+def test_run_fits_a_spec_with_its_file_direction_priors_and_sampler(tmp_path, capsys):
+    """bayesq run: a spec's score file (relative to the spec), minimization, priors and sampler keywords."""
+    sim = simulate_random_search(n=150, random_seed=4)
+    losses = 1.0 - sim.scores
+    (tmp_path / "losses.csv").write_text(
+        "run,loss\n" + "".join(f"{i},{v:.8f}\n" for i, v in enumerate(losses))
+    )
+    spec = tmp_path / "losses.toml"
+    spec.write_text(
+        'name = "losses"\n[data]\nfile = "losses.csv"\ncolumn = "loss"\n'
+        "[analysis]\nthreshold = 0.14\nmaximize = false\n"
+        "[priors]\ngamma_median = 1.5\n"
+        "[sampler]\nrandom_seed = 7\ndraws = 150\n"
+    )
+    out = tmp_path / "result"
+    assert main(["run", str(spec), "--out", str(out), "--tune", "200", "--chains", "2", "--quiet"]) == 0
+    assert "below the threshold 0.14 (minimize)" in capsys.readouterr().out
+    from bayesq import load
+
+    fitted = load(out / "fit.nc")
+    s = fitted.settings
+    assert (s["maximize"], s["threshold"], s["priors"]["gamma_median"]) == (False, 0.14, 1.5)
+    assert (s["random_seed"], s["draws"], s["tune"], s["chains"]) == (7, 150, 200, 2)
+    np.testing.assert_allclose(np.sort(fitted.scores), np.sort(losses), atol=1e-8)
+    # the best score of losses is alpha, near 1 - 0.9
+    assert fitted.best_score().estimate == pytest.approx(0.1, abs=0.01)
 
 
 def test_simulation_is_seeded_and_validates_its_arguments():

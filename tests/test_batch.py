@@ -9,7 +9,7 @@ import pytest
 from conftest import SIM_SPEC, THRESHOLD
 
 from bayesq.batch import _program, fit_batch
-from bayesq.fit import FitResult, diagnose
+from bayesq.fit import PARAMETERS, FitResult, diagnose
 from bayesq.model import build_model, prepare_scores
 from bayesq.sbc import prior_datasets, ranks, run_sbc
 from bayesq.simulate import simulate_random_search
@@ -79,7 +79,7 @@ def test_batch_fit(batch, short_fit):
 
     # each fit's log_likelihood: the censored-tail likelihood of its own scores, draw by draw
     ll, one = result.idata.log_likelihood, result.idata.posterior
-    a, b, g, s = (float(one[n].values[1, 40]) for n in ("alpha", "beta", "gamma", "sigma"))
+    a, b, g, s = (float(one[n].values[1, 40]) for n in PARAMETERS)
     d, y = noisy_quadratic(a, b, g, s), SEARCHES[1]
     np.testing.assert_allclose(ll["tail"].values[1, 40], d.logpdf(y[y > THRESHOLD]), rtol=1e-10)
     np.testing.assert_allclose(ll["censored"].values[1, 40], d.logcdf(THRESHOLD), rtol=1e-10)
@@ -99,8 +99,7 @@ def test_batch_fit(batch, short_fit):
         _ = result.model
 
     # ranks count the draws below the truth: at each fit's posterior 10 % quantile, about 10 of 101
-    params = ["alpha", "beta", "gamma", "sigma"]
-    truth = pd.DataFrame({p: np.quantile(batch.draws(p), 0.1, axis=(1, 2)) for p in params})
+    truth = pd.DataFrame({p: np.quantile(batch.draws(p), 0.1, axis=(1, 2)) for p in PARAMETERS})
     r, u = ranks(batch, truth, n_draws=101, random_seed=0)
     assert ((r >= 3) & (r <= 18)).all().all()  # 101 of 300 draws: about 2.4 s.d. either side
     assert ((u > r / 102) & (u < (r + 1) / 102)).all().all()

@@ -10,6 +10,7 @@ from conftest import SHORT, SIM_SPEC, THRESHOLD, assert_same_log_density
 import bayesq
 from bayesq import curves
 from bayesq.compare import _crossings, _single_loglik, compare_models
+from bayesq.fit import PARAMETERS
 from bayesq.model import build_joint_model, build_model
 from bayesq.simulate import simulate_random_search
 from bayesq.thresholds import tail_pit
@@ -155,8 +156,8 @@ def test_comparison_of_independent_fits(short_fit, other_fit):
     size = min(short_fit.draws("beta").size, other_fit.draws("beta").size)
     # paired draws are the fits' own draws, reordered: whole draws (alpha, beta, gamma, sigma together)
     assert cmp.draws("a").size == size and np.isin(cmp.draws("a"), short_fit.draws("beta")).all()
-    own = {tuple(row) for row in np.column_stack([short_fit.draws(p).ravel() for p in PARAMS])}
-    paired = np.column_stack([cmp.draws("a", p) for p in PARAMS])
+    own = {tuple(row) for row in np.column_stack([short_fit.draws(p).ravel() for p in PARAMETERS])}
+    paired = np.column_stack([cmp.draws("a", p) for p in PARAMETERS])
     assert all(tuple(row) in own for row in paired)
     diff = cmp.difference("b", "a")
     assert cmp.prob_better("b", "a") == pytest.approx(np.mean(diff > 0))
@@ -176,9 +177,6 @@ def test_comparison_of_independent_fits(short_fit, other_fit):
     pairs = cmp.pairs()
     assert pairs.loc[0, "P(a better)"] == pytest.approx(cmp.prob_better("a", "b"))
     assert "bayesq comparison" in str(cmp)
-
-
-PARAMS = ("alpha", "beta", "gamma", "sigma")
 
 
 def _mirrored(result):

@@ -252,19 +252,14 @@ def fit_batch(
     if not searches:
         raise ValueError("searches is empty: give one array of scores per data set")
     thresholds = _as_list(threshold, len(searches), "threshold")
+    units = [None] * len(searches) if spread is None else _as_list(spread, len(searches), "spread")
     prepared = []
-    for i, (scores, t) in enumerate(zip(searches, thresholds, strict=True)):
+    for i, (scores, t, unit) in enumerate(zip(searches, thresholds, units, strict=True)):
         try:
-            prepared.append(prepare_scores(scores, t, maximize))
+            prepared.append(prepare_scores(scores, t, maximize, unit))
         except ValueError as err:
             raise ValueError(f"data set {i}: {err}") from None
-    if spread is None:
-        spreads = [p.spread for p in prepared]
-    else:
-        spreads = [float(s) for s in _as_list(spread, len(prepared), "spread")]
-        bad = [i for i, s in enumerate(spreads) if not (np.isfinite(s) and s > 0)]
-        if bad:
-            raise ValueError(f"spread must be finite and positive; data sets {bad} are not")
+    spreads = [p.spread for p in prepared]
     n_fits = len(prepared)
     batch_size = n_fits if batch_size is None else int(batch_size)
     if batch_size < 1:

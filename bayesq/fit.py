@@ -436,11 +436,6 @@ class FitResult:
     def model(self) -> pm.Model:
         """The PyMC model (rebuilt from the data and settings after :func:`load`)."""
         if self._model is None:
-            if self.settings.get("fixed_spread"):
-                raise ValueError(
-                    "this fit used a fixed prior unit (bayesq.fit_batch(spread=...)); build_model "
-                    "takes the unit from the tail: use bayesq.model.search_model"
-                )
             if "joint" in self.settings:
                 raise ValueError(
                     "this search was fitted jointly with others; its model is the joint fit's "
@@ -452,6 +447,7 @@ class FitResult:
                 maximize=self.maximize,
                 n_hyperparameters=self.settings["n_hyperparameters"],
                 priors=self.priors,
+                spread=self.settings["tail_spread"] if self.settings.get("fixed_spread") else None,
             )
         return self._model
 
@@ -586,6 +582,7 @@ def fit(
     n_hyperparameters: float | None = None,
     priors: Priors | None = None,
     *,
+    spread: float | None = None,
     sampler: str = "auto",
     draws: int = 1000,
     tune: int = 1000,
@@ -616,6 +613,10 @@ def fit(
         Nominal number of hyperparameters searched: bounds gamma above.
     priors : bayesq.Priors, optional
         Prior settings (:mod:`bayesq.model`).
+    spread : float, optional
+        The priors' unit; by default the standard deviation of the tail
+        scores (:func:`bayesq.build_model`). Give it to fix the prior before
+        seeing the data, as calibration studies do.
     sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
         NUTS implementation; ``"auto"`` takes the first installed in that order.
     draws, tune, chains : int
@@ -652,7 +653,7 @@ def fit(
     sampler = check_sampling(sampler, draws, tune, chains, target_accept)
     priors = Priors() if priors is None else priors
     y = read_scores(scores, extract=extract, column=column)
-    prepared = prepare_scores(y, threshold, maximize)
+    prepared = prepare_scores(y, threshold, maximize, spread)
     message = _direction_warning(prepared)
     if message:
         warnings.warn(f"bayesq.fit: {message}", RuntimeWarning, stacklevel=2)
@@ -672,6 +673,7 @@ def fit(
         "n_tail": int(prepared.tail.size),
         "n_censored": int(prepared.censored.size),
         "tail_spread": prepared.spread,
+        "fixed_spread": spread is not None,
     }
     from bayesq import __version__
 

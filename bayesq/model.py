@@ -152,16 +152,21 @@ class PreparedScores:
     spread: float
 
 
-def prepare_scores(scores, threshold, maximize=True) -> PreparedScores:
+def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedScores:
     """Validate scores and threshold, and split the scores at the threshold.
+
+    ``spread``, the priors' unit, is the standard deviation of the tail
+    scores unless given (a fixed unit, chosen before seeing the data).
 
     Raises
     ------
     ValueError
         Non-finite scores (with their positions), a non-finite threshold,
-        fewer than :data:`MIN_TAIL` scores beyond the threshold, or a tail
-        without spread.
+        fewer than :data:`MIN_TAIL` scores beyond the threshold, a tail
+        without spread, or a given ``spread`` that is not finite and positive.
     """
+    if spread is not None and not (np.isfinite(spread) and spread > 0):
+        raise ValueError(f"spread (the priors' unit) must be finite and positive, got {spread}")
     y = read_scores(scores)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
@@ -178,7 +183,7 @@ def prepare_scores(scores, threshold, maximize=True) -> PreparedScores:
             f"(need at least {MIN_TAIL}); move the threshold {'down' if maximize else 'up'}"
         )
     tail = y[beyond]
-    spread = float(np.std(tail, ddof=1))
+    spread = float(np.std(tail, ddof=1)) if spread is None else float(spread)
     # equal up to rounding (the std of equal floats can be 1e-16, not 0)
     if not np.ptp(tail) > 1e-12 * max(1.0, float(np.max(np.abs(tail)))):
         raise ValueError(
@@ -187,7 +192,9 @@ def prepare_scores(scores, threshold, maximize=True) -> PreparedScores:
     return PreparedScores(y, float(threshold), bool(maximize), tail, y[~beyond], spread)
 
 
-def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors=None) -> pm.Model:
+def build_model(
+    scores, threshold, maximize=True, n_hyperparameters=None, priors=None, spread=None
+) -> pm.Model:
     """The PyMC model of a random search's censored tail.
 
     Parameters
@@ -204,6 +211,10 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
         Nominal number of hyperparameters searched: an upper bound on gamma.
     priors : Priors, optional
         Prior settings (module docstring); defaults are weakly informative.
+    spread : float, optional
+        The priors' unit :math:`d`; by default the standard deviation of the
+        tail scores. Fixing it in advance makes the prior independent of the
+        data (simulation-based calibration, calibration benchmarks).
 
     Returns
     -------
@@ -214,7 +225,7 @@ def build_model(scores, threshold, maximize=True, n_hyperparameters=None, priors
         ``sigma``, ``log_sigma``, ``log_beta_gap``, and observed ``tail`` and
         ``censored``.
     """
-    return search_model(prepare_scores(scores, threshold, maximize), n_hyperparameters, priors)
+    return search_model(prepare_scores(scores, threshold, maximize, spread), n_hyperparameters, priors)
 
 
 def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | None = None) -> pm.Model:

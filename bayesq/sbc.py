@@ -19,7 +19,7 @@ from the same priors with the unit and the threshold fixed in advance
 (:func:`run_sbc` uses :math:`t = 0`, :math:`d = 1`; :func:`prior_datasets`
 takes others: by the model's invariance to the score's units, any other
 choice is the same study) and fits with that fixed
-unit (:func:`bayesq.batch.fit_batch` with ``spread``). It therefore checks
+unit (:func:`bayesq.batch.fit_batch` or :func:`bayesq.fit` with ``spread``). It therefore checks
 the likelihood (the censored term, the noisy quadratic's density), the
 parametrization and the sampler -- everything but the data-dependent unit,
 which :func:`bayesq.fit` adds on top.

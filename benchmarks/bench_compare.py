@@ -17,7 +17,16 @@ sigma ~ U(0.002, 0.006) each, alpha = beta - 0.1 -- fits each with the default
   (reliability table: in the bin of probabilities near p, B should be better
   about p of the time).
 
-Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--out results.csv]``
+With ``--truths prior`` the two searches' parameters are instead drawn
+independently from the model's own priors, with the priors' unit and the
+threshold fixed in advance (:func:`bayesq.sbc.prior_datasets`, threshold 0,
+unit 1; fits with ``spread=1``). Then the posterior of the difference is
+calibrated by construction if the sampler draws from the exact posterior:
+u must be uniform. The two modes together separate the sampler's error (prior
+mode) from the effect of truths the priors do not describe (default mode).
+
+Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--truths uniform|prior]
+[--out results.csv]``
 (a repetition, two fits, took about 105 s with ``--draws 500 --tune 500`` on the
 2-core CPU machine, on one core; rows are appended to ``--out`` as they come, and a rerun
 with the same file resumes; a second process with ``--reverse`` and the same
@@ -37,6 +46,7 @@ import numpy as np
 from scipy import stats
 
 import bayesq
+from bayesq.sbc import prior_datasets
 from bayesq.simulate import simulate_random_search
 
 FIELDS = [
@@ -44,6 +54,7 @@ FIELDS = [
     "beta_a",
     "delta",
     "gamma",
+    "gamma_b",
     "sigma_a",
     "sigma_b",
     "u",
@@ -65,22 +76,45 @@ def truth(rep: int, seed: int) -> dict:
     }
 
 
-def one(rep: int, seed: int, n: int, fit_kwargs: dict) -> dict:
+def searches(rep: int, seed: int, n: int, truths: str) -> tuple[dict, list, list, dict]:
+    """The truth, the two searches' scores, their thresholds and the fits' extra settings."""
+    if truths == "prior":
+        drawn, scores, _ = prior_datasets(2, n, random_seed=[seed, rep], threshold=0.0, spread=1.0)
+        a, b = drawn.iloc[0], drawn.iloc[1]
+        t = {
+            "beta_a": a["beta"],
+            "delta": b["beta"] - a["beta"],
+            "gamma": a["gamma"],
+            "gamma_b": b["gamma"],
+            "sigma_a": a["sigma"],
+            "sigma_b": b["sigma"],
+        }
+        return t, list(scores), [0.0, 0.0], {"spread": 1.0}
     t = truth(rep, seed)
+    t["gamma_b"] = t["gamma"]
+    scores = [
+        simulate_random_search(n, beta - 0.1, beta, t["gamma"], sigma, random_seed=[seed, rep, offset]).scores
+        for offset, beta, sigma in (
+            (0, t["beta_a"], t["sigma_a"]),
+            (1, t["beta_a"] + t["delta"], t["sigma_b"]),
+        )
+    ]
+    return t, scores, [float(np.median(y)) for y in scores], {}
+
+
+def one(rep: int, seed: int, n: int, fit_kwargs: dict, truths: str = "uniform") -> dict:
+    t, scores, thresholds, extra = searches(rep, seed, n, truths)
     fits, start, divergences = {}, time.perf_counter(), 0
-    for name, beta, sigma, offset in (
-        ("a", t["beta_a"], t["sigma_a"], 0),
-        ("b", t["beta_a"] + t["delta"], t["sigma_b"], 1),
-    ):
-        sim = simulate_random_search(n, beta - 0.1, beta, t["gamma"], sigma, random_seed=[seed, rep, offset])
+    for offset, (name, y, threshold) in enumerate(zip("ab", scores, thresholds, strict=True)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             fits[name] = bayesq.fit(
-                sim.scores,
-                float(np.median(sim.scores)),
+                y,
+                threshold,
                 quiet=True,
                 random_seed=100_000 * seed + 2 * rep + offset,
                 **fit_kwargs,
+                **extra,
             )
         divergences += fits[name].diagnostics().divergences
     cmp = bayesq.compare(fits, random_seed=rep)
@@ -135,6 +169,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument(
+        "--truths",
+        choices=["uniform", "prior"],
+        default="uniform",
+        help="the two searches' parameters: the fixed ranges above, or drawn from the priors",
+    )
     parser.add_argument("--out", type=pathlib.Path, help="CSV of the repetitions (appended; resumes)")
     parser.add_argument(
         "--reverse",
@@ -151,7 +191,7 @@ def main() -> None:
         rows = read_rows(args.out) or rows
         if rep in {int(r["rep"]) for r in rows}:
             continue
-        row = one(rep, args.seed, args.n, {"draws": args.draws, "tune": args.tune})
+        row = one(rep, args.seed, args.n, {"draws": args.draws, "tune": args.tune}, args.truths)
         rows.append(row)
         print(
             f"rep {rep:3d}: delta {row['delta']:+.4f}  P(B better) {row['p_b_better']:.3f}  "
@@ -160,8 +200,10 @@ def main() -> None:
         )
         if args.out is not None:
             new = not args.out.exists()
+            # a file begun by an earlier version keeps its own columns
+            fields = FIELDS if new else csv.DictReader(args.out.open()).fieldnames
             with args.out.open("a", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=FIELDS)
+                writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
                 if new:
                     writer.writeheader()
                 writer.writerow(row)

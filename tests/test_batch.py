@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SIM_SPEC, THRESHOLD
+from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density
 
 from bayesq.batch import _program, fit_batch
 from bayesq.fit import PARAMETERS, FitResult, diagnose
@@ -92,11 +92,10 @@ def test_batch_fit(batch, short_fit):
         se = np.hypot(a["mcse_mean"], b["mcse_mean"])
         assert abs(a["mean"] - b["mean"]) < 4 * se, (name, a["mean"], b["mean"], se)
 
-    # a fit with a fixed prior unit cannot be rebuilt by build_model
+    # a fit with a fixed prior unit rebuilds its model in that unit
     result = batch.result(0)
-    result.settings["fixed_spread"] = True
-    with pytest.raises(ValueError, match="fixed prior unit"):
-        _ = result.model
+    result.settings.update(fixed_spread=True, tail_spread=0.03)
+    assert_same_log_density(result.model, build_model(SEARCHES[0], THRESHOLD, spread=0.03))
 
     # ranks count the draws below the truth: at each fit's posterior 10 % quantile, about 10 of 101
     truth = pd.DataFrame({p: np.quantile(batch.draws(p), 0.1, axis=(1, 2)) for p in PARAMETERS})
@@ -112,7 +111,9 @@ def test_batch_bad_input():
         fit_batch([SEARCHES[0], SEARCHES[1] - 1], THRESHOLD)
     with pytest.raises(ValueError, match="one per data set"):
         fit_batch(SEARCHES, [THRESHOLD])
-    with pytest.raises(ValueError, match="spread must be finite and positive"):
+    with pytest.raises(
+        ValueError, match=r"data set 1: spread \(the priors' unit\) must be finite and positive"
+    ):
         fit_batch(SEARCHES, THRESHOLD, spread=[1.0, -1.0])
     with pytest.raises(ValueError, match="searches is empty"):
         fit_batch([], THRESHOLD)

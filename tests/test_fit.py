@@ -149,11 +149,15 @@ def test_every_sampler_gives_the_same_posterior(sampler, result):
 
 
 def test_fitting_rescaled_scores_gives_the_rescaled_posterior(result):
-    """c y + e: alpha, beta, sigma transform with the scores, gamma is unchanged."""
+    """c y + e: alpha, beta, sigma transform with the scores, gamma is unchanged
+    (here with the priors' unit fixed at c times the tail's spread of y)."""
     c, e = 100.0, -50.0
+    unit = c * result.settings["tail_spread"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        other = fit(c * SIM.scores + e, c * THRESHOLD + e, random_seed=3, **SHORT)
+        other = fit(c * SIM.scores + e, c * THRESHOLD + e, spread=unit, random_seed=3, **SHORT)
+    assert other.settings["fixed_spread"] and not result.settings["fixed_spread"]
+    assert other.settings["tail_spread"] == unit
     for name, transform in (
         ("alpha", lambda v: c * v + e),
         ("beta", lambda v: c * v + e),
@@ -195,6 +199,8 @@ def test_bad_input_is_named():
         fit(SIM.scores, THRESHOLD, draws=0)
     with pytest.raises(ValueError, match="target_accept"):
         fit(SIM.scores, THRESHOLD, target_accept=1.5)
+    with pytest.raises(ValueError, match=r"spread \(the priors' unit\) must be finite and positive"):
+        fit(SIM.scores, THRESHOLD, spread=0.0)
 
 
 def test_reversed_direction_is_warned_about(monkeypatch):

@@ -57,6 +57,24 @@ def test_posterior_is_invariant_to_the_units_of_the_score(scale, shift):
     np.testing.assert_allclose(g2[2:], [scale * g1[2], g1[3]], rtol=1e-12)
 
 
+def test_a_fixed_unit_replaces_the_tails_spread():
+    """spread=d: the priors are set in the unit d, not the tail's standard
+    deviation: sigma = d exp(log_sigma) and beta - t = d exp(log_beta_gap)."""
+    tail = SIM.scores[SIM.scores > THRESHOLD]
+    own, fixed = build_model(SIM.scores, THRESHOLD), build_model(SIM.scores, THRESHOLD, spread=0.05)
+    point = random_points(own, 1, seed=4)[0]
+    names = ["beta", "gamma", "sigma", "log_sigma", "log_beta_gap"]
+    _, g1, s1, ls1, lg1 = deterministics(own, names, point)
+    b2, g2, s2, ls2, lg2 = deterministics(fixed, names, point)
+    np.testing.assert_allclose([ls2, lg2, g2], [ls1, lg1, g1], rtol=1e-12)
+    np.testing.assert_allclose(s1, np.std(tail, ddof=1) * np.exp(ls1), rtol=1e-12)
+    np.testing.assert_allclose(s2, 0.05 * np.exp(ls2), rtol=1e-12)
+    np.testing.assert_allclose(b2 - THRESHOLD, 0.05 * np.exp(lg2), rtol=1e-12)
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"spread .* finite and positive"):
+            build_model(SIM.scores, THRESHOLD, spread=bad)
+
+
 @pytest.mark.parametrize("scales", [(-1.4, 0.0), (-8.0, 3.0), (2.0, -7.0), (0.6, -2.0), (-30.0, 1.0)])
 def test_polar_coordinates_round_trip_with_their_jacobian(scales):
     """(log sigma/d, log gap/d) -> (log r, logit of the angle) and back, and the

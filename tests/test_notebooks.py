@@ -23,7 +23,7 @@ def outputs(notebook):
 
 # notebooks that read them sample fewer chains and draws (fit fewer data sets) here than in their
 # committed copies
-FEWER_DRAWS = "200"
+FEWER_DRAWS = "100"
 FEWER_CHAINS = "2"
 FEWER_DATASETS = "6"
 

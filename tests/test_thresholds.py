@@ -52,7 +52,7 @@ def test_suggestion_rule_takes_the_most_data_that_fit_and_agree_with_stricter_th
 
 def test_scan_fits_each_threshold():
     sim = simulate_random_search(n=160, alpha=0.8, beta=0.9, gamma=2.0, sigma=0.004, random_seed=8)
-    scan = thresholds.scan_thresholds(sim.scores, [0.84, 0.86], draws=200, tune=200, chains=2, random_seed=1)
+    scan = thresholds.scan_thresholds(sim.scores, [0.84, 0.86], draws=100, tune=100, chains=2, random_seed=1)
     table = scan.to_dataframe()
     assert list(table.index) == [0.84, 0.86]
     assert table["n_tail"].tolist() == [int(np.sum(sim.scores > t)) for t in (0.84, 0.86)]

@@ -147,6 +147,12 @@ def report(rows: list[dict]) -> None:
     ks = stats.kstest(u, "uniform")
     print(f"KS test of u ~ Uniform(0, 1): D = {ks.statistic:.3f}, p-value = {ks.pvalue:.3f}")
     print(f"largest deviation: {worst:.1f} standard errors")
+    # the central q interval of the difference holds the truth iff |u - 1/2| <= q/2
+    held = ", ".join(
+        f"{q:.0%} {np.mean(np.abs(u - 0.5) <= q / 2):.3f} (s.e. {np.sqrt(q * (1 - q) / n):.3f})"
+        for q in (0.5, 0.8, 0.9)
+    )
+    print(f"central intervals of the difference holding the truth: {held}")
     print("\nreliability of P(B better than A): bins of the probability, frequency B truly better")
     edges = np.array([0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
     for lo, hi in itertools.pairwise(edges):
@@ -181,8 +187,12 @@ def main() -> None:
         action="store_true",
         help="take the repetitions from the last down: a second process can share --out",
     )
+    parser.add_argument("--report", action="store_true", help="only print the report of the rows in --out")
     args = parser.parse_args()
     rows = read_rows(args.out)
+    if args.report:
+        report(sorted(rows, key=lambda r: r["rep"]))
+        return
     if rows:
         print(f"resuming: {len(rows)} repetitions in {args.out}")
     order = range(args.reps - 1, -1, -1) if args.reverse else range(args.reps)

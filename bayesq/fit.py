@@ -148,35 +148,6 @@ def sampling_settings(sampler, draws, tune, chains, target_accept, random_seed) 
 
 
 def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
-    kwargs = dict(
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        target_accept=target_accept,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        nuts_sampler=sampler,
-        compute_convergence_checks=False,
-        model=model,
-    )
-    if sampler == "pymc":
-        kwargs.update(cores=min(chains, os.cpu_count() or 1), idata_kwargs={"log_likelihood": False})
-        kwargs.update(sampler_kwargs)
-    elif sampler == "nutpie":
-        options = {"low_rank_modified_mass_matrix": True}
-        if importlib.util.find_spec("jax"):
-            options.update(backend="jax", gradient_backend="jax")
-        kwargs["nuts_sampler_kwargs"] = {**options, **sampler_kwargs}
-    else:
-        import jax
-
-        # "parallel" maps chains over JAX devices; with fewer devices than
-        # chains numpyro draws them one after another, blackjax cannot (its
-        # pmap fails): it vectorizes them instead
-        parallel = sampler == "numpyro" or jax.local_device_count() >= chains
-        method = "parallel" if parallel else "vectorized"
-        kwargs["nuts_sampler_kwargs"] = {"chain_method": method, **sampler_kwargs}
-        kwargs["idata_kwargs"] = {"log_likelihood": False}
     # PyTensor 2.38's fusion rewrite fails on the samplers' joined-input graphs,
     # logs the traceback at ERROR and is skipped: the compiled function is
     # correct (tests compare every sampler), the message only alarms
@@ -187,9 +158,86 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
             warnings.filterwarnings("ignore", message=".*not enough devices.*")
-            return pm.sample(**kwargs)
+            if sampler == "pymc":
+                return pm.sample(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    target_accept=target_accept,
+                    random_seed=random_seed,
+                    progressbar=progressbar,
+                    compute_convergence_checks=False,
+                    model=model,
+                    cores=min(chains, os.cpu_count() or 1),
+                    idata_kwargs={"log_likelihood": False},
+                    **sampler_kwargs,
+                )
+            # the external samplers are called directly: pm.sample would first
+            # assign PyMC's own step methods, compiling a gradient it never uses
+            # (9 of the 40 s of a short warm fit)
+            if sampler == "nutpie":
+                return _sample_nutpie(
+                    model, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs
+                )
+            return _sample_jax(
+                model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs
+            )
     finally:
         rewrite_log.setLevel(level)
+
+
+def _sample_nutpie(model, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
+    """nutpie's NUTS (JAX backend when JAX is installed), with the low-rank mass matrix adaptation."""
+    import nutpie
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata, dict_to_dataset, find_observations
+    from pymc.util import _get_seeds_per_chain
+
+    options = {"low_rank_modified_mass_matrix": True}
+    if importlib.util.find_spec("jax"):
+        options.update(backend="jax", gradient_backend="jax")
+    options.update(sampler_kwargs)
+    compile_options = {k: options.pop(k) for k in ("backend", "gradient_backend") if k in options}
+    compiled = nutpie.compile_pymc_model(model, **compile_options)
+    idata = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        seed=_get_seeds_per_chain(random_seed, 1)[0],  # the seed pm.sample would give nutpie
+        progress_bar=progressbar,
+        **options,
+    )
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    observations = find_observations(model)
+    observed = dict_to_dataset(observations, library=pm, coords=coords, dims=dims, default_dims=[])
+    idata.add_groups({"observed_data": observed}, coords=coords, dims=dims)
+    return idata
+
+
+def _sample_jax(model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
+    """numpyro's or blackjax's NUTS through PyMC's JAX bridge."""
+    import jax
+    from pymc.sampling.jax import sample_jax_nuts
+
+    # "parallel" maps chains over JAX devices; with fewer devices than chains
+    # numpyro draws them one after another, blackjax cannot (its pmap fails):
+    # it vectorizes them instead
+    parallel = sampler == "numpyro" or jax.local_device_count() >= chains
+    options = {"chain_method": "parallel" if parallel else "vectorized", **sampler_kwargs}
+    return sample_jax_nuts(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        random_seed=random_seed,
+        model=model,
+        progressbar=progressbar,
+        nuts_sampler=sampler,
+        idata_kwargs={"log_likelihood": False},
+        compute_convergence_checks=False,
+        **options,
+    )
 
 
 def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int = 256):

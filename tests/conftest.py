@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", message=".*BLAS.*")
@@ -26,9 +27,7 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.path.name not in FIRST)
 
 
-@pytest.fixture(scope="session")
-def short_fit():
-    """``bayesq.fit`` of the simulated search ``SIM_SPEC`` above ``THRESHOLD`` (2 x 300 draws)."""
+def _short_fit():
     from bayesq.fit import fit
     from bayesq.simulate import simulate_random_search
 
@@ -36,6 +35,26 @@ def short_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # short chains may fall short of ESS 400
         return fit(sim.scores, THRESHOLD, random_seed=3, **SHORT)
+
+
+@pytest.fixture(scope="session")
+def short_fit(tmp_path_factory, worker_id):
+    """``bayesq.fit`` of the simulated search ``SIM_SPEC`` above ``THRESHOLD`` (2 x 300 draws).
+
+    Under ``pytest -n`` the first worker to need it fits and saves it; the
+    others load the saved fit (the round trip :func:`bayesq.load` promises).
+    """
+    if worker_id == "master":
+        return _short_fit()
+    from bayesq.fit import load
+
+    path = tmp_path_factory.getbasetemp().parent / "short_fit.nc"
+    with FileLock(f"{path}.lock"):
+        if path.is_file():
+            return load(path)
+        result = _short_fit()
+        result.save(path)
+        return result
 
 
 @pytest.fixture(scope="session")

@@ -130,6 +130,22 @@ def test_pointwise_log_likelihood_mirrors_for_minimization():
     np.testing.assert_allclose(c_min, c_max, rtol=1e-11)
 
 
+def test_pointwise_log_likelihood_is_the_same_in_any_chunks():
+    """Draws go in padded chunks of one shape; each comes back in its place."""
+    pre = prepare_scores(SIM.scores, THRESHOLD)
+    rng = np.random.default_rng(1)
+    shape = (2, 5)
+    a, b = rng.uniform(0.78, 0.80, shape), rng.uniform(0.90, 0.91, shape)
+    g, s = rng.uniform(1.0, 3.0, shape), rng.uniform(0.002, 0.006, shape)
+    whole = pointwise_log_likelihood(pre, a, b, g, s, chunk=10)
+    for chunk in (None, 1, 3, 4, 99):
+        for got, want in zip(pointwise_log_likelihood(pre, a, b, g, s, chunk=chunk), whole, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-13)
+    d = noisy_quadratic(a[1, 4], b[1, 4], g[1, 4], s[1, 4])
+    np.testing.assert_allclose(whole[0][1, 4], d.logpdf(pre.tail), rtol=1e-10)
+    np.testing.assert_allclose(whole[1][1, 4], d.logcdf(THRESHOLD), rtol=1e-10)
+
+
 @pytest.mark.parametrize("sampler", ["pymc", "nutpie", "numpyro", "blackjax"])
 def test_every_sampler_gives_the_same_posterior(sampler, result):
     """Posterior means within 4 combined Monte Carlo standard errors of the reference fit."""

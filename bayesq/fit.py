@@ -269,7 +269,11 @@ def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int | N
     size = flat[0].size
     # every call gets ``chunk`` draws (the last one padded with repeats of its
     # first): under JAX a new input shape costs a new compilation (~2.5 s)
-    chunk = min(chunk or max(1, 4096 // max(1, prepared.tail.size)), size)
+    if chunk is None:
+        chunk = max(1, 4096 // max(1, prepared.tail.size))
+    elif int(chunk) != chunk or chunk < 1:
+        raise ValueError(f"chunk must be a whole number of draws >= 1, got {chunk!r}")
+    chunk = min(int(chunk), size)
     tail_parts, cens_parts = [], []
     for start in range(0, size, chunk):
         take = np.arange(start, start + chunk)

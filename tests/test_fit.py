@@ -141,6 +141,8 @@ def test_pointwise_log_likelihood_is_the_same_in_any_chunks():
     for chunk in (None, 1, 3, 4, 99):
         for got, want in zip(pointwise_log_likelihood(pre, a, b, g, s, chunk=chunk), whole, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-13)
+    with pytest.raises(ValueError, match="chunk must be a whole number of draws >= 1, got 0"):
+        pointwise_log_likelihood(pre, a, b, g, s, chunk=0)
     d = noisy_quadratic(a[1, 4], b[1, 4], g[1, 4], s[1, 4])
     np.testing.assert_allclose(whole[0][1, 4], d.logpdf(pre.tail), rtol=1e-10)
     np.testing.assert_allclose(whole[1][1, 4], d.logcdf(THRESHOLD), rtol=1e-10)

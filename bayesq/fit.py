@@ -154,23 +154,23 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
     rewrite_log = logging.getLogger("pytensor.graph.rewriting.basic")
     level = rewrite_log.level
     rewrite_log.setLevel(logging.CRITICAL)
+    # what PyMC's own sampler and its JAX bridge are both told (nutpie names them otherwise)
+    pymc_settings = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "random_seed": random_seed,
+        "model": model,
+        "progressbar": progressbar,
+        "compute_convergence_checks": False,
+        "idata_kwargs": {"log_likelihood": False},
+    }
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*not enough devices.*")
             if sampler == "pymc":
-                return pm.sample(
-                    draws=draws,
-                    tune=tune,
-                    chains=chains,
-                    target_accept=target_accept,
-                    random_seed=random_seed,
-                    progressbar=progressbar,
-                    compute_convergence_checks=False,
-                    model=model,
-                    cores=min(chains, os.cpu_count() or 1),
-                    idata_kwargs={"log_likelihood": False},
-                    **sampler_kwargs,
-                )
+                return pm.sample(**pymc_settings, cores=min(chains, os.cpu_count() or 1), **sampler_kwargs)
             # the external samplers are called directly: pm.sample would first
             # assign PyMC's own step methods, compiling a gradient it never uses
             # (2-4 s of a 2 x 600-iteration fit that took 35-41 s)
@@ -178,9 +178,7 @@ def _sample(model, sampler, draws, tune, chains, target_accept, random_seed, pro
                 return _sample_nutpie(
                     model, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs
                 )
-            return _sample_jax(
-                model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs
-            )
+            return _sample_jax(sampler, pymc_settings, sampler_kwargs)
     finally:
         rewrite_log.setLevel(level)
 
@@ -214,29 +212,17 @@ def _sample_nutpie(model, draws, tune, chains, target_accept, random_seed, progr
     return idata
 
 
-def _sample_jax(model, sampler, draws, tune, chains, target_accept, random_seed, progressbar, sampler_kwargs):
-    """numpyro's or blackjax's NUTS through PyMC's JAX bridge."""
+def _sample_jax(sampler, pymc_settings, sampler_kwargs):
+    """numpyro's or blackjax's NUTS through PyMC's JAX bridge, with the settings ``pm.sample`` gets."""
     import jax
     from pymc.sampling.jax import sample_jax_nuts
 
     # "parallel" maps chains over JAX devices; with fewer devices than chains
     # numpyro draws them one after another, blackjax cannot (its pmap fails):
     # it vectorizes them instead
-    parallel = sampler == "numpyro" or jax.local_device_count() >= chains
+    parallel = sampler == "numpyro" or jax.local_device_count() >= pymc_settings["chains"]
     options = {"chain_method": "parallel" if parallel else "vectorized", **sampler_kwargs}
-    return sample_jax_nuts(
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        target_accept=target_accept,
-        random_seed=random_seed,
-        model=model,
-        progressbar=progressbar,
-        nuts_sampler=sampler,
-        idata_kwargs={"log_likelihood": False},
-        compute_convergence_checks=False,
-        **options,
-    )
+    return sample_jax_nuts(**pymc_settings, nuts_sampler=sampler, **options)
 
 
 def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int | None = None):

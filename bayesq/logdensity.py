@@ -69,6 +69,7 @@ from __future__ import annotations
 import numpy as np
 import pytensor.tensor as pt
 from pytensor import config
+from pytensor.compile.builders import OpFromGraph
 from pytensor.gradient import disconnected_grad
 
 from bayesq.special import gauss_legendre_rule, log_ndtr, logaddexp, tanh_sinh_rule
@@ -130,8 +131,21 @@ def _log_weight(kind, v, one_minus_v, k):
     return pt.log(-pt.expm1(pt.minimum(k * log_v, -_TINY)))
 
 
-def _window(kind, zlo, zhi, s, k):
-    """Integration window [A, B] in z (module docstring, step 1); no gradient flows through it."""
+def _window(kind, zlo, zhi, k):
+    """Integration window [A, B] in z (module docstring, step 1); no gradient flows through it.
+
+    One opaque node of the graph (an ``OpFromGraph``): its ~200 elementwise
+    operations are rewritten once on their own, not with every graph that
+    uses them (which made compilation several times slower).
+    """
+    inputs = [t.type() for t in (zlo, zhi, k)]
+    op = OpFromGraph(
+        inputs, list(_window_graph(kind, *inputs)), name=f"window_{kind}", on_unused_input="ignore"
+    )
+    return op(zlo, zhi, k)
+
+
+def _window_graph(kind, zlo, zhi, k):
     c0 = pt.clip(0.0, zlo, zhi)
     root = pt.sqrt(c0 * c0 + 2.0 * _DELTA)
     gauss_a = pt.maximum(zlo, c0 - 2.0 * _DELTA / (root - c0))
@@ -188,7 +202,7 @@ def _log_smoothed(kind, x, x1, s, k):
     """
     xc, x1c, sc, kc = (disconnected_grad(t) for t in (x, x1, s, k))
     zlo_c, zhi_c = -xc / sc, x1c / sc
-    a_win, b_win = _window(kind, zlo_c, zhi_c, sc, kc)
+    a_win, b_win = _window(kind, zlo_c, zhi_c, kc)
     pinned_lo, pinned_hi = a_win <= zlo_c, b_win >= zhi_c
     zlo, zhi = -x / s, x1 / s
     left = pt.switch(pinned_lo, zlo, a_win)

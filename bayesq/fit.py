@@ -38,6 +38,7 @@ import logging
 import os
 import pathlib
 import tempfile
+import time
 import warnings
 from contextlib import contextmanager
 
@@ -195,6 +196,7 @@ def _sample_nutpie(model, draws, tune, chains, target_accept, random_seed, progr
     options.update(sampler_kwargs)
     compile_options = {k: options.pop(k) for k in ("backend", "gradient_backend") if k in options}
     compiled = nutpie.compile_pymc_model(model, **compile_options)
+    start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
         draws=draws,
@@ -205,6 +207,8 @@ def _sample_nutpie(model, draws, tune, chains, target_accept, random_seed, progr
         progress_bar=progressbar,
         **options,
     )
+    # what pm.sample records with every posterior, whichever sampler drew it
+    idata.posterior.attrs.update(sampling_time=time.perf_counter() - start, tuning_steps=tune)
     coords, dims = coords_and_dims_for_inferencedata(model)
     observations = find_observations(model)
     observed = dict_to_dataset(observations, library=pm, coords=coords, dims=dims, default_dims=[])

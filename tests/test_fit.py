@@ -35,6 +35,8 @@ def test_result_holds_the_posterior_the_data_and_the_settings(result):
     s = json.loads(idata.posterior.attrs["bayesq"])
     assert s["threshold"] == THRESHOLD and s["maximize"] is True and s["n_tail"] == n_tail
     assert s["sampler"] in available_samplers() and s["priors"]["gamma_median"] == 2.0
+    # what pm.sample records, whichever sampler drew the posterior
+    assert idata.posterior.attrs["tuning_steps"] == 300 and idata.posterior.attrs["sampling_time"] > 0
     # the truth is well inside the (wide) posterior of a short run
     for name, value in SIM.tail_truth.items():
         lo, hi = np.quantile(result.draws(name), [0.005, 0.995])
@@ -159,6 +161,8 @@ def test_every_sampler_gives_the_same_posterior(sampler, result):
         warnings.simplefilter("ignore", RuntimeWarning)
         other = fit(SIM.scores, THRESHOLD, sampler=sampler, random_seed=7, **SHORT)
     assert other.settings["sampler"] == sampler
+    assert other.idata.posterior.attrs["tuning_steps"] == SHORT["tune"]
+    assert other.idata.posterior.attrs["sampling_time"] > 0
     names = ["beta", "gamma", "log_sigma", "tail_mass"]
     ref, new = (r.summary(var_names=names, round_to="none") for r in (result, other))
     for name in names:

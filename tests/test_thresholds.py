@@ -1,10 +1,12 @@
 """Threshold choice: the tail PIT, the scan across thresholds and the documented suggestion rule."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from bayesq import thresholds
+from bayesq.cli import main
 from bayesq.simulate import simulate_random_search
 
 
@@ -50,10 +52,34 @@ def test_suggestion_rule_takes_the_most_data_that_fit_and_agree_with_stricter_th
     assert thresholds._suggest(scan, 0.05) is None
 
 
-def test_scan_fits_each_threshold():
+def test_scan_fits_each_threshold(tmp_path, monkeypatch, capsys):
+    """Run through ``bayesq thresholds --out``: the scan's table and figure are written whole."""
     sim = simulate_random_search(n=160, alpha=0.8, beta=0.9, gamma=2.0, sigma=0.004, random_seed=8)
-    scan = thresholds.scan_thresholds(sim.scores, [0.84, 0.86], draws=100, tune=100, chains=2, random_seed=1)
+    scores = tmp_path / "scores.txt"
+    np.savetxt(scores, sim.scores)
+    scans = []
+    real_scan = thresholds.scan_thresholds
+
+    def keep_scan(*args, **kwargs):  # the CLI's own scan, kept for the checks below
+        scans.append(real_scan(*args, **kwargs))
+        return scans[-1]
+
+    monkeypatch.setattr(thresholds, "scan_thresholds", keep_scan)
+    out = tmp_path / "scan"
+    argv = ["thresholds", str(scores), "--thresholds", "0.84,0.86", "--out", str(out)]
+    argv += ["--draws", "100", "--tune", "100", "--chains", "2", "--seed", "1", "--quiet"]
+    assert main(argv) == 0
+    (scan,) = scans
     table = scan.to_dataframe()
+    assert sorted(p.name for p in out.iterdir()) == ["thresholds.csv", "thresholds.png"]
+    written = pd.read_csv(out / "thresholds.csv", index_col=0)
+    pd.testing.assert_frame_equal(written, table, check_names=False, check_dtype=False)
+    assert f"results written to {out.resolve()}" in capsys.readouterr().out
+    # an existing directory is kept: the CLI refuses before fitting anything
+    before = (out / "thresholds.csv").read_bytes()
+    with pytest.raises(SystemExit, match="--force"):
+        main(argv)
+    assert (out / "thresholds.csv").read_bytes() == before and len(scans) == 1
     assert list(table.index) == [0.84, 0.86]
     assert table["n_tail"].tolist() == [int(np.sum(sim.scores > t)) for t in (0.84, 0.86)]
     for name in ("beta", "gamma", "sigma"):  # each fit's central 90 % interval and median

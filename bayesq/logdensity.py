@@ -134,9 +134,11 @@ def _log_weight(kind, v, one_minus_v, k):
 def _window(kind, zlo, zhi, k):
     """Integration window [A, B] in z (module docstring, step 1); no gradient flows through it.
 
-    One opaque node of the graph (an ``OpFromGraph``): its ~200 elementwise
-    operations are rewritten once on their own, not with every graph that
-    uses them (which made compilation several times slower).
+    One opaque node of the graph (an ``OpFromGraph``): its ~280 elementwise
+    operations (the unrolled Newton steps) are rewritten once on their own,
+    not with every graph that uses them. Inlined, they made compiling a
+    model's log density and gradient take 1.7 times as long (60.6 against
+    34.7 s for 400 scores, C backend).
     """
     inputs = [t.type() for t in (zlo, zhi, k)]
     op = OpFromGraph(

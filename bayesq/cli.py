@@ -363,7 +363,7 @@ def _add_sampling_options(p, writes="summary, fit.nc, plots"):
     p.add_argument("--draws", type=int, help="draws per chain (default 1000)")
     p.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
     p.add_argument("--chains", type=int, help="number of chains (default 4)")
-    p.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.9)")
+    p.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.95)")
     p.add_argument("--seed", dest="random_seed", type=int, help="random seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", help=f"output directory ({writes})")

@@ -148,7 +148,10 @@ class SBCResult:
         simultaneous band at ``n_points`` evenly spaced points;
         ``max_ecdf_diff`` the largest :math:`|\hat F(u) - u|` there;
         ``band_half_width`` the band's largest half width;
-        ``chi2_p`` the p-value of a chi-square test of the ranks in 20 bins;
+        ``chi2_p`` the p-value of a chi-square test of the ranks in
+        :math:`\min(20, \lfloor n/5 \rfloor)` equal bins (at least 2), so
+        that each bin expects 5 or more of the :math:`n` data sets, the
+        usual condition for the test's chi-square approximation;
         ``mean_u`` the mean continuous rank (1/2 when unbiased).
         """
         from arviz.stats.ecdf_utils import compute_ecdf, ecdf_confidence_band
@@ -158,10 +161,11 @@ class SBCResult:
         grid = np.arange(1, n_points + 1) / (n_points + 1)
         n = len(self.u)
         lower, upper = ecdf_confidence_band(n, grid, grid, prob=prob, method="optimized")
+        bins = int(np.clip(n // 5, 2, 20))
         rows = {}
         for name in self.u.columns:
             ecdf = compute_ecdf(np.sort(self.u[name].values), grid)
-            counts = np.histogram(self.u[name].values, bins=20, range=(0, 1))[0]
+            counts = np.histogram(self.u[name].values, bins=bins, range=(0, 1))[0]
             rows[name] = {
                 "inside": bool(np.all((ecdf >= lower) & (ecdf <= upper))),
                 "max_ecdf_diff": float(np.max(np.abs(ecdf - grid))),

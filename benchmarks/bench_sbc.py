@@ -84,7 +84,7 @@ def main() -> None:
         f"R-hat > 1.01 in {int((table.max_rhat > 1.01).sum())}; "
         f"median min ESS bulk {table.min_ess_bulk.median():.0f}, tail {table.min_ess_tail.median():.0f}"
     )
-    print("rank uniformity (ECDF inside its 99% simultaneous band; chi-square over 20 bins):")
+    print("rank uniformity (ECDF inside its 99% simultaneous band; chi-square over min(20, n/5) bins):")
     print(result.test(prob=0.99).to_string())
     result.ranks.join(result.truth, rsuffix="_true").to_csv(args.out)
     print(f"ranks written to {args.out}")

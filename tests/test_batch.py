@@ -6,12 +6,13 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density
 
 from bayesq.batch import _program, fit_batch
 from bayesq.fit import PARAMETERS, FitResult, diagnose
 from bayesq.model import build_model, prepare_scores
-from bayesq.sbc import prior_datasets, ranks, run_sbc
+from bayesq.sbc import SBCResult, prior_datasets, ranks, run_sbc
 from bayesq.simulate import simulate_random_search
 from bayesq.stats import noisy_quadratic
 
@@ -138,6 +139,19 @@ def test_prior_datasets_follow_the_model():
     assert 0 < redrawn < 200
     with pytest.raises(ValueError, match="n_scores"):
         prior_datasets(3, 4)
+
+
+def test_sbc_uniformity_test_bins_expect_five_data_sets_each():
+    """The chi-square test uses min(20, n // 5) bins (at least 2); the ECDF band is ArviZ's."""
+    rng = np.random.default_rng(0)
+    for n, bins in ((16, 3), (9, 2), (200, 20), (60, 12)):
+        u = pd.DataFrame({"alpha": rng.uniform(size=n), "beta": np.full(n, 0.01)})
+        ranks_ = (u * 50).astype(int)
+        table = SBCResult(truth=u, ranks=ranks_, n_draws=50, u=u, fits=None, redrawn=0).test(prob=0.99)
+        counts = np.histogram(u["alpha"], bins=bins, range=(0, 1))[0]
+        assert table.loc["alpha", "chi2_p"] == pytest.approx(scipy.stats.chisquare(counts).pvalue)
+        assert table.loc["beta", "chi2_p"] < 0.01 and not table.loc["beta", "inside"]
+        assert table.loc["alpha", "mean_u"] == pytest.approx(u["alpha"].mean())
 
 
 @pytest.mark.slow

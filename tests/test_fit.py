@@ -9,7 +9,16 @@ import pytest
 from conftest import SHORT, SIM_SPEC, THRESHOLD, assert_same_log_density
 
 import bayesq
-from bayesq.fit import PARAMETERS, Diagnostics, available_samplers, fit, load, pointwise_log_likelihood
+from bayesq.fit import (
+    PARAMETERS,
+    TARGET_ACCEPT,
+    Diagnostics,
+    _loglik_function,
+    available_samplers,
+    fit,
+    load,
+    pointwise_log_likelihood,
+)
 from bayesq.model import NoiseSignalPolar, prepare_scores
 from bayesq.simulate import simulate_random_search
 from bayesq.stats import noisy_quadratic
@@ -35,6 +44,7 @@ def test_result_holds_the_posterior_the_data_and_the_settings(result):
     s = json.loads(idata.posterior.attrs["bayesq"])
     assert s["threshold"] == THRESHOLD and s["maximize"] is True and s["n_tail"] == n_tail
     assert s["sampler"] in available_samplers() and s["priors"]["gamma_median"] == 2.0
+    assert s["target_accept"] == TARGET_ACCEPT  # the default
     # what pm.sample records, whichever sampler drew the posterior
     assert idata.posterior.attrs["tuning_steps"] == 300 and idata.posterior.attrs["sampling_time"] > 0
     # the truth is well inside the (wide) posterior of a short run
@@ -148,6 +158,19 @@ def test_pointwise_log_likelihood_is_the_same_in_any_chunks():
     d = noisy_quadratic(a[1, 4], b[1, 4], g[1, 4], s[1, 4])
     np.testing.assert_allclose(whole[0][1, 4], d.logpdf(pre.tail), rtol=1e-10)
     np.testing.assert_allclose(whole[1][1, 4], d.logcdf(THRESHOLD), rtol=1e-10)
+
+
+def test_log_likelihood_function_compiles_without_warnings():
+    """The draws enter as one matrix: no broadcasting checks for JAX to skip with a UserWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", message=".*BLAS.*")
+        f = _loglik_function.__wrapped__(True)  # a fresh compilation, not the cached one
+        draws = np.array([[0.78, 0.9, 2.0, 0.004], [0.79, 0.91, 1.5, 0.003]])
+        tail, side = f(np.array([0.88, 0.89]), THRESHOLD, draws)
+    assert np.shape(tail) == (2, 2) and np.shape(side) == (2,)
+    d = noisy_quadratic(0.79, 0.91, 1.5, 0.003)
+    np.testing.assert_allclose(tail[1], d.logpdf([0.88, 0.89]), rtol=1e-10)
 
 
 @pytest.mark.parametrize("sampler", ["pymc", "nutpie", "numpyro", "blackjax"])

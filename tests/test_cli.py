@@ -1,10 +1,12 @@
 """The command line and the analysis specs: bayesq demo, fit, run; models/*.toml."""
 
+import inspect
 import pathlib
 
 import numpy as np
 import pytest
 
+from bayesq import fit
 from bayesq.cli import main
 from bayesq.simulate import simulate_random_search
 from bayesq.spec import DEMO, load_spec
@@ -161,6 +163,19 @@ def test_run_fits_a_spec_with_its_file_direction_priors_and_sampler(tmp_path, ca
     np.testing.assert_allclose(np.sort(fitted.scores), np.sort(losses), atol=1e-8)
     # the best score of losses is alpha, near 1 - 0.9
     assert fitted.best_score().estimate == pytest.approx(0.1, abs=0.01)
+
+
+def test_fit_help_states_the_defaults_of_bayesq_fit(capsys):
+    # the CLI builds its parser without importing pymc, so it writes the defaults out
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = inspect.signature(fit).parameters
+    for name in ("draws", "tune", "chains", "target_accept"):
+        flag = "--" + name.replace("_", "-")
+        assert f"{flag} {name.upper()} " in text
+        stated = text.split(f"{flag} {name.upper()} ", 1)[1].split("(default ", 1)[1].split(")", 1)[0]
+        assert float(stated) == defaults[name].default, flag
 
 
 def test_simulation_is_seeded_and_validates_its_arguments():

@@ -175,6 +175,15 @@ def report(rows: list[dict]) -> None:
         print("each fit alone, central intervals holding the truth (both searches):")
         for name in ("beta", "gamma"):
             print(f"  {name}: {held([r[f'u_{name}_{s}'] for r in rows for s in 'ab'])}")
+            # errors shared by the two fits would cancel in the difference and narrow its spread
+            rho = stats.spearmanr([r[f"u_{name}_a"] for r in rows], [r[f"u_{name}_b"] for r in rows])
+            print(f"    Spearman correlation of the two fits' u: {rho.statistic:+.2f}")
+        truth = np.array([r[key] for r in rows for key in ("gamma", "gamma_b")])
+        u_gamma = np.array([r[f"u_gamma_{s}"] for r in rows for s in "ab"])
+        print("  mean u of gamma by the truth's range (0.5 unbiased; above it, the posterior lies lower):")
+        for lo, hi in itertools.pairwise(np.quantile(truth, [0, 1 / 3, 2 / 3, 1])):
+            mask = (truth >= lo) & (truth <= hi)
+            print(f"    gamma in [{lo:.2f}, {hi:.2f}]: {u_gamma[mask].mean():.3f} ({mask.sum()} fits)")
     print("\nreliability of P(B better than A): bins of the probability, frequency B truly better")
     edges = np.array([0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
     for lo, hi in itertools.pairwise(edges):

@@ -143,13 +143,16 @@ def one(rep: int, seed: int, n: int, fit_kwargs: dict, truths: str = "uniform") 
 
 
 def held(u) -> str:
-    """How often the central 50, 80 and 90 % intervals held the truth, from u = posterior CDF at the truth."""
+    """Coverage of central 50/80/90 % intervals, normal score Phi^-1(u); u: posterior CDF at the truth."""
     u = np.asarray(u)
     # the central q interval holds the truth iff |u - 1/2| <= q/2
-    return ", ".join(
+    rates = ", ".join(
         f"{q:.0%} {np.mean(np.abs(u - 0.5) <= q / 2):.3f} (s.e. {np.sqrt(q * (1 - q) / u.size):.3f})"
         for q in (0.5, 0.8, 0.9)
     )
+    # the truth's normal score: standard normal when calibrated; a spread below 1, posteriors too wide
+    z = stats.norm.ppf(np.clip(u, 1e-4, 1 - 1e-4))
+    return f"{rates}; normal score of the truth: mean {z.mean():+.2f}, sd {z.std():.2f} (0, 1 if calibrated)"
 
 
 def report(rows: list[dict]) -> None:

@@ -184,8 +184,10 @@ def report(rows: list[dict]) -> None:
         truth = np.array([r[key] for r in rows for key in ("gamma", "gamma_b")])
         u_gamma = np.array([r[f"u_gamma_{s}"] for r in rows for s in "ab"])
         print("  mean u of gamma by the truth's range (0.5 unbiased; above it, the posterior lies lower):")
-        for lo, hi in itertools.pairwise(np.quantile(truth, [0, 1 / 3, 2 / 3, 1])):
-            mask = (truth >= lo) & (truth <= hi)
+        edges = np.quantile(truth, [0, 1 / 3, 2 / 3, 1])
+        tercile = np.digitize(truth, edges[1:-1])  # disjoint: the two searches may share one gamma
+        for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
+            mask = tercile == i
             print(f"    gamma in [{lo:.2f}, {hi:.2f}]: {u_gamma[mask].mean():.3f} ({mask.sum()} fits)")
     print("\nreliability of P(B better than A): bins of the probability, frequency B truly better")
     edges = np.array([0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0])

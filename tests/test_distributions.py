@@ -2,11 +2,13 @@
 
 import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 import pytest
 import scipy.stats as st
 from pymc.logprob.utils import ParameterValueError
 from pymc.testing import BaseTestDistributionRandom
+from pytensor.graph.traversal import ancestors
 
 import bayesq
 from bayesq import noisy_quadratic, quadratic
@@ -107,6 +109,43 @@ def test_gradients_flow_to_every_parameter():
     grads = pt.grad(logp, [alpha, beta, gamma, sigma])
     values = [g.eval({alpha: 0.829, beta: 0.887, gamma: 1.3, sigma: 1.9e-3}) for g in grads]
     assert all(np.isfinite(v) and v != 0 for v in values)
+
+
+def _float_constant_sizes(expr):
+    return {
+        c.data.size for c in ancestors([expr]) if isinstance(c, pt.TensorConstant) and c.dtype == "float64"
+    }
+
+
+@pytest.mark.filterwarnings("ignore:Skipping Check")
+@pytest.mark.parametrize("noisy", [True, False])
+def test_observed_ties_are_evaluated_once_per_distinct_value(noisy):
+    """Rounded scores (accuracies are multiples of 1/N): the log density, CDF and SF of
+    observed data are computed at the distinct values and equal the math at every score,
+    in value and in gradient."""
+    y = np.round(np.random.default_rng(3).uniform(0.85, 0.9, 300), 3)
+    distinct = np.unique(y)
+    assert distinct.size < 60
+    names = ("alpha", "beta", "gamma", "sigma") if noisy else ("alpha", "beta", "gamma")
+    params = [pt.dscalar(n) for n in names]
+    point = {n: PARAMS[n] for n in names}
+    rv = (bayesq.NoisyQuadratic if noisy else bayesq.Quadratic).dist(*params)
+    symbolic = pt.dvector("y")
+    once = [fn(rv, y) for fn in (pm.logp, pm.logcdf, pm.logccdf)]
+    each = [fn(rv, symbolic) for fn in (pm.logp, pm.logcdf, pm.logccdf)]
+    for expr in once:
+        assert distinct.size in _float_constant_sizes(expr)
+        assert y.size not in _float_constant_sizes(expr)
+    # values of all three, gradient of the log density (what a fit uses), in one compiled function
+    outputs = [*once, *each, *pt.grad(once[0].sum(), params), *pt.grad(each[0].sum(), params)]
+    got = pytensor.function([*params, symbolic], outputs, mode="JAX")(*point.values(), y)
+    k = len(params)
+    for a, b in zip(got[:3], got[3:6], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(got[6 : 6 + k], got[6 + k :], rtol=1e-11)
+    # parameters that vary by element: evaluated at every score
+    rv_each = bayesq.NoisyQuadratic.dist(np.full(y.size, 0.829), 0.887, 1.3, 1.9e-3)
+    assert y.size in _float_constant_sizes(pm.logp(rv_each, y))
 
 
 def test_model_with_gamma_free_samples_with_pymc_nuts():

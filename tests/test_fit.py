@@ -160,6 +160,19 @@ def test_pointwise_log_likelihood_is_the_same_in_any_chunks():
     np.testing.assert_allclose(whole[1][1, 4], d.logcdf(THRESHOLD), rtol=1e-10)
 
 
+def test_pointwise_log_likelihood_of_tied_scores_is_each_scores_density():
+    """Computed once per distinct tail score, returned for every run in its place."""
+    pre = prepare_scores(np.round(SIM.scores, 3), THRESHOLD)
+    assert np.unique(pre.tail).size < pre.tail.size / 2
+    a, b = np.array([0.79, 0.785]), np.array([0.9, 0.905])
+    g, s = np.array([1.5, 2.5]), np.array([0.003, 0.005])
+    tail, censored = pointwise_log_likelihood(pre, a, b, g, s)
+    assert tail.shape == (2, pre.tail.size) and censored.shape == (2, pre.censored.size)
+    for i in range(2):
+        want = noisy_quadratic(a[i], b[i], g[i], s[i]).logpdf(pre.tail)
+        np.testing.assert_allclose(tail[i], want, rtol=1e-10)
+
+
 def test_log_likelihood_function_compiles_without_warnings():
     """The draws enter as one matrix: no broadcasting checks for JAX to skip with a UserWarning."""
     with warnings.catch_warnings():

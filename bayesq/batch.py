@@ -28,6 +28,7 @@ of similar difficulty batch best; ``batch_size`` bounds the memory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 
@@ -61,9 +62,12 @@ def _jax():
     return jax
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class _Program:
-    """The model's log density and reported variables as JAX functions of (point, data)."""
+    """The model's log density and reported variables as JAX functions of (point, data).
+
+    Compared and hashed by identity: it keys the cache of :func:`_sampler`.
+    """
 
     names: tuple[str, ...]  # value variables, flattened into the point vector in this order
     initial: np.ndarray
@@ -72,8 +76,9 @@ class _Program:
     report: object
 
 
+@functools.lru_cache(maxsize=8)
 def _program(length: int, maximize: bool, n_hyperparameters, priors) -> _Program:
-    """Compile the model of one search, its data left symbolic, to JAX."""
+    """Compile the model of one search, its data left symbolic, to JAX (cached: one per setting)."""
     import pytensor
     import pytensor.tensor as pt
     from pymc.sampling.jax import get_jaxified_graph
@@ -128,8 +133,13 @@ def _program(length: int, maximize: bool, n_hyperparameters, priors) -> _Program
     )
 
 
+@functools.lru_cache(maxsize=8)
 def _sampler(program: _Program, tune: int, draws: int, target_accept: float, max_tree_depth: int):
-    """A jitted function (keys, starts, data) -> draws and statistics, mapped over data sets and chains."""
+    """A jitted function (keys, starts, data) -> draws and statistics, mapped over data sets and chains.
+
+    Cached, like :func:`_program`: a later :func:`fit_batch` with the same
+    settings and batch shape runs the program JAX compiled for the first.
+    """
     jax = _jax()
     import jax.numpy as jnp
     from blackjax.adaptation.window_adaptation import base, build_schedule
@@ -278,8 +288,9 @@ def fit_batch(
         np.array([p.threshold for p in prepared]),
         np.array(spreads),
     )
-    program = _program(length, maximize, n_hyperparameters, priors)
-    run = _sampler(program, int(tune), int(draws), target_accept, int(max_tree_depth))
+    hyper = None if n_hyperparameters is None else float(n_hyperparameters)
+    program = _program(int(length), bool(maximize), hyper, priors)
+    run = _sampler(program, int(tune), int(draws), float(target_accept), int(max_tree_depth))
     seed = np.random.default_rng(random_seed).integers(2**31) if random_seed is None else random_seed
     rng = np.random.default_rng(seed)
     starts = program.initial + rng.uniform(-1, 1, size=(n_fits, chains, program.initial.size))

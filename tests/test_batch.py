@@ -9,9 +9,9 @@ import pytest
 import scipy.stats
 from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density
 
-from bayesq.batch import _program, fit_batch
+from bayesq.batch import _program, _sampler, fit_batch
 from bayesq.fit import PARAMETERS, FitResult, diagnose
-from bayesq.model import build_model, prepare_scores
+from bayesq.model import Priors, build_model, prepare_scores
 from bayesq.sbc import SBCResult, prior_datasets, ranks, run_sbc
 from bayesq.simulate import simulate_random_search
 from bayesq.stats import noisy_quadratic
@@ -105,6 +105,16 @@ def test_batch_fit(batch, short_fit):
     assert ((u > r / 102) & (u < (r + 1) / 102)).all().all()
     with pytest.raises(ValueError, match="n_draws"):
         ranks(batch, truth, n_draws=10_000)
+
+
+def test_a_later_fit_batch_reuses_the_compiled_program(batch):
+    """The program and its JAX compilation are cached by settings and batch shape: the
+    fixture's call compiled them once, and the same settings find that compilation."""
+    length = max(prepare_scores(y, THRESHOLD).tail.size for y in SEARCHES)
+    program = _program(length, True, None, Priors())
+    assert _program(length, True, None, Priors()) is program
+    run = _sampler(program, 150, 150, 0.9, 10)
+    assert run._cache_size() == 1
 
 
 def test_batch_bad_input():

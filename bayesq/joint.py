@@ -99,6 +99,7 @@ class JointFit:
                 s["pool"],
                 s["noise"],
                 Priors(**s["priors"]),
+                s.get("n_hyperparameters"),
             )
         return self._model
 
@@ -129,7 +130,7 @@ class JointFit:
         settings = {
             "threshold": s["thresholds"][name],
             "maximize": s["maximize"],
-            "n_hyperparameters": None,
+            "n_hyperparameters": s.get("n_hyperparameters"),
             "priors": s["priors"],
             "sampler": s["sampler"],
             "draws": s["draws"],
@@ -201,6 +202,7 @@ def fit_joint(
     pool=("gamma",),
     noise: bool = True,
     priors: Priors | None = None,
+    n_hyperparameters: float | None = None,
     *,
     sampler: str = "auto",
     draws: int = 1000,
@@ -232,6 +234,9 @@ def fit_joint(
         The noisy quadratic (default) or the noiseless one (``sigma = 0``).
     priors : bayesq.Priors, optional
         Prior settings.
+    n_hyperparameters : float, optional
+        Nominal number of hyperparameters of the (shared) search space: an
+        upper bound on every gamma (:func:`bayesq.model.build_joint_model`).
     target_accept : float
         NUTS target acceptance rate; 0.95 by default (the pooled DeBERTa
         model at 0.95: 2 divergences in 4,000 draws with the prior scale of
@@ -256,7 +261,7 @@ def fit_joint(
     data = check_searches(searches, thresholds, maximize)
     names = list(data)
     scores = {n: d.scores for n, d in data.items()}
-    model = build_joint_model(scores, thresholds, maximize, pool, noise, priors)
+    model = build_joint_model(scores, thresholds, maximize, pool, noise, priors, n_hyperparameters)
     idata = sample(
         model, sampler, draws, tune, chains, target_accept, random_seed, quiet, progressbar, sampler_kwargs
     )
@@ -288,6 +293,7 @@ def fit_joint(
         "pool": list(pool),
         "noise": bool(noise),
         "priors": dataclasses.asdict(priors),
+        "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
         **sampling_settings(sampler, draws, tune, chains, target_accept, random_seed),
         "n_tail": [int(d.tail.size) for d in data.values()],
         "n_censored": [int(d.censored.size) for d in data.values()],

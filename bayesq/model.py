@@ -99,6 +99,7 @@ __all__ = [
 MIN_TAIL = 8  # fewer tail scores cannot inform four parameters
 POOLABLE = ("gamma", "sigma")
 SIGNAL_SCALE = 2.0  # K: beta - t = K d and sigma = d explain a tail's spread about equally
+GAMMA_LOGIT_SD = 1.5  # prior scale of gamma_logit when gamma is bounded (module docstring)
 _HALF_PI = 0.5 * np.pi
 
 
@@ -247,10 +248,8 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
         if n_hyperparameters is None:
             gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd)
         else:
-            h = float(n_hyperparameters)
-            center = min(priors.gamma_median, h / 2) / h
-            eta = pm.Normal("gamma_logit", np.log(center / (1 - center)), 1.5)
-            gamma = pm.Deterministic("gamma", h * pm.math.sigmoid(eta))
+            eta = pm.Normal("gamma_logit", _gamma_logit_center(priors, n_hyperparameters), GAMMA_LOGIT_SD)
+            gamma = pm.Deterministic("gamma", float(n_hyperparameters) * pm.math.sigmoid(eta))
         log_sigma, log_gap = _log_scales(priors)
         sigma = pm.Deterministic("sigma", data.spread * pt.exp(log_sigma))
         alpha, beta = _support(data, tail_mass, gamma, log_gap, noise=True)
@@ -321,6 +320,13 @@ def _log_scales(priors: Priors, dims: str | None = None):
         pm.Deterministic("log_sigma", scales[..., 0], dims=dims),
         pm.Deterministic("log_beta_gap", scales[..., 1], dims=dims),
     )
+
+
+def _gamma_logit_center(priors: Priors, n_hyperparameters) -> float:
+    """Prior mean of ``gamma_logit`` when gamma is bounded by ``h``: the logit of ``min(m, h/2)/h``."""
+    h = float(n_hyperparameters)
+    center = min(priors.gamma_median, h / 2) / h
+    return float(np.log(center / (1 - center)))
 
 
 def _length(values) -> int:
@@ -461,7 +467,7 @@ def _pooled_logs(name, n, center, scale, priors):
 
 
 def build_joint_model(
-    searches, thresholds, maximize=True, pool=("gamma",), noise=True, priors=None
+    searches, thresholds, maximize=True, pool=("gamma",), noise=True, priors=None, n_hyperparameters=None
 ) -> pm.Model:
     r"""One model of several searches, with partial pooling across them.
 
@@ -495,6 +501,13 @@ def build_joint_model(
     searches the data say little about :math:`\tau`, and a scale of 0.5
     let NUTS diverge twice in 4,000 draws on the DeBERTas.
 
+    With ``n_hyperparameters=h`` (searches on one search space share its
+    nominal count), gamma is bounded as in :func:`build_model`,
+    :math:`\gamma_j = h\,\operatorname{logistic}(\eta_j)`, and the
+    :math:`\eta_j` take the place of the :math:`\log\gamma_j` above: pooled
+    with centre :math:`\operatorname{logit}(\min(m, h/2)/h)` and scale 1.5,
+    or, unpooled, ``gamma_logit`` with that prior, search by search.
+
     ``noise=False`` is the noiseless quadratic (:math:`\sigma = 0`): its
     support must contain every score, so its best score is counted from the
     best tail score, :math:`\log((\beta - \max y)/d) \sim
@@ -516,6 +529,9 @@ def build_joint_model(
     priors : Priors, optional
         ``pool_log_sd`` is the scale of the half-normal prior on the
         :math:`\tau`.
+    n_hyperparameters : float, optional
+        Nominal number of hyperparameters, shared by the searches: an upper
+        bound on every gamma.
 
     Returns
     -------
@@ -525,6 +541,7 @@ def build_joint_model(
         observed ``tail_{j}`` and ``censored_{j}`` for the ``j``-th search.
     """
     priors = _check_priors(priors)
+    check_n_hyperparameters(n_hyperparameters)
     pool = tuple(pool)
     unknown = [p for p in pool if p not in POOLABLE]
     if unknown:
@@ -557,13 +574,20 @@ def build_joint_model(
             log_gap = pm.Normal(
                 "log_beta_gap", priors.noiseless_gap_log_mean, priors.noiseless_gap_log_sd, dims="search"
             )
-        if "gamma" in pool:
+        if n_hyperparameters is None and "gamma" in pool:
             log_gamma = _pooled_logs(
                 "gamma", n_search, np.log(priors.gamma_median), priors.gamma_log_sd, priors
             )
             gamma = pm.Deterministic("gamma", pt.exp(log_gamma), dims="search")
-        else:
+        elif n_hyperparameters is None:
             gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd, dims="search")
+        else:
+            center = _gamma_logit_center(priors, n_hyperparameters)
+            if "gamma" in pool:
+                eta = _pooled_logs("gamma", n_search, center, GAMMA_LOGIT_SD, priors)
+            else:
+                eta = pm.Normal("gamma_logit", center, GAMMA_LOGIT_SD, dims="search")
+            gamma = pm.Deterministic("gamma", float(n_hyperparameters) * pm.math.sigmoid(eta), dims="search")
         if not noise:
             sigma = pm.Deterministic("sigma", pt.zeros(len(names)), dims="search")
         elif "sigma" in pool:

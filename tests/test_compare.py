@@ -44,10 +44,14 @@ def _logp(model, point):
     return float(model.compile_logp()(point))
 
 
-def test_joint_model_without_pooling_is_the_separate_models_side_by_side():
+@pytest.mark.parametrize("h", [None, 6.0])
+def test_joint_model_without_pooling_is_the_separate_models_side_by_side(h):
     s = _searches()
-    joint = build_joint_model(s, {"a": THRESHOLD, "b": 0.86}, pool=())
-    singles = [build_model(s["a"], THRESHOLD), build_model(s["b"], 0.86)]
+    joint = build_joint_model(s, {"a": THRESHOLD, "b": 0.86}, pool=(), n_hyperparameters=h)
+    singles = [
+        build_model(s["a"], THRESHOLD, n_hyperparameters=h),
+        build_model(s["b"], 0.86, n_hyperparameters=h),
+    ]
     rng = np.random.default_rng(0)
     points = [{k: v + rng.normal(0, 0.1) for k, v in m.initial_point().items()} for m in singles]
     stacked = {k: np.array([p[k] for p in points]) for k in points[0]}
@@ -56,15 +60,16 @@ def test_joint_model_without_pooling_is_the_separate_models_side_by_side():
     )
 
 
-@pytest.mark.parametrize("n", [2, 3])
-def test_pooled_gamma_is_the_hierarchical_normal_prior_with_mu_integrated_out(n):
+@pytest.mark.parametrize("n, h", [(2, None), (3, None), (3, 3.0)])
+def test_pooled_gamma_is_the_hierarchical_normal_prior_with_mu_integrated_out(n, h):
+    """On log gamma; with n_hyperparameters h on logit(gamma / h), centred at logit(min(2, h/2) / h)."""
     from scipy import stats
 
     s = {
         name: simulate_random_search(**dict(SIM_SPEC, random_seed=i)).scores
         for i, name in enumerate("abc"[:n])
     }
-    model = build_joint_model(s, THRESHOLD, pool=("gamma",))
+    model = build_joint_model(s, THRESHOLD, pool=("gamma",), n_hyperparameters=h)
     names = {v.name for v in model.free_RVs}
     assert {"gamma_tau", "gamma_level", "gamma_contrast"} <= names and "gamma" not in names
     rng = np.random.default_rng(1)
@@ -72,11 +77,16 @@ def test_pooled_gamma_is_the_hierarchical_normal_prior_with_mu_integrated_out(n)
     point = model.initial_point()
     point.update(gamma_tau_log__=np.log(tau), gamma_level=rng.normal(), gamma_contrast=rng.normal(size=n - 1))
     gamma = model.replace_rvs_by_values([model["gamma"]])[0]
-    x = np.log(model.compile_fn(gamma, inputs=model.value_vars, on_unused_input="ignore")(point))
+    g = model.compile_fn(gamma, inputs=model.value_vars, on_unused_input="ignore")(point)
+    if h is None:
+        x, center, scale = np.log(g), np.log(2.0), 0.75
+    else:
+        assert np.all((g > 0) & (g < h))
+        x, center, scale = np.log(g / (h - g)), 0.0, 1.5  # logit(1.5 / 3) = 0
     parts = model.compile_logp(vars=[model["gamma_level"], model["gamma_contrast"]], jacobian=False)(point)
-    # density of (level, contrast) = density of log gamma times the Jacobian tau^(n-1)
-    cov = tau**2 * np.eye(n) + 0.75**2 * np.ones((n, n))
-    expected = stats.multivariate_normal(np.full(n, np.log(2.0)), cov).logpdf(x) + (n - 1) * np.log(tau)
+    # density of (level, contrast) = density of x times the Jacobian tau^(n-1)
+    cov = tau**2 * np.eye(n) + scale**2 * np.ones((n, n))
+    expected = stats.multivariate_normal(np.full(n, center), cov).logpdf(x) + (n - 1) * np.log(tau)
     assert parts == pytest.approx(expected, rel=1e-10)
 
 
@@ -110,6 +120,7 @@ def test_joint_model_samples_the_scales_jointly_unless_sigma_is_pooled():
         (dict(thresholds={"a": 0.85}), "missing"),
         (dict(thresholds={"a": 0.85, "b": 0.85, "c": 0.8}), "unknown"),
         (dict(thresholds={"a": 0.85, "b": 0.99}), "search 'b'"),
+        (dict(n_hyperparameters=0), "n_hyperparameters must be positive"),
     ],
 )
 def test_joint_model_rejects_bad_input(kwargs, message):

@@ -10,10 +10,11 @@ where the GPU pays: :func:`fit_batch` maps NUTS over data sets and chains with
 chain of one data set.
 
 The model is the one of :func:`bayesq.build_model`, built once by
-:func:`bayesq.model.search_model` with the data as symbolic inputs (tail
-scores padded to a common length with a mask, threshold, spread, count of
-censored runs) and compiled to JAX by PyMC; its log density at a point equals
-``build_model``'s for the same data (tested). The sampler is blackjax's NUTS
+:func:`bayesq.model.search_model` with the data as symbolic inputs (the
+distinct tail scores with their counts, padded to a common length with
+count 0; threshold, spread, count of censored runs) and compiled to JAX by
+PyMC; its log density at a point equals ``build_model``'s for the same data
+(tested). The sampler is blackjax's NUTS
 (multinomial, maximum tree depth 10) with Stan's windowed adaptation of the
 step size and a diagonal mass matrix (blackjax's ``window_adaptation``
 schedule and updates), written as one ``lax.scan`` over tuning and sampling so
@@ -99,18 +100,18 @@ def _program(length: int, maximize: bool, n_hyperparameters, priors) -> _Program
     )
     model = search_model(template, n_hyperparameters, priors)
     y, t, d = pt.dvector("tail"), pt.dscalar("threshold"), pt.dscalar("spread")
-    mask, n_censored = pt.dvector("mask"), pt.dscalar("n_censored")
+    counts, n_censored = pt.dvector("counts"), pt.dscalar("n_censored")
     tail_terms = model.logp(vars=[model["tail"]], sum=False)[0]
     censored = model.logp(vars=[model["censored"]], sum=False)[0][0]
-    logp = (
-        model.logp(vars=model.free_RVs) + pt.sum(pt.switch(mask > 0, tail_terms, 0.0)) + n_censored * censored
-    )
+    # each distinct tail score once, times its count (0 for padding)
+    tail = pt.sum(pt.switch(counts > 0, counts * tail_terms, 0.0))
+    logp = model.logp(vars=model.free_RVs) + tail + n_censored * censored
     reported = tuple(name for name in REPORTED if name in model.named_vars)
     values = model.replace_rvs_by_values([model[name] for name in reported])
     outputs = graph_replace(
         [logp, *values], {shared["tail"]: y, shared["threshold"]: t, shared["spread"]: d}, strict=False
     )
-    inputs = [*model.value_vars, y, mask, n_censored, t, d]
+    inputs = [*model.value_vars, y, counts, n_censored, t, d]
     logp_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[:1])
     report_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[1:])
     point = model.initial_point()
@@ -276,14 +277,14 @@ def fit_batch(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     batch_size = min(batch_size, n_fits)
 
-    length = max(p.tail.size for p in prepared)
-    tails = np.stack(
-        [np.resize(p.tail, length) for p in prepared]
-    )  # padding repeats real scores: finite terms
-    mask = (np.arange(length) < np.array([[p.tail.size] for p in prepared])).astype(float)
+    # repeated scores (rounded accuracies, bootstrap resamples) enter once, weighted by their count
+    distinct = [np.unique(p.tail, return_counts=True) for p in prepared]
+    length = max(values.size for values, _ in distinct)
+    tails = np.stack([np.resize(values, length) for values, _ in distinct])  # padding repeats real scores
+    counts = np.stack([np.pad(c, (0, length - c.size)) for _, c in distinct]).astype(float)
     data = (
         tails,
-        mask,
+        counts,
         np.array([p.censored.size for p in prepared], dtype=float),
         np.array([p.threshold for p in prepared]),
         np.array(spreads),

@@ -161,6 +161,30 @@ def test_joint_fit_records_a_point_per_run_and_splits_into_fit_results(joint_fit
     assert str(again.diagnostics()) == str(joint_fit.diagnostics())
 
 
+def test_joint_fit_bounded_by_the_nominal_count_keeps_the_bound_through_save_and_load(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = bayesq.fit_joint(
+            _searches(),
+            THRESHOLD,
+            pool=(),
+            n_hyperparameters=3.0,
+            random_seed=5,
+            chains=1,
+            draws=50,
+            tune=50,
+            quiet=True,
+        )
+    gamma = fit.idata.posterior["gamma"].values
+    assert np.all((gamma > 0) & (gamma < 3.0))
+    assert "gamma_logit" in fit.idata.posterior
+    assert fit.settings["n_hyperparameters"] == 3.0
+    assert fit.result("b").settings["n_hyperparameters"] == 3.0
+    again = bayesq.load(fit.save(tmp_path / "bounded.nc"))
+    assert "gamma_logit" in {v.name for v in again.model.free_RVs}
+    assert_same_log_density(again.model, fit.model)
+
+
 def test_comparison_of_independent_fits(short_fit, other_fit):
     cmp = bayesq.compare({"a": short_fit, "b": other_fit})
     assert cmp.paired == "independent"

@@ -41,10 +41,11 @@ def _per_distinct_value(fn, value, *params):
     with repeated values and every parameter is a scalar, ``fn`` is
     evaluated at the distinct values :math:`u_j` and gathered back,
     :math:`\ell_i = \ell(u_{j(i)})`: the same elementwise result, and the
-    same gradient (the gather's adjoint adds the repeated terms back), for
-    the work of the distinct values only; the noisy quadratic's density is a
-    quadrature per value, so on deberta-base the model's log density and
-    gradient cost 0.42 against 1.07 ms (JAX, 2 cores). Any other ``value``
+    same gradient up to rounding (the gather's adjoint adds the repeated
+    terms back, in another order), for the work of the distinct values
+    only; the noisy quadratic's density is a quadrature per value, so on
+    deberta-base the model's log density and gradient cost 0.42 against
+    1.07 ms (JAX, 2 cores). Any other ``value``
     (a variable, parameters that vary by element) gets ``fn(value, *params)``.
     """
     if isinstance(value, pt.TensorConstant) and all(pt.as_tensor_variable(p).type.ndim == 0 for p in params):

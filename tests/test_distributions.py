@@ -143,9 +143,10 @@ def test_observed_ties_are_evaluated_once_per_distinct_value(noisy):
     for a, b in zip(got[:3], got[3:6], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(got[6 : 6 + k], got[6 + k :], rtol=1e-11)
-    # parameters that vary by element: evaluated at every score
-    rv_each = bayesq.NoisyQuadratic.dist(np.full(y.size, 0.829), 0.887, 1.3, 1.9e-3)
-    assert y.size in _float_constant_sizes(pm.logp(rv_each, y))
+    # parameters that vary by element (a symbolic alpha per score): evaluated at every score
+    rv_each = bayesq.NoisyQuadratic.dist(pt.dvector("alpha_each"), 0.887, 1.3, 1.9e-3)
+    sizes = _float_constant_sizes(pm.logp(rv_each, y))
+    assert y.size in sizes and distinct.size not in sizes
 
 
 def test_model_with_gamma_free_samples_with_pymc_nuts():

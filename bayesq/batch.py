@@ -39,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesq.fit import (
+    TARGET_ACCEPT,
     Diagnostics,
     FitResult,
     check_sampling,
@@ -216,7 +217,7 @@ def fit_batch(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    target_accept: float = 0.9,
+    target_accept: float = TARGET_ACCEPT,
     max_tree_depth: int = 10,
     batch_size: int | None = None,
     random_seed: int | None = None,

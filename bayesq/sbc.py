@@ -46,6 +46,7 @@ import scipy.stats
 
 from bayesq.batch import BatchFit, fit_batch
 from bayesq.distributions import NoisyQuadratic
+from bayesq.fit import TARGET_ACCEPT
 from bayesq.model import MIN_TAIL, PreparedScores, _check_priors, search_model
 
 __all__ = ["SBCResult", "prior_datasets", "run_sbc"]
@@ -205,7 +206,7 @@ def run_sbc(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
-    target_accept: float = 0.9,
+    target_accept: float = TARGET_ACCEPT,
     batch_size: int | None = None,
     random_seed=None,
     quiet: bool = False,

@@ -10,7 +10,7 @@ import scipy.stats
 from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density
 
 from bayesq.batch import _program, _sampler, fit_batch
-from bayesq.fit import PARAMETERS, FitResult, diagnose
+from bayesq.fit import PARAMETERS, TARGET_ACCEPT, FitResult, diagnose
 from bayesq.model import Priors, build_model, prepare_scores
 from bayesq.sbc import SBCResult, prior_datasets, ranks, run_sbc
 from bayesq.simulate import simulate_random_search
@@ -117,7 +117,7 @@ def test_a_later_fit_batch_reuses_the_compiled_program(batch):
     length = max(np.unique(prepare_scores(y, THRESHOLD).tail).size for y in SEARCHES)
     program = _program(length, True, None, Priors())
     assert _program(length, True, None, Priors()) is program
-    run = _sampler(program, 150, 150, 0.9, 10)
+    run = _sampler(program, 150, 150, TARGET_ACCEPT, 10)
     assert run._cache_size() == 1
 
 

@@ -248,8 +248,7 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
         if n_hyperparameters is None:
             gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd)
         else:
-            eta = pm.Normal("gamma_logit", _gamma_logit_center(priors, n_hyperparameters), GAMMA_LOGIT_SD)
-            gamma = pm.Deterministic("gamma", float(n_hyperparameters) * pm.math.sigmoid(eta))
+            gamma = _bounded_gamma(priors, n_hyperparameters)
         log_sigma, log_gap = _log_scales(priors)
         sigma = pm.Deterministic("sigma", data.spread * pt.exp(log_sigma))
         alpha, beta = _support(data, tail_mass, gamma, log_gap, noise=True)
@@ -322,11 +321,21 @@ def _log_scales(priors: Priors, dims: str | None = None):
     )
 
 
-def _gamma_logit_center(priors: Priors, n_hyperparameters) -> float:
-    """Prior mean of ``gamma_logit`` when gamma is bounded by ``h``: the logit of ``min(m, h/2)/h``."""
+def _bounded_gamma(priors: Priors, n_hyperparameters, dims: str | None = None, pooled: int = 0):
+    r"""``gamma`` bounded by ``h``: :math:`h\,\operatorname{logistic}(\eta)` (module docstring).
+
+    :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(m, h/2)/h), 1.5)`
+    (``gamma_logit``), one per entry of ``dims``; with ``pooled=n``, the
+    hierarchical normals of :func:`_pooled_logs` across ``n`` searches.
+    """
     h = float(n_hyperparameters)
-    center = min(priors.gamma_median, h / 2) / h
-    return float(np.log(center / (1 - center)))
+    share = min(priors.gamma_median, h / 2) / h
+    center = float(np.log(share / (1 - share)))
+    if pooled:
+        eta = _pooled_logs("gamma", pooled, center, GAMMA_LOGIT_SD, priors)
+    else:
+        eta = pm.Normal("gamma_logit", center, GAMMA_LOGIT_SD, dims=dims)
+    return pm.Deterministic("gamma", h * pm.math.sigmoid(eta), dims=dims)
 
 
 def _length(values) -> int:
@@ -582,12 +591,7 @@ def build_joint_model(
         elif n_hyperparameters is None:
             gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd, dims="search")
         else:
-            center = _gamma_logit_center(priors, n_hyperparameters)
-            if "gamma" in pool:
-                eta = _pooled_logs("gamma", n_search, center, GAMMA_LOGIT_SD, priors)
-            else:
-                eta = pm.Normal("gamma_logit", center, GAMMA_LOGIT_SD, dims="search")
-            gamma = pm.Deterministic("gamma", float(n_hyperparameters) * pm.math.sigmoid(eta), dims="search")
+            gamma = _bounded_gamma(priors, n_hyperparameters, "search", n_search if "gamma" in pool else 0)
         if not noise:
             sigma = pm.Deterministic("sigma", pt.zeros(len(names)), dims="search")
         elif "sigma" in pool:

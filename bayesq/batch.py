@@ -47,7 +47,15 @@ from bayesq.fit import (
     log_likelihood_group,
     sampling_settings,
 )
-from bayesq.model import PreparedScores, _check_priors, check_n_hyperparameters, prepare_scores, search_model
+from bayesq.model import (
+    DATA,
+    PreparedScores,
+    _check_priors,
+    check_n_hyperparameters,
+    data_model,
+    data_values,
+    prepare_scores,
+)
 
 __all__ = ["BatchFit", "fit_batch"]
 
@@ -79,40 +87,25 @@ class _Program:
 
 
 @functools.lru_cache(maxsize=8)
-def _program(length: int, maximize: bool, n_hyperparameters, priors) -> _Program:
+def _program(maximize: bool, n_hyperparameters, priors) -> _Program:
     """Compile the model of one search, its data left symbolic, to JAX (cached: one per setting)."""
-    import pytensor
     import pytensor.tensor as pt
     from pymc.sampling.jax import get_jaxified_graph
     from pytensor.graph.replace import graph_replace
 
-    shared = {
-        "tail": pytensor.shared(np.ones(length), name="tail_scores"),
-        "threshold": pytensor.shared(0.0, name="threshold"),
-        "spread": pytensor.shared(1.0, name="spread"),
+    model, shared = data_model(maximize, n_hyperparameters, priors)
+    inputs = {
+        "tail_scores": pt.dvector("tail"),
+        "tail_counts": pt.dvector("counts"),
+        "n_censored": pt.dscalar("n_censored"),
+        "threshold": pt.dscalar("threshold"),
+        "spread": pt.dscalar("spread"),
     }
-    template = PreparedScores(
-        scores=None,
-        threshold=shared["threshold"],
-        maximize=maximize,
-        tail=shared["tail"],
-        censored=np.zeros(1),  # log F(t) is the same for every censored run: computed once, times the count
-        spread=shared["spread"],
-    )
-    model = search_model(template, n_hyperparameters, priors)
-    y, t, d = pt.dvector("tail"), pt.dscalar("threshold"), pt.dscalar("spread")
-    counts, n_censored = pt.dvector("counts"), pt.dscalar("n_censored")
-    tail_terms = model.logp(vars=[model["tail"]], sum=False)[0]
-    censored = model.logp(vars=[model["censored"]], sum=False)[0][0]
-    # each distinct tail score once, times its count (0 for padding)
-    tail = pt.sum(pt.switch(counts > 0, counts * tail_terms, 0.0))
-    logp = model.logp(vars=model.free_RVs) + tail + n_censored * censored
+    logp = model.logp()
     reported = tuple(name for name in REPORTED if name in model.named_vars)
     values = model.replace_rvs_by_values([model[name] for name in reported])
-    outputs = graph_replace(
-        [logp, *values], {shared["tail"]: y, shared["threshold"]: t, shared["spread"]: d}, strict=False
-    )
-    inputs = [*model.value_vars, y, counts, n_censored, t, d]
+    outputs = graph_replace([logp, *values], {shared[k]: v for k, v in inputs.items()}, strict=False)
+    inputs = [*model.value_vars, *(inputs[k] for k in DATA)]
     logp_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[:1])
     report_fn = get_jaxified_graph(inputs=inputs, outputs=outputs[1:])
     point = model.initial_point()
@@ -279,19 +272,15 @@ def fit_batch(
     batch_size = min(batch_size, n_fits)
 
     # repeated scores (rounded accuracies, bootstrap resamples) enter once, weighted by their count
-    distinct = [np.unique(p.tail, return_counts=True) for p in prepared]
-    length = max(values.size for values, _ in distinct)
-    tails = np.stack([np.resize(values, length) for values, _ in distinct])  # padding repeats real scores
-    counts = np.stack([np.pad(c, (0, length - c.size)) for _, c in distinct]).astype(float)
-    data = (
-        tails,
-        counts,
-        np.array([p.censored.size for p in prepared], dtype=float),
-        np.array([p.threshold for p in prepared]),
-        np.array(spreads),
-    )
+    values = [data_values(p) for p in prepared]
+    length = max(v["tail_scores"].size for v in values)
+    padded = {
+        "tail_scores": lambda a: np.resize(a, length),  # padding repeats real scores, with count 0
+        "tail_counts": lambda a: np.pad(a, (0, length - a.size)),
+    }
+    data = tuple(np.stack([padded.get(k, np.asarray)(v[k]) for v in values]) for k in DATA)
     hyper = None if n_hyperparameters is None else float(n_hyperparameters)
-    program = _program(int(length), bool(maximize), hyper, priors)
+    program = _program(bool(maximize), hyper, priors)
     run = _sampler(program, int(tune), int(draws), float(target_accept), int(max_tree_depth))
     seed = np.random.default_rng(random_seed).integers(2**31) if random_seed is None else random_seed
     rng = np.random.default_rng(seed)

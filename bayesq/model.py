@@ -78,6 +78,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 from pymc.logprob.transforms import Transform
 
@@ -92,11 +93,14 @@ __all__ = [
     "Priors",
     "build_joint_model",
     "build_model",
+    "data_model",
+    "data_values",
     "prepare_scores",
     "search_model",
 ]
 
 MIN_TAIL = 8  # fewer tail scores cannot inform four parameters
+DATA = ("tail_scores", "tail_counts", "n_censored", "threshold", "spread")  # data_model's inputs
 POOLABLE = ("gamma", "sigma")
 SIGNAL_SCALE = 2.0  # K: beta - t = K d and sigma = d explain a tail's spread about equally
 GAMMA_LOGIT_SD = 1.5  # prior scale of gamma_logit when gamma is bounded (module docstring)
@@ -229,12 +233,15 @@ def build_model(
     return search_model(prepare_scores(scores, threshold, maximize, spread), n_hyperparameters, priors)
 
 
-def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | None = None) -> pm.Model:
+def search_model(
+    data: PreparedScores, n_hyperparameters=None, priors: Priors | None = None, weights=None
+) -> pm.Model:
     """:func:`build_model` on scores already split at the threshold.
 
     ``data.tail``, ``data.threshold`` and ``data.spread`` may be PyTensor
-    variables (shared or symbolic): the batched fitter (:mod:`bayesq.batch`)
-    builds this one model once and feeds it many data sets.
+    variables (shared or symbolic), and ``weights`` the counts of the tail
+    scores and the number of censored runs (:func:`data_model`, which builds
+    this one model once for many data sets).
     """
     priors = _check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
@@ -253,7 +260,7 @@ def search_model(data: PreparedScores, n_hyperparameters=None, priors: Priors | 
         sigma = pm.Deterministic("sigma", data.spread * pt.exp(log_sigma))
         alpha, beta = _support(data, tail_mass, gamma, log_gap, noise=True)
         alpha, beta = pm.Deterministic("alpha", alpha), pm.Deterministic("beta", beta)
-        add_likelihood(data, alpha, beta, gamma, sigma)
+        add_likelihood(data, alpha, beta, gamma, sigma, weights=weights)
     return model
 
 
@@ -370,7 +377,9 @@ def _support(data: PreparedScores, tail_mass, gamma, log_gap, noise: bool):
     return (worst, best) if data.maximize else (-best, -worst)
 
 
-def add_likelihood(data: PreparedScores, alpha, beta, gamma, sigma=None, suffix: str = "") -> None:
+def add_likelihood(
+    data: PreparedScores, alpha, beta, gamma, sigma=None, suffix: str = "", weights=None
+) -> None:
     r"""The censored-tail likelihood of one search, in the current model context.
 
     Adds ``tail{suffix}`` (one density term per tail score; the quadratic
@@ -378,46 +387,32 @@ def add_likelihood(data: PreparedScores, alpha, beta, gamma, sigma=None, suffix:
     ``censored{suffix}`` (:math:`\log F(t\mid\theta)` per censored run,
     mirrored when minimizing), with dims ``tail_run{suffix}`` and
     ``censored_run{suffix}``.
+
+    With ``weights=(counts, n_censored)`` the tail holds distinct scores
+    :math:`u_j` and the two terms are potentials of the summed log-likelihood,
+    :math:`\sum_j c_j \log f(u_j\mid\theta) + n_c \log F(t\mid\theta)`,
+    where a count of 0 (padding) contributes nothing (:func:`data_model`).
     """
     maximize = data.maximize
     noiseless = sigma is None
+    params = (alpha, beta, gamma) if noiseless else (alpha, beta, gamma, sigma)
     if noiseless:
-        Quadratic(
-            f"tail{suffix}",
-            alpha,
-            beta,
-            gamma,
-            maximize=maximize,
-            observed=data.tail,
-            dims=f"tail_run{suffix}",
-        )
+        dist, side = Quadratic, (quadratic_logcdf if maximize else quadratic_logsf)
     else:
-        NoisyQuadratic(
-            f"tail{suffix}",
-            alpha,
-            beta,
-            gamma,
-            sigma,
-            maximize=maximize,
-            observed=data.tail,
-            dims=f"tail_run{suffix}",
-        )
+        dist, side = NoisyQuadratic, (noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf)
+    if weights is not None:
+        counts, n_censored = weights
+        terms = pm.logp(dist.dist(*params, maximize=maximize), data.tail)
+        pm.Potential(f"tail{suffix}", pt.sum(pt.switch(counts > 0, counts * terms, 0.0)))
+        pm.Potential(f"censored{suffix}", n_censored * side(data.threshold, *params, maximize))
+        return
+    dist(f"tail{suffix}", *params, maximize=maximize, observed=data.tail, dims=f"tail_run{suffix}")
     if _length(data.censored):
-        if noiseless:
-            side = quadratic_logcdf if maximize else quadratic_logsf
 
-            def censored_logp(value, alpha, beta, gamma):
-                return pt.zeros_like(value) + side(data.threshold, alpha, beta, gamma, maximize)
+        def censored_logp(value, *params):
+            # P(a run falls on the censored side): one scalar, shared by every censored run
+            return pt.zeros_like(value) + side(data.threshold, *params, maximize)
 
-            params = (alpha, beta, gamma)
-        else:
-            side = noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf
-
-            def censored_logp(value, alpha, beta, gamma, sigma):
-                # P(a run falls on the censored side): one scalar, shared by every censored run
-                return pt.zeros_like(value) + side(data.threshold, alpha, beta, gamma, sigma, maximize)
-
-            params = (alpha, beta, gamma, sigma)
         pm.CustomDist(
             f"censored{suffix}",
             *params,
@@ -425,6 +420,54 @@ def add_likelihood(data: PreparedScores, alpha, beta, gamma, sigma=None, suffix:
             observed=data.censored,
             dims=f"censored_run{suffix}",
         )
+
+
+def data_model(maximize: bool, n_hyperparameters=None, priors: Priors | None = None):
+    r"""The model of :func:`search_model` with the data left open: compiled once, fed many searches.
+
+    The data are shared variables (names :data:`DATA`): the distinct tail
+    scores ``tail_scores`` with their counts ``tail_counts`` (count 0 for
+    padding), the number of censored runs ``n_censored``, ``threshold`` and
+    ``spread``. The likelihood is
+    :math:`\sum_j c_j \log f(u_j\mid\theta) + n_c \log F(t\mid\theta)`
+    (:func:`add_likelihood` with ``weights``), equal to :func:`search_model`'s
+    for the same scores, with each repeated score computed once. Set the data
+    with ``set_value``, replace them by symbolic inputs
+    (:mod:`bayesq.batch`), or hand the compiled model new values (nutpie's
+    ``with_data``, :func:`bayesq.fit`).
+
+    Returns
+    -------
+    model : pymc.Model
+    data : dict
+        The shared variables by name.
+    """
+    shared = {
+        name: pytensor.shared(np.ones(1) if name.startswith("tail") else np.array(1.0), name=name)
+        for name in DATA
+    }
+    template = PreparedScores(
+        scores=None,
+        threshold=shared["threshold"],
+        maximize=bool(maximize),
+        tail=shared["tail_scores"],
+        censored=np.zeros(0),
+        spread=shared["spread"],
+    )
+    weights = (shared["tail_counts"], shared["n_censored"])
+    return search_model(template, n_hyperparameters, priors, weights=weights), shared
+
+
+def data_values(data: PreparedScores) -> dict[str, np.ndarray]:
+    """The values of :func:`data_model`'s shared variables for one search."""
+    values, counts = np.unique(data.tail, return_counts=True)
+    return {
+        "tail_scores": values,
+        "tail_counts": counts.astype(float),
+        "n_censored": np.array(float(data.censored.size)),
+        "threshold": np.array(float(data.threshold)),
+        "spread": np.array(float(data.spread)),
+    }
 
 
 def check_searches(searches, thresholds, maximize=True) -> dict[str, PreparedScores]:

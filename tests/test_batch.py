@@ -39,7 +39,7 @@ def test_batched_density_is_build_models(maximize):
     distinct = [np.unique(p.tail, return_counts=True) for p in prepared]
     assert all(values.size < p.tail.size for (values, _), p in zip(distinct, prepared, strict=True))
     length = max(values.size for values, _ in distinct) + 3  # padding present for every data set
-    program = _program(length, maximize, None, None)
+    program = _program(maximize, None, None)
     rng = np.random.default_rng(0)
     for y, p, (values, counts) in zip(searches, prepared, distinct, strict=True):
         model = build_model(y, t, maximize)
@@ -114,9 +114,8 @@ def test_batch_fit(batch, short_fit):
 def test_a_later_fit_batch_reuses_the_compiled_program(batch):
     """The program and its JAX compilation are cached by settings and batch shape: the
     fixture's call compiled them once, and the same settings find that compilation."""
-    length = max(np.unique(prepare_scores(y, THRESHOLD).tail).size for y in SEARCHES)
-    program = _program(length, True, None, Priors())
-    assert _program(length, True, None, Priors()) is program
+    program = _program(True, None, Priors())
+    assert _program(True, None, Priors()) is program
     run = _sampler(program, 150, 150, TARGET_ACCEPT, 10)
     assert run._cache_size() == 1
 

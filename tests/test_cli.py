@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bayesq import fit
-from bayesq.cli import main
+from bayesq.cli import _one_fit, main
 from bayesq.simulate import simulate_random_search
 from bayesq.spec import DEMO, load_spec
 
@@ -160,9 +160,20 @@ def test_run_fits_a_spec_with_its_file_direction_priors_and_sampler(tmp_path, ca
     s = fitted.settings
     assert (s["maximize"], s["threshold"], s["priors"]["gamma_median"]) == (False, 0.14, 1.5)
     assert (s["random_seed"], s["draws"], s["tune"], s["chains"]) == (7, 150, 200, 2)
+    assert (s["sampler"], s["backend"]) == ("nutpie", "jax")  # one fit in the process: JAX compiles faster
     np.testing.assert_allclose(np.sort(fitted.scores), np.sort(losses), atol=1e-8)
     # the best score of losses is alpha, near 1 - 0.9
     assert fitted.best_score().estimate == pytest.approx(0.1, abs=0.01)
+
+
+def test_commands_of_one_fit_take_nutpie_on_jax():
+    """fit, run and demo make one fit per process: they ask nutpie for its JAX backend
+    (compiled in seconds) unless the sampler or the backend is chosen otherwise."""
+    assert _one_fit({"quiet": True}) == {"quiet": True, "backend": "jax"}
+    assert _one_fit({"sampler": "nutpie"}, {"sampler": "pymc"}) == {"sampler": "nutpie", "backend": "jax"}
+    assert _one_fit({}, {"sampler": "pymc"}) == {}
+    assert _one_fit({"sampler": "numpyro"}) == {"sampler": "numpyro"}
+    assert _one_fit({}, {"backend": "numba"}) == {}
 
 
 def test_fit_help_states_the_defaults_of_bayesq_fit(capsys):

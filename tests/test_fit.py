@@ -14,6 +14,7 @@ from bayesq.fit import (
     TARGET_ACCEPT,
     Diagnostics,
     _loglik_function,
+    _nutpie_program,
     available_samplers,
     fit,
     load,
@@ -186,17 +187,21 @@ def test_log_likelihood_function_compiles_without_warnings():
     np.testing.assert_allclose(tail[1], d.logpdf([0.88, 0.89]), rtol=1e-10)
 
 
-@pytest.mark.parametrize("sampler", ["pymc", "nutpie", "numpyro", "blackjax"])
-def test_every_sampler_gives_the_same_posterior(sampler, result):
-    """Posterior means within 4 combined Monte Carlo standard errors of the reference fit."""
+@pytest.mark.parametrize(
+    ("sampler", "options"),
+    [("pymc", {}), ("nutpie", {"backend": "jax"}), ("numpyro", {}), ("blackjax", {})],
+)
+def test_every_sampler_gives_the_same_posterior(sampler, options, result):
+    """Posterior means within 4 combined Monte Carlo standard errors of the reference fit
+    (nutpie's cached Numba program; here nutpie's JAX backend and the other samplers)."""
     if sampler not in available_samplers():
         pytest.skip(f"{sampler} not installed")
-    if sampler == result.settings["sampler"]:
-        pytest.skip(f"the reference fit is {sampler}'s")
+    assert (result.settings["sampler"], result.settings.get("backend")) == ("nutpie", "numba")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        other = fit(SIM.scores, THRESHOLD, sampler=sampler, random_seed=7, **SHORT)
+        other = fit(SIM.scores, THRESHOLD, sampler=sampler, random_seed=7, **SHORT, **options)
     assert other.settings["sampler"] == sampler
+    assert other.settings.get("backend") == options.get("backend")
     assert other.idata.posterior.attrs["tuning_steps"] == SHORT["tune"]
     assert other.idata.posterior.attrs["sampling_time"] > 0
     names = ["beta", "gamma", "log_sigma", "tail_mass"]
@@ -230,6 +235,20 @@ def test_fitting_rescaled_scores_gives_the_rescaled_posterior(result):
         np.testing.assert_allclose(
             np.quantile(new, [0.1, 0.9]), np.quantile(ref, [0.1, 0.9]), atol=4 * se + 1e-12 * abs(e)
         )
+
+
+def test_later_fits_reuse_the_compiled_program():
+    """nutpie's program is compiled once per setting and fed each search's data: a fit of
+    other scores (other length, ties) finds it in the cache."""
+    short = dict(SHORT, draws=50, tune=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        first = fit(SIM.scores, THRESHOLD, random_seed=1, **short)
+        hits, misses = _nutpie_program.cache_info()[:2]
+        other = fit(np.round(SIM.scores[:150], 3), THRESHOLD, random_seed=1, **short)
+    assert _nutpie_program.cache_info()[:2] == (hits + 1, misses)
+    assert first.settings["backend"] == other.settings["backend"] == "numba"
+    assert other.settings["n_scores"] == 150
 
 
 def test_minimization_fits_losses():

@@ -6,7 +6,16 @@ import pytest
 from scipy import stats
 
 from bayesq import noisy_quadratic
-from bayesq.model import MIN_TAIL, SIGNAL_SCALE, NoiseSignalPolar, Priors, build_model
+from bayesq.model import (
+    MIN_TAIL,
+    SIGNAL_SCALE,
+    NoiseSignalPolar,
+    Priors,
+    build_model,
+    data_model,
+    data_values,
+    prepare_scores,
+)
 from bayesq.simulate import simulate_random_search
 
 SIM = simulate_random_search(n=300, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.002, random_seed=11)
@@ -101,6 +110,30 @@ def test_polar_sampling_keeps_the_normal_priors_of_the_two_scales():
         log_sigma, log_gap = deterministics(model, ["log_sigma", "log_beta_gap"], point)
         expected = stats.norm(-1.0, 0.5).logpdf(log_sigma) + stats.norm(0.3, 2.0).logpdf(log_gap)
         assert prior({value.name: point[value.name]}) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_data_model_fed_a_search_is_its_build_model(maximize):
+    """data_model's shared data set to a search's values (distinct tail scores and their
+    counts): the log density equals build_model's at random points; fed another search
+    (other length, other threshold and unit), it is that search's model, nothing left over."""
+    sign = 1.0 if maximize else -1.0
+    priors = Priors(gamma_median=1.5)
+    model, shared = data_model(maximize, 4.0, priors)
+    logp = model.compile_logp()  # compiled once, before any data are set, as nutpie does
+    for scores, threshold in (
+        (np.round(SIM.scores, 3), THRESHOLD),
+        (np.round(2 * SIM.scores[:200] + 1, 3), 2.7),
+    ):
+        y, t = sign * scores, sign * threshold
+        values = data_values(prepare_scores(y, t, maximize))
+        assert values["tail_counts"].sum() == np.sum(sign * y > sign * t) > values["tail_scores"].size
+        for name, value in values.items():
+            shared[name].set_value(value)
+        reference = build_model(y, t, maximize, n_hyperparameters=4.0, priors=priors)
+        expected = reference.compile_logp()
+        for point in random_points(reference, 3):
+            assert logp(point) == pytest.approx(expected(point), rel=1e-12)
 
 
 def test_minimizing_mirrors_maximizing():

@@ -120,9 +120,9 @@ def _one_fit(options: dict, configured: dict | None = None) -> dict:
     """``options`` for a command that makes its process's only fit: nutpie on JAX.
 
     :func:`bayesq.fit` samples nutpie's Numba program, compiled once per
-    process and then reused for every fit (deberta-base, 2-core host: 40 s
-    the first time in a process, 8 s each time after); JAX's compiles in
-    seconds and samples half as fast (21 s cold, 18 s warm): the faster
+    process and then reused for every fit (deberta-base, 2-core host: 44 s
+    the first time in a process, 8.5 s each time after); JAX's compiles in
+    seconds and samples half as fast (25 s cold, 18 s warm): the faster
     choice for one fit. ``configured``: the analysis' own keywords (a spec).
     """
     from bayesq.fit import available_samplers

@@ -287,9 +287,11 @@ def _nutpie_search(prepared, n_hyperparameters, priors: Priors):
     setting (direction, ``n_hyperparameters``, priors), with the data as
     inputs (:func:`bayesq.model.data_model`: each distinct tail score once,
     times its count), so a later fit of any scores skips the compilation.
-    Measured on deberta-base, 2-core host: nutpie's Numba backend samples a
-    default fit in 8.1 s against 17.6 s on its JAX backend, but compiles for
-    14-16 s against 3 s; once per process, that is the better trade.
+    Measured on deberta-base, 2-core host (``benchmarks/bench_fit.py``): a
+    warm default fit takes 8.5 s against 17.9 s on nutpie's JAX backend (its
+    gradient runs in nutpie's threads, not through Python), a fit of other
+    scores after it 7.7 s; the first fit in a process 44 s against 25 s
+    (compilation; 78 s on a machine whose Numba cache is empty).
     """
     hyper = None if n_hyperparameters is None else float(n_hyperparameters)
     program = _nutpie_program(bool(prepared.maximize), hyper, priors)

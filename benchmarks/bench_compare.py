@@ -15,7 +15,8 @@ sigma ~ U(0.002, 0.006) each, alpha = beta - 0.1 -- fits each with the default
   uniformity;
 * P(B better than A | data) against whether B truly is (delta > 0), binned
   (reliability table: in the bin of probabilities near p, B should be better
-  about p of the time).
+  about p of the time), with Cox's logistic recalibration and Spiegelhalter's
+  test (:func:`recalibration`), which use every case rather than bins.
 
 With ``--truths prior`` the two searches' parameters are instead drawn
 independently from the model's own priors, with the priors' unit and the
@@ -44,7 +45,7 @@ import time
 import warnings
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
 
 import bayesq
 from bayesq.sbc import prior_datasets
@@ -142,6 +143,39 @@ def one(rep: int, seed: int, n: int, fit_kwargs: dict, truths: str = "uniform") 
     }
 
 
+def recalibration(p, outcome) -> str:
+    r"""Calibration of probability forecasts ``p`` of binary ``outcome``, without bins.
+
+    Cox's (1958) logistic recalibration fits
+    :math:`\operatorname{logit} P(\text{outcome}) = a + b \operatorname{logit} p`
+    by maximum likelihood: calibrated forecasts have :math:`a = 0, b = 1`
+    (:math:`b < 1`: too confident, :math:`b > 1`: too timid); standard errors from
+    the observed information, and the likelihood-ratio test of :math:`(0, 1)`
+    (chi-square, 2 degrees of freedom). Spiegelhalter's (1986) statistic
+    :math:`z = \sum (y - p)(1 - 2p) / \sqrt{\sum (1 - 2p)^2 p (1 - p)}` is
+    standard normal under calibration. ``p`` is clipped to [0.001, 0.999] for
+    the logits (a probability of 0 or 1 from finitely many draws).
+    """
+    p = np.clip(np.asarray(p, dtype=float), 1e-3, 1 - 1e-3)
+    y = np.asarray(outcome, dtype=float)
+    design = np.column_stack([np.ones_like(p), special.logit(p)])
+
+    def nll(c):
+        eta = design @ c
+        return np.sum(np.logaddexp(0.0, eta) - y * eta)
+
+    best = optimize.minimize(nll, [0.0, 1.0], jac=lambda c: design.T @ (special.expit(design @ c) - y))
+    mu = special.expit(design @ best.x)
+    se = np.sqrt(np.diag(np.linalg.inv(design.T @ (design * (mu * (1 - mu))[:, None]))))
+    lr_p = stats.chi2.sf(2 * (nll(np.array([0.0, 1.0])) - best.fun), 2)
+    z = np.sum((y - p) * (1 - 2 * p)) / np.sqrt(np.sum((1 - 2 * p) ** 2 * p * (1 - p)))
+    return (
+        f"Cox recalibration: intercept {best.x[0]:+.2f} (s.e. {se[0]:.2f}), slope {best.x[1]:.2f} "
+        f"(s.e. {se[1]:.2f}); calibrated: 0, 1; likelihood-ratio p-value {lr_p:.2f}\n"
+        f"Spiegelhalter z = {z:+.2f}, p-value {2 * stats.norm.sf(abs(z)):.2f}"
+    )
+
+
 def held(u) -> str:
     """Coverage of central 50/80/90 % intervals, normal score Phi^-1(u); u: posterior CDF at the truth."""
     u = np.asarray(u)
@@ -200,6 +234,7 @@ def report(rows: list[dict]) -> None:
             )
     brier = np.mean((p - better) ** 2)
     print(f"Brier score {brier:.3f} (0.25 for always saying 1/2)")
+    print(recalibration(p, better))
 
 
 def main() -> None:

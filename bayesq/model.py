@@ -391,7 +391,8 @@ def add_likelihood(
     With ``weights=(counts, n_censored)`` the tail holds distinct scores
     :math:`u_j` and the two terms are potentials of the summed log-likelihood,
     :math:`\sum_j c_j \log f(u_j\mid\theta) + n_c \log F(t\mid\theta)`,
-    where a count of 0 (padding) contributes nothing (:func:`data_model`).
+    where a count of 0 (padding, or no censored run) contributes nothing,
+    even where its log-likelihood is not finite (:func:`data_model`).
     """
     maximize = data.maximize
     noiseless = sigma is None
@@ -404,7 +405,8 @@ def add_likelihood(
         counts, n_censored = weights
         terms = pm.logp(dist.dist(*params, maximize=maximize), data.tail)
         pm.Potential(f"tail{suffix}", pt.sum(pt.switch(counts > 0, counts * terms, 0.0)))
-        pm.Potential(f"censored{suffix}", n_censored * side(data.threshold, *params, maximize))
+        censored = side(data.threshold, *params, maximize)
+        pm.Potential(f"censored{suffix}", pt.switch(n_censored > 0, n_censored * censored, 0.0))
         return
     dist(f"tail{suffix}", *params, maximize=maximize, observed=data.tail, dims=f"tail_run{suffix}")
     if _length(data.censored):

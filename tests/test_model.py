@@ -116,7 +116,8 @@ def test_polar_sampling_keeps_the_normal_priors_of_the_two_scales():
 def test_data_model_fed_a_search_is_its_build_model(maximize):
     """data_model's shared data set to a search's values (distinct tail scores and their
     counts): the log density equals build_model's at random points; fed another search
-    (other length, other threshold and unit), it is that search's model, nothing left over."""
+    (other length, other threshold and unit, no censored run), it is that search's model,
+    nothing left over."""
     sign = 1.0 if maximize else -1.0
     priors = Priors(gamma_median=1.5)
     model, shared = data_model(maximize, 4.0, priors)
@@ -124,6 +125,7 @@ def test_data_model_fed_a_search_is_its_build_model(maximize):
     for scores, threshold in (
         (np.round(SIM.scores, 3), THRESHOLD),
         (np.round(2 * SIM.scores[:200] + 1, 3), 2.7),
+        (np.round(SIM.scores[:100], 2), 0.0),  # no censored run
     ):
         y, t = sign * scores, sign * threshold
         values = data_values(prepare_scores(y, t, maximize))

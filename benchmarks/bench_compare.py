@@ -28,8 +28,9 @@ mode) from the effect of truths the priors do not describe (default mode).
 
 Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--truths uniform|prior]
 [--out results.csv]``
-(a repetition, two fits, took 40-52 s with ``--draws 500 --tune 500`` on the latest
-2-core CPU machine, one process per core, 105 s on an earlier, slower one; rows are
+(a repetition, two fits, takes 15 s with ``--draws 500 --tune 500`` on the latest
+2-core CPU machine, one process per core, since bayesq.fit compiles nutpie's program
+once per process; 40-52 s before, 105 s on an earlier, slower host; rows are
 appended to ``--out`` as they come, and a rerun with the same file resumes; a second
 process with ``--reverse`` and the same ``--out`` works from the last repetition down,
 on the other core). The measured repetitions are kept in ``benchmarks/results/``.

@@ -800,7 +800,6 @@ def fit(
     compiled = None
     if sampler == "nutpie" and _numba_requested(sampler_kwargs):
         compiled = _nutpie_search(prepared, n_hyperparameters, priors)
-        sampler_kwargs = {k: v for k, v in sampler_kwargs.items() if k not in ("backend", "gradient_backend")}
     idata = sample(
         model,
         sampler,

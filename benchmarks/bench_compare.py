@@ -27,7 +27,8 @@ u must be uniform. The two modes together separate the sampler's error (prior
 mode) from the effect of truths the priors do not describe (default mode).
 
 Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--truths uniform|prior]
-[--out results.csv]``
+[--out results.csv]``; ``--report --out A.csv --against B.csv`` pairs two runs of the
+same repetitions (:func:`paired`)
 (a repetition, two fits, takes 15 s with ``--draws 500 --tune 500`` on the latest
 2-core CPU machine, one process per core, since bayesq.fit compiles nutpie's program
 once per process; 40-52 s before, 105 s on an earlier, slower host; rows are
@@ -260,12 +261,20 @@ def main() -> None:
         help="take the repetitions from the last down: a second process can share --out",
     )
     parser.add_argument("--report", action="store_true", help="only print the report of the rows in --out")
+    parser.add_argument(
+        "--against",
+        type=pathlib.Path,
+        help="with --report: pair --out's repetitions with this file's (the same truths and data, refitted)",
+    )
     args = parser.parse_args()
     # bayesq's graphs are elementwise: PyTensor's BLAS notice does not apply to them
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     rows = read_rows(args.out)
     if args.report:
-        report(sorted(rows, key=lambda r: r["rep"]))
+        if args.against is not None:
+            paired(rows, read_rows(args.against))
+        else:
+            report(sorted(rows, key=lambda r: r["rep"]))
         return
     if rows:
         print(f"resuming: {len(rows)} repetitions in {args.out}")
@@ -292,6 +301,34 @@ def main() -> None:
                     writer.writeheader()
                 writer.writerow(row)
     report(sorted(read_rows(args.out) or rows, key=lambda r: r["rep"])[: args.reps])
+
+
+def paired(rows: list[dict], other: list[dict]) -> None:
+    """Two runs of the same repetitions (same seeds, so the same truths and scores) compared fit by fit.
+
+    What differs between them is the sampling alone (another sampler, program
+    or version): their u and P(B better) should differ by Monte Carlo error,
+    and their |u - 1/2| (how far the truth lies from the posterior's middle)
+    not at all in distribution (Wilcoxon's signed-rank test of the pairs).
+    """
+    mine = {int(r["rep"]): r for r in rows}
+    pairs = [(mine[int(r["rep"])], r) for r in other if int(r["rep"]) in mine]
+    if not pairs:
+        raise SystemExit("no repetition appears in both files")
+    if not all(np.isclose(a["delta"], b["delta"]) for a, b in pairs):
+        raise SystemExit("the files hold different truths for the same repetitions: not the same study")
+    u = np.array([[a["u"], b["u"]] for a, b in pairs])
+    p = np.array([[a["p_b_better"], b["p_b_better"]] for a, b in pairs])
+    du, dp = u[:, 0] - u[:, 1], p[:, 0] - p[:, 1]
+    print(f"{len(pairs)} repetitions in both files (same truths)")
+    print(f"u: difference mean {du.mean():+.4f}, sd {du.std(ddof=1):.4f}, largest {np.abs(du).max():.4f}")
+    print(f"P(B better): difference sd {dp.std(ddof=1):.4f}, largest {np.abs(dp).max():.4f}")
+    far = np.abs(u - 0.5)
+    test = stats.wilcoxon(far[:, 0], far[:, 1])
+    print(
+        f"mean |u - 1/2|: {far[:, 0].mean():.3f} (--out) against {far[:, 1].mean():.3f} (--against); "
+        f"Wilcoxon signed-rank p-value {test.pvalue:.2f}"
+    )
 
 
 def read_rows(path) -> list[dict]:

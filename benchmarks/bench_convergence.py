@@ -13,7 +13,12 @@ censored tail's, see ``SimulatedSearch.tail_truth``), ``--reps`` replicates
 each: the same diagnostics and how often the truth lies in the 90 % central
 intervals (nominal 0.90).
 
-Run: ``python benchmarks/bench_convergence.py [--part real|sim|all] [--reps 3]``.
+``--part real --seeds 8 --target-accept 0.8`` fits each real search with seeds
+1-8 at another target acceptance rate. ``--sigma 0.02 --draws 4000`` refits
+one noise level with more draws (is the remedy the diagnostics advise enough?).
+
+Run: ``python benchmarks/bench_convergence.py [--part real|sim|all] [--reps 3]
+[--sigma S ...] [--draws 1000] [--seeds N] [--target-accept P]``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from bayesq.simulate import simulate_random_search
 from bayesq.spec import load_spec
 
 MODELS = pathlib.Path(__file__).parents[1] / "models"
+SIGMAS = (0.002, 0.02)
 OPDA_SEEDS = 5
 
 
@@ -41,20 +47,17 @@ def interval(result, name, ci=0.9):
     return np.quantile(result.draws(name).ravel(), [(1 - ci) / 2, (1 + ci) / 2])
 
 
-def real():
+def real(seeds=None, target_accept=None):
+    """The three real searches; with ``seeds``, one fit per seed 1..seeds (the specs' own is 1)."""
     print(
-        "| data | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
+        "| data | seed | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
         f"| opda beta ({OPDA_SEEDS} seeds) | inside | time (s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    overrides = {"quiet": True} if target_accept is None else {"quiet": True, "target_accept": target_accept}
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
-        start = time.perf_counter()
-        result = spec.run(quiet=True)
-        elapsed = time.perf_counter() - start
-        d = result.diagnostics()
-        lo, hi = interval(result, "beta")
         # opda's optimizer (differential evolution) is randomized: one fit per seed
         opda = np.array(
             [
@@ -68,16 +71,23 @@ def real():
                 for seed in range(OPDA_SEEDS)
             ]
         )
-        inside = int(np.sum((lo <= opda) & (opda <= hi)))
-        print(
-            f"| {name} | {result.settings['n_tail']} | {d.divergences} | {d.max_rhat:.4f} | "
-            f"{d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | [{lo:.6f}, {hi:.6f}] | "
-            f"{opda.min():.6f}..{opda.max():.6f} | {inside} of {OPDA_SEEDS} | {elapsed:.0f} |",
-            flush=True,
-        )
+        for seed in [None] if seeds is None else range(1, seeds + 1):
+            start = time.perf_counter()
+            result = spec.run(**overrides, **({} if seed is None else {"random_seed": seed}))
+            elapsed = time.perf_counter() - start
+            d = result.diagnostics()
+            lo, hi = interval(result, "beta")
+            inside = int(np.sum((lo <= opda) & (opda <= hi)))
+            print(
+                f"| {name} | {result.settings['random_seed']} | {result.settings['n_tail']} | "
+                f"{d.divergences} | {d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | "
+                f"[{lo:.6f}, {hi:.6f}] | "
+                f"{opda.min():.6f}..{opda.max():.6f} | {inside} of {OPDA_SEEDS} | {elapsed:.0f} |",
+                flush=True,
+            )
 
 
-def sim(reps):
+def sim(reps, sigmas=SIGMAS, draws=1000):
     print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
     print("|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
@@ -85,7 +95,7 @@ def sim(reps):
     total = 0
     # replicate by replicate, so that a study stopped early is still balanced
     for rep in range(reps):
-        for gamma, sigma, n in itertools.product((1.0, 2.0, 4.0), (0.002, 0.02), (48, 256, 1024)):
+        for gamma, sigma, n in itertools.product((1.0, 2.0, 4.0), sigmas, (48, 256, 1024)):
             seed = 1000 * rep + int(10 * gamma) + n + int(1000 * sigma)
             search = simulate_random_search(
                 n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, failure_rate=0.0, random_seed=seed
@@ -93,7 +103,7 @@ def sim(reps):
             threshold = float(np.median(search.scores))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True)
+                result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True, draws=draws)
             d = result.diagnostics()
             total += 1
             bad += bool(d.problems())
@@ -134,13 +144,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--part", choices=("real", "sim", "all"), default="all")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--sigma", type=float, action="append", help="only this sigma (repeatable; default 0.002, 0.02)"
+    )
+    parser.add_argument("--draws", type=int, default=1000, help="draws per chain of the simulated fits")
+    parser.add_argument("--seeds", type=int, help="real data: fit each with seeds 1..SEEDS")
+    parser.add_argument("--target-accept", type=float, help="real data: instead of the default (0.95)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*BLAS.*")
     if args.part in ("real", "all"):
-        real()
+        real(args.seeds, args.target_accept)
     if args.part in ("sim", "all"):
-        sim(args.reps)
+        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws)
 
 
 if __name__ == "__main__":

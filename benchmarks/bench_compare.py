@@ -26,6 +26,10 @@ calibrated by construction if the sampler draws from the exact posterior:
 u must be uniform. The two modes together separate the sampler's error (prior
 mode) from the effect of truths the priors do not describe (default mode).
 
+``--joint`` (uniform truths) fits the two searches in one posterior with gamma
+pooled (:func:`bayesq.fit_joint`'s default), as a user who knows they share a
+search space would; the truths do share gamma.
+
 Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--truths uniform|prior]
 [--out results.csv]``; ``--report --out A.csv --against B.csv`` pairs two runs of the
 same repetitions (:func:`paired`)
@@ -110,22 +114,37 @@ def searches(rep: int, seed: int, n: int, truths: str) -> tuple[dict, list, list
     return t, scores, [float(np.median(y)) for y in scores], {}
 
 
-def one(rep: int, seed: int, n: int, fit_kwargs: dict, truths: str = "uniform") -> dict:
-    t, scores, thresholds, extra = searches(rep, seed, n, truths)
-    fits, start, divergences = {}, time.perf_counter(), 0
-    for offset, (name, y, threshold) in enumerate(zip("ab", scores, thresholds, strict=True)):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            fits[name] = bayesq.fit(
-                y,
-                threshold,
+def fit_pair(scores, thresholds, extra: dict, fit_kwargs: dict, seed: int, rep: int, joint: bool):
+    """The two searches' posteriors, what :func:`bayesq.compare` takes of them, and their divergences.
+
+    Separate default fits, or (``joint``) one posterior with gamma pooled
+    across the two (:func:`bayesq.fit_joint`'s default).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if joint:
+            both = bayesq.fit_joint(
+                dict(zip("ab", scores, strict=True)),
+                dict(zip("ab", thresholds, strict=True)),
                 quiet=True,
-                random_seed=100_000 * seed + 2 * rep + offset,
+                random_seed=100_000 * seed + 2 * rep,
                 **fit_kwargs,
-                **extra,
             )
-        divergences += fits[name].diagnostics().divergences
-    cmp = bayesq.compare(fits, random_seed=rep)
+            return both.results, both, both.diagnostics().divergences
+        fits = {
+            name: bayesq.fit(
+                y, threshold, quiet=True, random_seed=100_000 * seed + 2 * rep + offset, **fit_kwargs, **extra
+            )
+            for offset, (name, y, threshold) in enumerate(zip("ab", scores, thresholds, strict=True))
+        }
+    return fits, fits, sum(fit.diagnostics().divergences for fit in fits.values())
+
+
+def one(rep: int, seed: int, n: int, fit_kwargs: dict, truths: str = "uniform", joint: bool = False) -> dict:
+    t, scores, thresholds, extra = searches(rep, seed, n, truths)
+    start = time.perf_counter()
+    fits, compared, divergences = fit_pair(scores, thresholds, extra, fit_kwargs, seed, rep, joint)
+    cmp = bayesq.compare(compared, random_seed=rep)
     diff = cmp.difference("b", "a")
     # each fit alone: the posterior CDF of beta and of gamma at the truth
     own = {
@@ -254,6 +273,11 @@ def main() -> None:
         default="uniform",
         help="the two searches' parameters: the fixed ranges above, or drawn from the priors",
     )
+    parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="uniform truths: fit the two searches in one posterior, gamma pooled (they share it)",
+    )
     parser.add_argument("--out", type=pathlib.Path, help="CSV of the repetitions (appended; resumes)")
     parser.add_argument(
         "--reverse",
@@ -267,6 +291,10 @@ def main() -> None:
         help="with --report: pair --out's repetitions with this file's (the same truths and data, refitted)",
     )
     args = parser.parse_args()
+    if args.joint and args.truths == "prior":
+        parser.error(
+            "--joint pools gamma, which the prior mode draws independently per search: uniform truths only"
+        )
     # bayesq's graphs are elementwise: PyTensor's BLAS notice does not apply to them
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     rows = read_rows(args.out)
@@ -284,7 +312,7 @@ def main() -> None:
         rows = read_rows(args.out) or rows
         if rep in {int(r["rep"]) for r in rows}:
             continue
-        row = one(rep, args.seed, args.n, {"draws": args.draws, "tune": args.tune}, args.truths)
+        row = one(rep, args.seed, args.n, {"draws": args.draws, "tune": args.tune}, args.truths, args.joint)
         rows.append(row)
         print(
             f"rep {rep:3d}: delta {row['delta']:+.4f}  P(B better) {row['p_b_better']:.3f}  "
@@ -306,10 +334,12 @@ def main() -> None:
 def paired(rows: list[dict], other: list[dict]) -> None:
     """Two runs of the same repetitions (same seeds, so the same truths and scores) compared fit by fit.
 
-    What differs between them is the sampling alone (another sampler, program
-    or version): their u and P(B better) should differ by Monte Carlo error,
-    and their |u - 1/2| (how far the truth lies from the posterior's middle)
-    not at all in distribution (Wilcoxon's signed-rank test of the pairs).
+    Where only the sampling differs (another sampler, program or version),
+    their u and P(B better) should differ by Monte Carlo error, and their
+    |u - 1/2| (how far the truth lies from the posterior's middle) not at all
+    in distribution (Wilcoxon's signed-rank test of the pairs); between
+    models (``--joint`` against separate fits) the test says whether one
+    puts the truth nearer its posterior's middle.
     """
     mine = {int(r["rep"]): r for r in rows}
     pairs = [(mine[int(r["rep"])], r) for r in other if int(r["rep"]) in mine]

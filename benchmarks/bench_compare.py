@@ -28,7 +28,8 @@ mode) from the effect of truths the priors do not describe (default mode).
 
 ``--joint`` (uniform truths) fits the two searches in one posterior with gamma
 pooled (:func:`bayesq.fit_joint`'s default), as a user who knows they share a
-search space would; the truths do share gamma.
+search space would; the truths do share gamma (56 s a repetition: a joint fit
+compiles its model to JAX every time).
 
 Run: ``python benchmarks/bench_compare.py [--reps 100] [--n 200] [--truths uniform|prior]
 [--out results.csv]``; ``--report --out A.csv --against B.csv`` pairs two runs of the

@@ -39,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesq.fit import (
+    MAX_DEPTH_STATS,
     TARGET_ACCEPT,
     Diagnostics,
     FitResult,
@@ -327,7 +328,7 @@ def _idata(names, reported, stats, max_tree_depth) -> az.InferenceData:
 
 
 class BatchFit:
-    """Posteriors of many data sets, fitted by :func:`fit_batch`.
+    """Posteriors of many data sets, fitted by :func:`fit_batch` (or separate fits, :meth:`stack`).
 
     Attributes
     ----------
@@ -342,6 +343,42 @@ class BatchFit:
         self.prepared = prepared
         self.spreads = list(spreads)
         self.settings = settings
+
+    @classmethod
+    def stack(cls, results, prepared: list[PreparedScores], settings) -> BatchFit:
+        """Separate fits (:class:`bayesq.FitResult`, one per data set) as one ``BatchFit``.
+
+        The posterior keeps the variables a batched fit reports, the sample
+        stats those its diagnostics read (``diverging``, ``energy``,
+        ``reached_max_treedepth``), each with a last dimension ``fit``; all
+        fits must have the same chains and draws.
+        """
+        results = list(results)
+        if not results or len(results) != len(prepared):
+            raise ValueError(
+                f"stack needs one fit per data set: {len(results)} fits, {len(prepared)} data sets"
+            )
+        shapes = {(r.idata.posterior.sizes["chain"], r.idata.posterior.sizes["draw"]) for r in results}
+        if len(shapes) > 1:
+            raise ValueError(f"the fits differ in (chains, draws): {sorted(shapes)}")
+        names = [n for n in REPORTED if n in results[0].idata.posterior]
+
+        def stats_of(result):
+            stats = result.idata.sample_stats
+            kept = {k: stats[k] for k in ("diverging", "energy") if k in stats}
+            for key in MAX_DEPTH_STATS:
+                if key in stats:
+                    kept["reached_max_treedepth"] = stats[key]
+            return xr.Dataset(kept)
+
+        def stacked(parts):
+            parts = [p.reset_coords(drop=True).assign_coords(chain=range(p.sizes["chain"])) for p in parts]
+            return xr.concat(parts, dim="fit").transpose("chain", "draw", "fit")
+
+        posterior = stacked([r.idata.posterior[names] for r in results])
+        stats = stacked([stats_of(r) for r in results])
+        spreads = [p.spread for p in prepared]
+        return cls(az.InferenceData(posterior=posterior, sample_stats=stats), prepared, spreads, settings)
 
     def __len__(self) -> int:
         return len(self.prepared)

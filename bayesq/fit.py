@@ -439,6 +439,8 @@ class Diagnostics:
         )
 
 
+# the sample stat that flags a trajectory cut at the maximum tree depth: PyMC's (and fit_batch's), nutpie's
+MAX_DEPTH_STATS = ("reached_max_treedepth", "maxdepth_reached")
 # the variables whose convergence counts: reported and sampled ones (single and joint models)
 CHECKED = (
     *PARAMETERS,
@@ -471,7 +473,7 @@ def diagnose(idata: az.InferenceData, by: str | None = None):
         "ess_tail": az.ess(idata, var_names=names, method="tail"),
         "diverging": stats["diverging"] if "diverging" in stats else xr.DataArray(np.zeros(1)),
     }
-    for key in ("reached_max_treedepth", "maxdepth_reached"):
+    for key in MAX_DEPTH_STATS:
         if key in stats:
             found["depth"] = stats[key]
     groups = [None] if by is None else list(range(post.sizes[by]))

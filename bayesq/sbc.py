@@ -38,6 +38,8 @@ Vehtari 2022), with a chi-square test of the binned ranks beside it.
 from __future__ import annotations
 
 import dataclasses
+import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -46,8 +48,8 @@ import scipy.stats
 
 from bayesq.batch import BatchFit, fit_batch
 from bayesq.distributions import NoisyQuadratic
-from bayesq.fit import TARGET_ACCEPT
-from bayesq.model import MIN_TAIL, PreparedScores, _check_priors, search_model
+from bayesq.fit import TARGET_ACCEPT, fit, sampling_settings
+from bayesq.model import MIN_TAIL, PreparedScores, _check_priors, prepare_scores, search_model
 
 __all__ = ["SBCResult", "prior_datasets", "run_sbc"]
 
@@ -207,11 +209,12 @@ def run_sbc(
     tune: int = 500,
     chains: int = 2,
     target_accept: float = TARGET_ACCEPT,
+    method: str = "batch",
     batch_size: int | None = None,
     random_seed=None,
     quiet: bool = False,
 ) -> SBCResult:
-    """Simulation-based calibration: prior draws, batched fits, ranks.
+    """Simulation-based calibration: prior draws, fits, ranks.
 
     Parameters
     ----------
@@ -223,26 +226,71 @@ def run_sbc(
         Posterior draws each rank is counted among (thinned evenly from
         ``chains * draws``, which should exceed it several times so that the
         kept draws are nearly independent).
-    draws, tune, chains, target_accept, batch_size, quiet
-        Sampling settings (:func:`bayesq.batch.fit_batch`).
+    draws, tune, chains, target_accept
+        Sampling settings.
+    method : {"batch", "separate"}
+        ``"batch"``: all data sets in one compiled JAX program
+        (:func:`bayesq.batch.fit_batch`, blackjax; the path for a GPU).
+        ``"separate"``: one :func:`bayesq.fit` per data set, its default
+        sampler (nutpie's program, compiled once per process): the faster
+        path on a CPU. Either way ``fits`` is a :class:`~bayesq.batch.BatchFit`.
+    batch_size : int, optional
+        Data sets per compiled call (``"batch"`` only).
+    quiet : bool
+        No progress lines (``"separate"``: one per fit).
     random_seed : int, optional
         Seeds the prior draws, the data, the sampler and the rank jitter.
     """
+    if method not in ("batch", "separate"):
+        raise ValueError(f"method must be 'batch' or 'separate', got {method!r}")
     rng = np.random.default_rng(random_seed)
     truth, scores, redrawn = prior_datasets(n_datasets, n_scores, maximize, priors, random_seed=rng)
-    fits = fit_batch(
-        list(scores),
-        0.0,
-        maximize,
-        priors=priors,
-        spread=1.0,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        target_accept=target_accept,
-        batch_size=batch_size,
-        random_seed=int(rng.integers(2**31)),
-        quiet=quiet,
-    )
+    settings = dict(draws=draws, tune=tune, chains=chains, target_accept=target_accept)
+    seed = int(rng.integers(2**31))
+    if method == "batch":
+        fits = fit_batch(
+            list(scores),
+            0.0,
+            maximize,
+            priors=priors,
+            spread=1.0,
+            batch_size=batch_size,
+            random_seed=seed,
+            quiet=quiet,
+            **settings,
+        )
+    else:
+        fits = _fit_separately(scores, maximize, priors, settings, seed, quiet)
     r, u = ranks(fits, truth, n_draws, random_seed=rng)
     return SBCResult(truth, r, n_draws, u, fits, redrawn)
+
+
+def _fit_separately(scores, maximize, priors, settings, seed, quiet) -> BatchFit:
+    """One :func:`bayesq.fit` per data set (threshold 0, unit 1), stacked as a :class:`BatchFit`.
+
+    Convergence warnings are not raised per fit: the diagnostics of every
+    fit are in the result's ``table()``.
+    """
+    started = time.perf_counter()
+    results = []
+    for i, y in enumerate(scores):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            results.append(
+                fit(y, 0.0, maximize, priors=priors, spread=1.0, random_seed=seed + i, quiet=True, **settings)
+            )
+        if not quiet:
+            print(
+                f"bayesq.sbc: {i + 1}/{len(scores)} fits, {time.perf_counter() - started:.1f} s", flush=True
+            )
+    sampler = results[0].settings["sampler"]
+    info = {
+        "maximize": bool(maximize),
+        "n_hyperparameters": None,
+        "priors": dataclasses.asdict(_check_priors(priors)),
+        "fixed_spread": True,
+        **sampling_settings(sampler, random_seed=seed, **settings),
+        "seconds": time.perf_counter() - started,
+    }
+    prepared = [prepare_scores(y, 0.0, maximize, 1.0) for y in scores]
+    return BatchFit.stack(results, prepared, info)

@@ -296,6 +296,14 @@ def main() -> None:
         parser.error(
             "--joint pools gamma, which the prior mode draws independently per search: uniform truths only"
         )
+    if args.against is not None and not args.report:
+        parser.error("--against pairs two finished runs: it needs --report (and --out)")
+    if args.report:
+        if args.out is None:
+            parser.error("--report prints the rows of --out: give --out")
+        missing = [str(p) for p in (args.out, args.against) if p is not None and not p.exists()]
+        if missing:
+            parser.error(f"--report: no such file {', '.join(missing)}")
     # bayesq's graphs are elementwise: PyTensor's BLAS notice does not apply to them
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     rows = read_rows(args.out)

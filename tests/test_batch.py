@@ -9,7 +9,7 @@ import pytest
 import scipy.stats
 from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density
 
-from bayesq.batch import _program, _sampler, fit_batch
+from bayesq.batch import BatchFit, _program, _sampler, fit_batch
 from bayesq.fit import PARAMETERS, TARGET_ACCEPT, FitResult, diagnose
 from bayesq.model import Priors, build_model, prepare_scores
 from bayesq.sbc import SBCResult, prior_datasets, ranks, run_sbc
@@ -118,6 +118,39 @@ def test_a_later_fit_batch_reuses_the_compiled_program(batch):
     assert _program(True, None, Priors()) is program
     run = _sampler(program, 150, 150, TARGET_ACCEPT, 10)
     assert run._cache_size() == 1
+
+
+def test_separate_fits_stacked_keep_their_draws_and_diagnostics(short_fit):
+    """``BatchFit.stack``: fits of bayesq.fit, one per data set, as one BatchFit whose draws and
+    diagnostics are each fit's own."""
+    p = prepare_scores(short_fit.scores, THRESHOLD)
+    stacked = BatchFit.stack([short_fit, short_fit], [p, p], settings={})
+    assert dict(stacked.idata.posterior.sizes) == {"chain": 2, "draw": 300, "fit": 2}
+    np.testing.assert_array_equal(stacked.draws("beta")[1], short_fit.idata.posterior["beta"].values)
+    assert stacked.diagnostics()[1] == short_fit.diagnostics()
+    assert stacked.table().loc[0, "n_tail"] == p.tail.size
+    with pytest.raises(ValueError, match="one fit per data set: 1 fits, 2 data sets"):
+        BatchFit.stack([short_fit], [p, p], settings={})
+    shorter = FitResult(short_fit.idata.isel(draw=slice(0, 100)))
+    with pytest.raises(ValueError, match=r"differ in \(chains, draws\)"):
+        BatchFit.stack([short_fit, shorter], [p, p], settings={})
+
+
+def test_sbc_with_separate_fits():
+    """``run_sbc(method="separate")``: one bayesq.fit per prior data set, in the prior's fixed unit."""
+    with pytest.raises(ValueError, match="method must be 'batch' or 'separate'"):
+        run_sbc(2, 64, method="each")
+    result = run_sbc(
+        3, 64, draws=100, tune=100, chains=2, n_draws=50, method="separate", random_seed=1, quiet=True
+    )
+    truth, scores, _ = prior_datasets(3, 64, random_seed=np.random.default_rng(1))
+    assert len(result.fits) == 3 and result.fits.settings["fixed_spread"]
+    for i in range(3):
+        np.testing.assert_array_equal(result.fits.prepared[i].scores, scores[i])  # the same prior draws
+        assert result.fits.prepared[i].spread == 1.0
+    pd.testing.assert_frame_equal(result.truth, truth)
+    assert result.ranks.shape == (3, 4) and ((result.ranks >= 0) & (result.ranks <= 50)).all().all()
+    assert result.fits.result(2).settings["threshold"] == 0.0
 
 
 def test_batch_bad_input():

@@ -29,6 +29,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import time
@@ -100,8 +101,23 @@ def main() -> None:
     )
     print("rank uniformity (ECDF inside its 99% simultaneous band; chi-square over min(20, n/5) bins):")
     print(result.test(prob=0.99).to_string())
+    # the same test within groups chosen by the data alone (here: by how the fit went), where ranks
+    # stay uniform if the sampler is right; groups chosen by the truth would not (shrinkage)
+    groups = {
+        "fits with divergences": table.divergences.values > 0,
+        "fits with R-hat > 1.01": table.max_rhat.values > 1.01,
+        "fits meeting the standard": np.array([not d.problems() for d in result.fits.diagnostics()]),
+    }
+    for name, mask in groups.items():
+        if mask.sum() >= 10:
+            part = dataclasses.replace(
+                result, truth=result.truth[mask], ranks=result.ranks[mask], u=result.u[mask]
+            )
+            print(f"{name} ({int(mask.sum())}):")
+            print(part.test(prob=0.99).to_string())
     truth = result.truth.rename(columns={p: f"{p}_true" for p in result.ranks.columns})
-    result.ranks.join(truth).to_csv(args.out)
+    diagnostics = table[["n_tail", "divergences", "max_rhat", "min_ess_bulk", "min_ess_tail"]]
+    result.ranks.join(truth).join(diagnostics.set_index(result.ranks.index)).to_csv(args.out)
     print(f"ranks written to {args.out}")
 
     from bayesq.plots import plot_sbc

@@ -14,11 +14,12 @@ each: the same diagnostics and how often the truth lies in the 90 % central
 intervals (nominal 0.90).
 
 ``--part real --seeds 8 --target-accept 0.8`` fits each real search with seeds
-1-8 at another target acceptance rate. ``--sigma 0.02 --draws 4000`` refits
+1-8 at another target acceptance rate; ``--tune N`` changes the tuning steps
+of every fit (both parts). ``--sigma 0.02 --draws 4000`` refits
 one noise level with more draws (is the remedy the diagnostics advise enough?).
 
 Run: ``python benchmarks/bench_convergence.py [--part real|sim|all] [--reps 3]
-[--sigma S ...] [--draws 1000] [--seeds N] [--target-accept P]``.
+[--sigma S ...] [--draws 1000] [--seeds N] [--target-accept P] [--tune N]``.
 """
 
 from __future__ import annotations
@@ -47,14 +48,18 @@ def interval(result, name, ci=0.9):
     return np.quantile(result.draws(name).ravel(), [(1 - ci) / 2, (1 + ci) / 2])
 
 
-def real(seeds=None, target_accept=None):
+def real(seeds=None, target_accept=None, tune=None):
     """The three real searches; with ``seeds``, one fit per seed 1..seeds (the specs' own is 1)."""
     print(
         "| data | seed | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
         f"| opda beta ({OPDA_SEEDS} seeds) | inside | time (s) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    overrides = {"quiet": True} if target_accept is None else {"quiet": True, "target_accept": target_accept}
+    overrides = {"quiet": True}
+    if target_accept is not None:
+        overrides["target_accept"] = target_accept
+    if tune is not None:
+        overrides["tune"] = tune
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
@@ -87,7 +92,7 @@ def real(seeds=None, target_accept=None):
             )
 
 
-def sim(reps, sigmas=SIGMAS, draws=1000):
+def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000):
     print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
     print("|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
@@ -103,7 +108,9 @@ def sim(reps, sigmas=SIGMAS, draws=1000):
             threshold = float(np.median(search.scores))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True, draws=draws)
+                result = bayesq.fit(
+                    search.scores, threshold, random_seed=seed, quiet=True, draws=draws, tune=tune
+                )
             d = result.diagnostics()
             total += 1
             bad += bool(d.problems())
@@ -150,13 +157,14 @@ def main():
     parser.add_argument("--draws", type=int, default=1000, help="draws per chain of the simulated fits")
     parser.add_argument("--seeds", type=int, help="real data: fit each with seeds 1..SEEDS")
     parser.add_argument("--target-accept", type=float, help="real data: instead of the default (0.95)")
+    parser.add_argument("--tune", type=int, help="tuning steps instead of the default (1000)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*BLAS.*")
     if args.part in ("real", "all"):
-        real(args.seeds, args.target_accept)
+        real(args.seeds, args.target_accept, args.tune)
     if args.part in ("sim", "all"):
-        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws)
+        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune or 1000)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ bayesq's cached Numba program. Cold = the first fit in this process (graph
 compilation included); warm = the same fit again; new data = then a fit of
 other scores (the same search above 0.875), which a compiled program cached
 by setting serves too. Ratio = warm time / opda's time. Run:
-``python benchmarks/bench_fit.py [--samplers nutpie,nutpie:jax,pymc] [--target-accept 0.8]``.
+``python benchmarks/bench_fit.py [--samplers nutpie,nutpie:jax,pymc] [--target-accept 0.8] [--tune 300]``.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def main():
     parser.add_argument("--dataset", default="deberta-base")
     parser.add_argument("--threshold", type=float, default=0.87)
     parser.add_argument("--target-accept", type=float, help="instead of bayesq.fit's default (0.95)")
+    parser.add_argument("--tune", type=int, help="tuning steps instead of bayesq.fit's default (1000)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     scores = load_dataset(args.dataset)
@@ -68,6 +69,8 @@ def main():
         options = dict(sampler=sampler, quiet=True, **({"backend": backend} if backend else {}))
         if args.target_accept is not None:
             options["target_accept"] = args.target_accept
+        if args.tune is not None:
+            options["tune"] = args.tune
         cold, _ = timed(lambda o=options: bayesq.fit(scores, args.threshold, random_seed=1, **o))
         warm, result = timed(lambda o=options: bayesq.fit(scores, args.threshold, random_seed=2, **o))
         new, _ = timed(lambda o=options: bayesq.fit(scores, args.threshold + 0.005, random_seed=3, **o))

@@ -11,7 +11,9 @@ Two measurements, in one run:
    ``--draws``, ``--tune``), ranks of alpha, beta, gamma, sigma among
    ``--rank-draws`` thinned posterior draws, the ECDF test (99 % simultaneous
    band) and chi-square p-values, written to ``--out`` (CSV of ranks) and
-   ``--plot`` (ECDF-difference panels). ``--method separate`` fits the data
+   ``--plot`` (ECDF-difference panels); existing files are kept unless
+   ``--force`` (checked before any fit), and each is written whole or not
+   at all. ``--method separate`` fits the data
    sets one by one with ``bayesq.fit`` instead (nutpie's program, compiled
    once: the faster path on a CPU) and skips the throughput part.
 2. Throughput: fits per minute of the batched fitter (the SBC's wall time,
@@ -29,6 +31,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import platform
@@ -36,6 +39,19 @@ import time
 import warnings
 
 import numpy as np
+
+
+@contextlib.contextmanager
+def _replacing(path):
+    """A temporary path beside ``path``, moved onto it only when the block succeeds."""
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def main() -> None:
@@ -62,7 +78,11 @@ def main() -> None:
     parser.add_argument("--warm", action="store_true", help="time a second call of the compiled program too")
     parser.add_argument("--out", default="sbc_ranks.csv")
     parser.add_argument("--plot", default="sbc_ecdf.png")
+    parser.add_argument("--force", action="store_true", help="replace existing --out and --plot files")
     args = parser.parse_args()
+    for path in (args.out, args.plot):
+        if os.path.exists(path) and not args.force:
+            parser.error(f"{path} exists; pass --force to replace it (or choose another --out / --plot)")
 
     import jax
 
@@ -117,13 +137,15 @@ def main() -> None:
             print(part.test(prob=0.99).to_string())
     truth = result.truth.rename(columns={p: f"{p}_true" for p in result.ranks.columns})
     diagnostics = table[["n_tail", "divergences", "max_rhat", "min_ess_bulk", "min_ess_tail"]]
-    result.ranks.join(truth).join(diagnostics.set_index(result.ranks.index)).to_csv(args.out)
+    with _replacing(args.out) as tmp:
+        result.ranks.join(truth).join(diagnostics.set_index(result.ranks.index)).to_csv(tmp)
     print(f"ranks written to {args.out}")
 
     from bayesq.plots import plot_sbc
 
     axes = plot_sbc(result)
-    axes.ravel()[0].figure.savefig(args.plot, dpi=120)
+    with _replacing(args.plot) as tmp:
+        axes.ravel()[0].figure.savefig(tmp, dpi=120, format=os.path.splitext(args.plot)[1][1:] or "png")
     print(f"ECDF-difference plot written to {args.plot}")
     if args.method == "separate":
         return

@@ -13,13 +13,19 @@ censored tail's, see ``SimulatedSearch.tail_truth``), ``--reps`` replicates
 each: the same diagnostics and how often the truth lies in the 90 % central
 intervals (nominal 0.90).
 
+``--geometry GAMMA SIGMA N`` fits the first replicate's search of that setting
+and prints its draws grouped by the polar angle of the two scales (noise arm
+to signal arm): how wide the tail mass and gamma are in each group, and the
+noisy tail mass P(Y > t) against the noiseless one.
+
 ``--part real --seeds 8 --target-accept 0.8`` fits each real search with seeds
 1-8 at another target acceptance rate; ``--tune N`` changes the tuning steps
 of every fit (both parts). ``--sigma 0.02 --draws 4000`` refits
 one noise level with more draws (is the remedy the diagnostics advise enough?).
 
 Run: ``python benchmarks/bench_convergence.py [--part real|sim|all] [--reps 3]
-[--sigma S ...] [--draws 1000] [--seeds N] [--target-accept P] [--tune N]``.
+[--sigma S ...] [--draws 1000] [--seeds N] [--target-accept P] [--tune N]
+[--geometry GAMMA SIGMA N]``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
 from bayesq.fit import PARAMETERS
+from bayesq.logdensity import noisy_quadratic_logsf
 from bayesq.simulate import simulate_random_search
 from bayesq.spec import load_spec
 
@@ -92,6 +99,48 @@ def real(seeds=None, target_accept=None, tune=None):
             )
 
 
+def simulated(gamma, sigma, n, rep=0):
+    """The study's simulated search of one setting and replicate, its threshold and seed."""
+    seed = 1000 * rep + int(10 * gamma) + n + int(1000 * sigma)
+    search = simulate_random_search(
+        n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, failure_rate=0.0, random_seed=seed
+    )
+    return search, float(np.median(search.scores)), seed
+
+
+def geometry(gamma, sigma, n):
+    """Draws of one simulated fit grouped by the polar angle (logit) of the two scales."""
+    search, threshold, seed = simulated(gamma, sigma, int(n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True)
+    print(f"gamma {gamma:g}, sigma {sigma:g}, n {int(n)}: {result.diagnostics()}")
+    post = result.idata.posterior
+    angle = post["log_scales_noise_signal_polar__"].values[..., 1].ravel()
+    logit_mass = post["tail_mass_logodds__"].values.ravel()
+    log_gamma = np.log(post.gamma.values.ravel())
+    alpha, beta, gam, sig = (post[v].values.ravel() for v in PARAMETERS)
+    at = np.full(alpha.size, threshold)
+    noisy_mass = np.exp(noisy_quadratic_logsf(at, alpha, beta, gam, sig).eval())
+    print(f"fraction of scores above the threshold: {np.mean(search.scores > threshold):.3f}")
+    print(
+        "| angle | draws | sd logit tail mass | sd log gamma | noisy P(Y > t) mean (sd) "
+        "| noiseless tail mass mean (sd) | median sigma / (beta - t) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for lo, hi in ((-np.inf, -2), (-2, 0), (0, 2), (2, np.inf)):
+        m = (angle > lo) & (angle <= hi)
+        if m.sum() < 2:
+            continue
+        ratio = np.median(sig[m] / (beta[m] - threshold))
+        print(
+            f"| ({lo:g}, {hi:g}] | {m.sum()} | {logit_mass[m].std():.2f} | {log_gamma[m].std():.2f} | "
+            f"{noisy_mass[m].mean():.3f} ({noisy_mass[m].std():.3f}) | "
+            f"{post.tail_mass.values.ravel()[m].mean():.3f} ({post.tail_mass.values.ravel()[m].std():.3f}) | "
+            f"{ratio:.2f} |"
+        )
+
+
 def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000):
     print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -101,11 +150,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000):
     # replicate by replicate, so that a study stopped early is still balanced
     for rep in range(reps):
         for gamma, sigma, n in itertools.product((1.0, 2.0, 4.0), sigmas, (48, 256, 1024)):
-            seed = 1000 * rep + int(10 * gamma) + n + int(1000 * sigma)
-            search = simulate_random_search(
-                n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, failure_rate=0.0, random_seed=seed
-            )
-            threshold = float(np.median(search.scores))
+            search, threshold, seed = simulated(gamma, sigma, n, rep)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 result = bayesq.fit(
@@ -158,9 +203,19 @@ def main():
     parser.add_argument("--seeds", type=int, help="real data: fit each with seeds 1..SEEDS")
     parser.add_argument("--target-accept", type=float, help="real data: instead of the default (0.95)")
     parser.add_argument("--tune", type=int, help="tuning steps instead of the default (1000)")
+    parser.add_argument(
+        "--geometry",
+        type=float,
+        nargs=3,
+        metavar=("GAMMA", "SIGMA", "N"),
+        help="one simulated fit's geometry",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*BLAS.*")
+    if args.geometry:
+        geometry(*args.geometry)
+        return
     if args.part in ("real", "all"):
         real(args.seeds, args.target_accept, args.tune)
     if args.part in ("sim", "all"):

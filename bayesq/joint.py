@@ -32,6 +32,7 @@ import xarray as xr
 
 from bayesq.fit import (
     PARAMETERS,
+    TARGET_ACCEPT,
     FitResult,
     check_sampling,
     diagnose,
@@ -208,7 +209,7 @@ def fit_joint(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    target_accept: float = 0.95,
+    target_accept: float = TARGET_ACCEPT,
     random_seed: int | None = None,
     quiet: bool = False,
     progressbar: bool | None = None,
@@ -238,7 +239,8 @@ def fit_joint(
         Nominal number of hyperparameters of the (shared) search space: an
         upper bound on every gamma (:func:`bayesq.model.build_joint_model`).
     target_accept : float
-        NUTS target acceptance rate; 0.95 by default (the pooled DeBERTa
+        NUTS target acceptance rate; :data:`bayesq.fit.TARGET_ACCEPT` (0.95)
+        by default, as for :func:`bayesq.fit` (the pooled DeBERTa
         model at 0.95: 2 divergences in 4,000 draws with the prior scale of
         tau at 0.5, none with 0.3, the default; at 0.9 and 300 tuning steps,
         3 in 1,200).

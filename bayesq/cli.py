@@ -109,7 +109,7 @@ def write_outputs(result, out: pathlib.Path, extra: str = "") -> pathlib.Path:
 
 def _fit_options(args) -> dict:
     kwargs = dict(quiet=args.quiet)
-    for name in ("sampler", "draws", "tune", "chains", "target_accept", "random_seed"):
+    for name in ("sampler", "draws", "tune", "chains", "target_accept", "max_tree_depth", "random_seed"):
         value = getattr(args, name)
         if value is not None:
             kwargs[name] = value
@@ -385,6 +385,9 @@ def _add_sampling_options(p, writes="summary, fit.nc, plots"):
     p.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
     p.add_argument("--chains", type=int, help="number of chains (default 4)")
     p.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.95)")
+    p.add_argument(
+        "--max-tree-depth", type=int, help="cap on the NUTS tree depth (default: the sampler's, 10)"
+    )
     p.add_argument("--seed", dest="random_seed", type=int, help="random seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", help=f"output directory ({writes})")

@@ -401,6 +401,7 @@ class Diagnostics:
     min_ess_tail: float
     max_tree_depth_hits: int
     min_bfmi: float
+    depth_capped: bool = False  # the user lowered the maximum tree depth (:func:`user_depth_cap`)
 
     def problems(self) -> list[str]:
         """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice."""
@@ -421,8 +422,10 @@ class Diagnostics:
                 f"effective sample size down to {min(self.min_ess_bulk, self.min_ess_tail):.0f} "
                 f"(bulk {self.min_ess_bulk:.0f}, tail {self.min_ess_tail:.0f}; want >= {MIN_ESS}): "
                 "draw more (draws, chains)"
+                + (", or raise the maximum tree depth you lowered" if self.depth_capped else "")
             )
-        if self.max_tree_depth_hits:
+        # trajectories cut at a depth the user chose cost mixing, which R-hat and ESS measure
+        if self.max_tree_depth_hits and not self.depth_capped:
             out.append(
                 f"{self.max_tree_depth_hits} draws hit the maximum tree depth: the posterior is "
                 "badly scaled; tune longer"
@@ -441,6 +444,47 @@ class Diagnostics:
 
 # the sample stat that flags a trajectory cut at the maximum tree depth: PyMC's (and fit_batch's), nutpie's
 MAX_DEPTH_STATS = ("reached_max_treedepth", "maxdepth_reached")
+
+
+# each sampler's keyword for the maximum tree depth (numpyro's inside ``nuts_kwargs``); PyMC's
+# blackjax bridge has none for the draws (it builds blackjax's kernel with its default, 10)
+DEPTH_KEYWORDS = {"nutpie": "maxdepth", "pymc": "max_treedepth", "numpyro": "max_tree_depth"}
+
+
+def user_depth_cap(sampler_kwargs: dict) -> int | None:
+    """The maximum tree depth given in a sampler's own keyword (:data:`DEPTH_KEYWORDS`), if any."""
+    nuts_kwargs = sampler_kwargs.get("nuts_kwargs") or {}
+    for value in (
+        sampler_kwargs.get("maxdepth"),
+        sampler_kwargs.get("max_treedepth"),
+        nuts_kwargs.get("max_tree_depth"),
+    ):
+        if value is not None:
+            return int(value)
+    return None
+
+
+def with_depth_cap(sampler: str, sampler_kwargs: dict, max_tree_depth) -> dict:
+    """``sampler_kwargs`` with ``max_tree_depth`` in the sampler's own keyword (none: unchanged)."""
+    if max_tree_depth is None:
+        return sampler_kwargs
+    if isinstance(max_tree_depth, bool) or int(max_tree_depth) != max_tree_depth or max_tree_depth < 1:
+        raise ValueError(f"max_tree_depth must be an integer >= 1, got {max_tree_depth}")
+    if user_depth_cap(sampler_kwargs) is not None:
+        raise ValueError(
+            "the maximum tree depth is given twice: as max_tree_depth and as the sampler's keyword"
+        )
+    if sampler not in DEPTH_KEYWORDS:
+        raise ValueError(
+            f"max_tree_depth is not available with {sampler}: PyMC's bridge samples its draws at "
+            f"blackjax's default depth (10); use one of {', '.join(DEPTH_KEYWORDS)}"
+        )
+    key, depth = DEPTH_KEYWORDS[sampler], int(max_tree_depth)
+    if sampler == "numpyro":
+        return {**sampler_kwargs, "nuts_kwargs": {**(sampler_kwargs.get("nuts_kwargs") or {}), key: depth}}
+    return {**sampler_kwargs, key: depth}
+
+
 # the variables whose convergence counts: reported and sampled ones (single and joint models)
 CHECKED = (
     *PARAMETERS,
@@ -606,7 +650,8 @@ class FitResult:
 
     def diagnostics(self) -> Diagnostics:
         """Divergences, R-hat, ESS and E-BFMI of the sampled and reported variables."""
-        return diagnose(self.idata)
+        capped = self.settings.get("max_tree_depth") is not None
+        return dataclasses.replace(diagnose(self.idata), depth_capped=capped)
 
     def check(self) -> list[str]:
         """Warn (``RuntimeWarning``) about every convergence problem; return them."""
@@ -726,6 +771,7 @@ def fit(
     tune: int = 1000,
     chains: int = 4,
     target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int | None = None,
     random_seed: int | None = None,
     quiet: bool = False,
     progressbar: bool | None = None,
@@ -766,6 +812,13 @@ def fit(
         NUTS target acceptance rate, in (0, 1); 0.95 by default
         (:data:`TARGET_ACCEPT`: at 0.9 AlexNet's tail diverged once in 4,000
         draws for 2 of 8 seeds).
+    max_tree_depth : int, optional
+        Cap on the NUTS tree depth (at most :math:`2^d - 1` leapfrog steps per
+        draw) for nutpie, PyMC's NUTS and numpyro; by default the sampler's
+        own (10). Trajectories cut at a depth given here (or in the
+        sampler's own keyword, :data:`DEPTH_KEYWORDS`) are not reported as
+        a problem: R-hat and ESS measure what they cost. ``tune=300,
+        max_tree_depth=2`` is the fast setting of README "Speed".
     random_seed : int, optional
         Seed for reproducible draws.
     quiet : bool
@@ -795,6 +848,7 @@ def fit(
         looks like the bad side of the search (wrong ``maximize``).
     """
     sampler = check_sampling(sampler, draws, tune, chains, target_accept)
+    sampler_kwargs = with_depth_cap(sampler, sampler_kwargs, max_tree_depth)
     priors = Priors() if priors is None else priors
     y = read_scores(scores, extract=extract, column=column)
     prepared = prepare_scores(y, threshold, maximize, spread)
@@ -827,6 +881,7 @@ def fit(
         "priors": dataclasses.asdict(priors),
         **sampling_settings(sampler, draws, tune, chains, target_accept, random_seed),
         **({"backend": "numba" if compiled is not None else "jax"} if sampler == "nutpie" else {}),
+        "max_tree_depth": user_depth_cap(sampler_kwargs),
         "n_scores": int(prepared.scores.size),
         "n_tail": int(prepared.tail.size),
         "n_censored": int(prepared.censored.size),

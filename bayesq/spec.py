@@ -41,7 +41,7 @@ from bayesq.model import Priors
 
 __all__ = ["DEMO", "Analysis", "load_spec"]
 
-_SAMPLER_KEYS = {"name", "draws", "tune", "chains", "target_accept", "random_seed"}
+_SAMPLER_KEYS = {"name", "draws", "tune", "chains", "target_accept", "max_tree_depth", "random_seed"}
 _SIMULATE_KEYS = {"n", "alpha", "beta", "gamma", "sigma", "failure_rate", "random_seed"}
 
 

@@ -20,12 +20,13 @@ noisy tail mass P(Y > t) against the noiseless one.
 
 ``--part real --seeds 8 --target-accept 0.8`` fits each real search with seeds
 1-8 at another target acceptance rate; ``--tune N`` changes the tuning steps
-of every fit (both parts). ``--sigma 0.02 --draws 4000`` refits
+of every fit (both parts), ``--max-tree-depth D`` the maximum tree depth
+(at most 2**D - 1 leapfrog steps per draw). ``--sigma 0.02 --draws 4000`` refits
 one noise level with more draws (is the remedy the diagnostics advise enough?).
 
 Run: ``python benchmarks/bench_convergence.py [--part real|sim|all] [--reps 3]
 [--sigma S ...] [--draws 1000] [--seeds N] [--target-accept P] [--tune N]
-[--geometry GAMMA SIGMA N]``.
+[--max-tree-depth D] [--geometry GAMMA SIGMA N]``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def interval(result, name, ci=0.9):
     return np.quantile(result.draws(name).ravel(), [(1 - ci) / 2, (1 + ci) / 2])
 
 
-def real(seeds=None, target_accept=None, tune=None):
+def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
     """The three real searches; with ``seeds``, one fit per seed 1..seeds (the specs' own is 1)."""
     print(
         "| data | seed | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
@@ -67,6 +68,8 @@ def real(seeds=None, target_accept=None, tune=None):
         overrides["target_accept"] = target_accept
     if tune is not None:
         overrides["tune"] = tune
+    if max_tree_depth is not None:
+        overrides["max_tree_depth"] = max_tree_depth
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
@@ -141,7 +144,7 @@ def geometry(gamma, sigma, n):
         )
 
 
-def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000):
+def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000, max_tree_depth=None):
     print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
     print("|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
@@ -154,7 +157,13 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 result = bayesq.fit(
-                    search.scores, threshold, random_seed=seed, quiet=True, draws=draws, tune=tune
+                    search.scores,
+                    threshold,
+                    random_seed=seed,
+                    quiet=True,
+                    draws=draws,
+                    tune=tune,
+                    max_tree_depth=max_tree_depth,
                 )
             d = result.diagnostics()
             total += 1
@@ -203,6 +212,7 @@ def main():
     parser.add_argument("--seeds", type=int, help="real data: fit each with seeds 1..SEEDS")
     parser.add_argument("--target-accept", type=float, help="real data: instead of the default (0.95)")
     parser.add_argument("--tune", type=int, help="tuning steps instead of the default (1000)")
+    parser.add_argument("--max-tree-depth", type=int, help="cap on the NUTS tree depth (default: 10)")
     parser.add_argument(
         "--geometry",
         type=float,
@@ -217,9 +227,9 @@ def main():
         geometry(*args.geometry)
         return
     if args.part in ("real", "all"):
-        real(args.seeds, args.target_accept, args.tune)
+        real(args.seeds, args.target_accept, args.tune, args.max_tree_depth)
     if args.part in ("sim", "all"):
-        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune or 1000)
+        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune or 1000, args.max_tree_depth)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ bayesq's cached Numba program. Cold = the first fit in this process (graph
 compilation included); warm = the same fit again; new data = then a fit of
 other scores (the same search above 0.875), which a compiled program cached
 by setting serves too. Ratio = warm time / opda's time. Run:
-``python benchmarks/bench_fit.py [--samplers nutpie,nutpie:jax,pymc] [--target-accept 0.8] [--tune 300]``.
+``python benchmarks/bench_fit.py [--samplers nutpie,nutpie:jax,pymc] [--target-accept 0.8]
+[--tune 300] [--max-tree-depth 2]``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main():
     parser.add_argument("--threshold", type=float, default=0.87)
     parser.add_argument("--target-accept", type=float, help="instead of bayesq.fit's default (0.95)")
     parser.add_argument("--tune", type=int, help="tuning steps instead of bayesq.fit's default (1000)")
+    parser.add_argument("--max-tree-depth", type=int, help="cap on the NUTS tree depth (default: 10)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     scores = load_dataset(args.dataset)
@@ -71,6 +73,8 @@ def main():
             options["target_accept"] = args.target_accept
         if args.tune is not None:
             options["tune"] = args.tune
+        if args.max_tree_depth is not None:
+            options["max_tree_depth"] = args.max_tree_depth
         cold, _ = timed(lambda o=options: bayesq.fit(scores, args.threshold, random_seed=1, **o))
         warm, result = timed(lambda o=options: bayesq.fit(scores, args.threshold, random_seed=2, **o))
         new, _ = timed(lambda o=options: bayesq.fit(scores, args.threshold + 0.005, random_seed=3, **o))

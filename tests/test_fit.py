@@ -19,6 +19,8 @@ from bayesq.fit import (
     fit,
     load,
     pointwise_log_likelihood,
+    user_depth_cap,
+    with_depth_cap,
 )
 from bayesq.model import NoiseSignalPolar, prepare_scores
 from bayesq.simulate import simulate_random_search
@@ -46,6 +48,7 @@ def test_result_holds_the_posterior_the_data_and_the_settings(result):
     assert s["threshold"] == THRESHOLD and s["maximize"] is True and s["n_tail"] == n_tail
     assert s["sampler"] in available_samplers() and s["priors"]["gamma_median"] == 2.0
     assert s["target_accept"] == TARGET_ACCEPT  # the default
+    assert s["max_tree_depth"] is None  # the sampler's own
     # what pm.sample records, whichever sampler drew the posterior
     assert idata.posterior.attrs["tuning_steps"] == 300 and idata.posterior.attrs["sampling_time"] > 0
     # the truth is well inside the (wide) posterior of a short run
@@ -103,6 +106,60 @@ def test_diagnostics_name_the_numbers_and_the_advice():
     assert "1.050" in problems[1] and "120" in problems[2]
     good = Diagnostics(0, 4000, 1.002, 900, 800, 0, 0.9)
     assert good.problems() == []
+
+
+def test_a_tree_depth_the_user_lowered_is_not_a_problem_but_its_cost_is(result):
+    # trajectories cut at the user's depth: R-hat and ESS judge the draws
+    capped = Diagnostics(0, 4000, 1.002, 900, 800, 3900, 0.9, depth_capped=True)
+    assert capped.problems() == []
+    assert "tree depth" in Diagnostics(0, 4000, 1.002, 900, 800, 3900, 0.9).problems()[0]
+    short = Diagnostics(0, 4000, 1.002, 350, 800, 3900, 0.9, depth_capped=True).problems()
+    assert len(short) == 1 and "350" in short[0] and "raise the maximum tree depth" in short[0]
+    # each sampler's spelling of the cap
+    assert user_depth_cap({}) is None and user_depth_cap({"backend": "jax"}) is None
+    assert user_depth_cap({"maxdepth": 2}) == 2  # nutpie
+    assert user_depth_cap({"max_treedepth": 3}) == 3  # PyMC
+    assert user_depth_cap({"nuts_kwargs": {"max_tree_depth": 4}}) == 4  # numpyro, blackjax
+    # a fit records the cap in its settings, and its diagnostics read it from there
+    idata = result.idata.copy()
+    settings = {**result.settings, "max_tree_depth": 2}
+    idata.posterior.attrs = {**idata.posterior.attrs, "bayesq": json.dumps(settings)}
+    assert type(result)(idata).diagnostics().depth_capped
+    assert not result.diagnostics().depth_capped
+
+
+def test_max_tree_depth_reaches_each_sampler_in_its_own_keyword():
+    assert with_depth_cap("nutpie", {"backend": "jax"}, None) == {"backend": "jax"}
+    assert with_depth_cap("nutpie", {"backend": "jax"}, 2) == {"backend": "jax", "maxdepth": 2}
+    assert with_depth_cap("pymc", {}, 3) == {"max_treedepth": 3}
+    assert with_depth_cap("numpyro", {"nuts_kwargs": {"dense_mass": True}}, 4) == {
+        "nuts_kwargs": {"dense_mass": True, "max_tree_depth": 4}
+    }
+    with pytest.raises(ValueError, match="blackjax"):
+        with_depth_cap("blackjax", {}, 2)
+    with pytest.raises(ValueError, match="given twice"):
+        with_depth_cap("nutpie", {"maxdepth": 3}, 2)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="max_tree_depth must be an integer"):
+            with_depth_cap("nutpie", {}, bad)
+
+
+def test_a_fit_with_a_lowered_tree_depth_records_it_and_keeps_to_it():
+    if "nutpie" not in available_samplers():
+        pytest.skip("nutpie not installed")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        capped = fit(
+            SIM.scores, THRESHOLD, sampler="nutpie", backend="jax", max_tree_depth=2, random_seed=5, **SHORT
+        )
+    # (a short run may warn of R-hat or ESS)
+    assert not [w for w in caught if "hit the maximum tree depth" in str(w.message)]
+    assert capped.settings["max_tree_depth"] == 2
+    stats = capped.idata.sample_stats
+    assert stats["n_steps"].values.max() <= 3  # 2**2 - 1 leapfrog steps
+    d = capped.diagnostics()
+    assert d.depth_capped and d.max_tree_depth_hits > 0
+    assert not any("hit the maximum tree depth" in problem for problem in d.problems())
 
 
 def test_save_and_load_round_trip_refuses_to_overwrite(result, tmp_path):

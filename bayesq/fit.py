@@ -501,13 +501,16 @@ CHECKED = (
 )
 
 
-def diagnose(idata: az.InferenceData, by: str | None = None):
+def diagnose(idata: az.InferenceData, by: str | None = None, settings: dict | None = None):
     """Divergences, R-hat, ESS and E-BFMI of a fit's posterior (constant variables left out).
 
     With ``by`` (a dimension of the posterior, e.g. ``"fit"`` of
     :func:`bayesq.batch.fit_batch`), one :class:`Diagnostics` per coordinate
-    along it, from one vectorized ArviZ call per statistic.
+    along it, from one vectorized ArviZ call per statistic. ``settings``: the
+    fit's, whose ``max_tree_depth`` (a depth the user lowered) sets
+    :attr:`Diagnostics.depth_capped`.
     """
+    capped = (settings or {}).get("max_tree_depth") is not None
     post = idata.posterior
     names = [v for v in CHECKED if v in post and float(np.ptp(post[v].values)) > 0]
     stats = idata.sample_stats
@@ -536,6 +539,7 @@ def diagnose(idata: az.InferenceData, by: str | None = None):
                 min_ess_tail=float(min(part["ess_tail"][v].values.min() for v in names)),
                 max_tree_depth_hits=int(part["depth"].values.sum()) if "depth" in part else 0,
                 min_bfmi=float("nan") if energy is None else float(np.min(az.bfmi(energy.values))),
+                depth_capped=capped,
             )
         )
     return out[0] if by is None else out
@@ -650,8 +654,7 @@ class FitResult:
 
     def diagnostics(self) -> Diagnostics:
         """Divergences, R-hat, ESS and E-BFMI of the sampled and reported variables."""
-        capped = self.settings.get("max_tree_depth") is not None
-        return dataclasses.replace(diagnose(self.idata), depth_capped=capped)
+        return diagnose(self.idata, settings=self.settings)
 
     def check(self) -> list[str]:
         """Warn (``RuntimeWarning``) about every convergence problem; return them."""

@@ -40,7 +40,9 @@ from bayesq.fit import (
     sample,
     sampling_settings,
     save_idata,
+    user_depth_cap,
     warn_problems,
+    with_depth_cap,
 )
 from bayesq.model import Priors, build_joint_model, check_searches
 
@@ -138,6 +140,7 @@ class JointFit:
             "tune": s["tune"],
             "chains": s["chains"],
             "target_accept": s["target_accept"],
+            "max_tree_depth": s.get("max_tree_depth"),
             "random_seed": s["random_seed"],
             "n_scores": s["n_tail"][j] + s["n_censored"][j],
             "n_tail": n_tail,
@@ -169,7 +172,7 @@ class JointFit:
 
     def diagnostics(self):
         """Convergence of the joint posterior (:func:`bayesq.fit.diagnose`)."""
-        return diagnose(self.idata)
+        return diagnose(self.idata, settings=self.settings)
 
     def check(self) -> list[str]:
         """Warn (``RuntimeWarning``) about every convergence problem; return them."""
@@ -210,6 +213,7 @@ def fit_joint(
     tune: int = 1000,
     chains: int = 4,
     target_accept: float = TARGET_ACCEPT,
+    max_tree_depth: int | None = None,
     random_seed: int | None = None,
     quiet: bool = False,
     progressbar: bool | None = None,
@@ -244,7 +248,7 @@ def fit_joint(
         model at 0.95: 2 divergences in 4,000 draws with the prior scale of
         tau at 0.5, none with 0.3, the default; at 0.9 and 300 tuning steps,
         3 in 1,200).
-    sampler, draws, tune, chains, random_seed, quiet, progressbar, **sampler_kwargs
+    sampler, draws, tune, chains, max_tree_depth, random_seed, quiet, progressbar, **sampler_kwargs
         As for :func:`bayesq.fit`.
 
     Returns
@@ -259,6 +263,7 @@ def fit_joint(
         (:meth:`bayesq.fit.Diagnostics.problems`).
     """
     sampler = check_sampling(sampler, draws, tune, chains, target_accept)
+    sampler_kwargs = with_depth_cap(sampler, sampler_kwargs, max_tree_depth)
     priors = Priors() if priors is None else priors
     data = check_searches(searches, thresholds, maximize)
     names = list(data)
@@ -297,6 +302,7 @@ def fit_joint(
         "priors": dataclasses.asdict(priors),
         "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
         **sampling_settings(sampler, draws, tune, chains, target_accept, random_seed),
+        "max_tree_depth": user_depth_cap(sampler_kwargs),
         "n_tail": [int(d.tail.size) for d in data.values()],
         "n_censored": [int(d.censored.size) for d in data.values()],
         "spreads": [d.spread for d in data.values()],

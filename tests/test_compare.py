@@ -161,6 +161,21 @@ def test_joint_fit_records_a_point_per_run_and_splits_into_fit_results(joint_fit
     assert str(again.diagnostics()) == str(joint_fit.diagnostics())
 
 
+def test_joint_fit_reads_a_lowered_tree_depth_from_its_settings(joint_fit):
+    assert joint_fit.settings["max_tree_depth"] is None and not joint_fit.diagnostics().depth_capped
+    idata = joint_fit.idata.copy()
+    settings = {**joint_fit.settings, "max_tree_depth": 2}
+    idata.posterior.attrs = {**idata.posterior.attrs, "bayesq_joint": json.dumps(settings)}
+    capped = bayesq.JointFit(idata)
+    assert capped.diagnostics().depth_capped
+    assert (
+        capped.result("a").settings["max_tree_depth"] == 2 and capped.result("a").diagnostics().depth_capped
+    )
+    # the cap is checked before anything is built
+    with pytest.raises(ValueError, match="max_tree_depth must be an integer"):
+        bayesq.fit_joint(_searches(), THRESHOLD, max_tree_depth=0)
+
+
 def test_joint_fit_bounded_by_the_nominal_count_keeps_the_bound_through_save_and_load(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

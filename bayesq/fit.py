@@ -553,8 +553,29 @@ def warn_problems(diagnostics: Diagnostics, who: str = "bayesq.fit") -> list[str
     return problems
 
 
+@contextmanager
+def atomic_file(path):
+    """A temporary file beside ``path`` to write, moved onto ``path`` only if the block succeeds.
+
+    So ``path`` holds the old file or the whole new one, never a part. The
+    new file gets the permissions of any file the user creates (the umask's).
+    """
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def save_idata(idata: az.InferenceData, path, overwrite: bool = False) -> pathlib.Path:
-    """Write an InferenceData to netCDF atomically (a temporary file, then a rename).
+    """Write an InferenceData to netCDF atomically (:func:`atomic_file`).
 
     Refuses to replace an existing file unless ``overwrite``.
     """
@@ -562,14 +583,8 @@ def save_idata(idata: az.InferenceData, path, overwrite: bool = False) -> pathli
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         idata.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

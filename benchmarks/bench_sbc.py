@@ -31,7 +31,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
 import platform
@@ -39,19 +38,6 @@ import time
 import warnings
 
 import numpy as np
-
-
-@contextlib.contextmanager
-def _replacing(path):
-    """A temporary path beside ``path``, moved onto it only when the block succeeds."""
-    directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def main() -> None:
@@ -88,6 +74,7 @@ def main() -> None:
 
     import bayesq
     from bayesq.batch import fit_batch
+    from bayesq.fit import atomic_file
     from bayesq.sbc import ranks, run_sbc
 
     device = jax.devices()[0]
@@ -137,14 +124,14 @@ def main() -> None:
             print(part.test(prob=0.99).to_string())
     truth = result.truth.rename(columns={p: f"{p}_true" for p in result.ranks.columns})
     diagnostics = table[["n_tail", "divergences", "max_rhat", "min_ess_bulk", "min_ess_tail"]]
-    with _replacing(args.out) as tmp:
+    with atomic_file(args.out) as tmp:
         result.ranks.join(truth).join(diagnostics.set_index(result.ranks.index)).to_csv(tmp)
     print(f"ranks written to {args.out}")
 
     from bayesq.plots import plot_sbc
 
     axes = plot_sbc(result)
-    with _replacing(args.plot) as tmp:
+    with atomic_file(args.plot) as tmp:
         axes.ravel()[0].figure.savefig(tmp, dpi=120, format=os.path.splitext(args.plot)[1][1:] or "png")
     print(f"ECDF-difference plot written to {args.plot}")
     if args.method == "separate":

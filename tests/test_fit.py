@@ -1,6 +1,9 @@
 """bayesq.fit: the posterior, its InferenceData, the samplers, units, persistence and errors."""
 
 import json
+import os
+import pathlib
+import stat
 import sys
 import warnings
 
@@ -15,6 +18,7 @@ from bayesq.fit import (
     Diagnostics,
     _loglik_function,
     _nutpie_program,
+    atomic_file,
     available_samplers,
     fit,
     load,
@@ -160,6 +164,21 @@ def test_a_fit_with_a_lowered_tree_depth_records_it_and_keeps_to_it():
     d = capped.diagnostics()
     assert d.depth_capped and d.max_tree_depth_hits > 0
     assert not any("hit the maximum tree depth" in problem for problem in d.problems())
+
+
+def test_atomic_file_leaves_the_old_file_or_the_whole_new_one(tmp_path):
+    path = tmp_path / "ranks.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError, match="interrupted"), atomic_file(path) as tmp:
+        pathlib.Path(tmp).write_text("half")
+        raise RuntimeError("interrupted")
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["ranks.csv"]
+    with atomic_file(path) as tmp:
+        pathlib.Path(tmp).write_text("new\n")
+    assert path.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["ranks.csv"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask  # as any file the user creates
 
 
 def test_save_and_load_round_trip_refuses_to_overwrite(result, tmp_path):

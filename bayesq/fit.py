@@ -451,14 +451,15 @@ MAX_DEPTH_STATS = ("reached_max_treedepth", "maxdepth_reached")
 DEPTH_KEYWORDS = {"nutpie": "maxdepth", "pymc": "max_treedepth", "numpyro": "max_tree_depth"}
 
 
+def _depth_home(sampler: str, sampler_kwargs: dict) -> dict:
+    """Where ``sampler`` reads its depth keyword: numpyro's ``nuts_kwargs``, else the keywords themselves."""
+    return (sampler_kwargs.get("nuts_kwargs") or {}) if sampler == "numpyro" else sampler_kwargs
+
+
 def user_depth_cap(sampler_kwargs: dict) -> int | None:
     """The maximum tree depth given in a sampler's own keyword (:data:`DEPTH_KEYWORDS`), if any."""
-    nuts_kwargs = sampler_kwargs.get("nuts_kwargs") or {}
-    for value in (
-        sampler_kwargs.get("maxdepth"),
-        sampler_kwargs.get("max_treedepth"),
-        nuts_kwargs.get("max_tree_depth"),
-    ):
+    for sampler, key in DEPTH_KEYWORDS.items():
+        value = _depth_home(sampler, sampler_kwargs).get(key)
         if value is not None:
             return int(value)
     return None
@@ -479,10 +480,8 @@ def with_depth_cap(sampler: str, sampler_kwargs: dict, max_tree_depth) -> dict:
             f"max_tree_depth is not available with {sampler}: PyMC's bridge samples its draws at "
             f"blackjax's default depth (10); use one of {', '.join(DEPTH_KEYWORDS)}"
         )
-    key, depth = DEPTH_KEYWORDS[sampler], int(max_tree_depth)
-    if sampler == "numpyro":
-        return {**sampler_kwargs, "nuts_kwargs": {**(sampler_kwargs.get("nuts_kwargs") or {}), key: depth}}
-    return {**sampler_kwargs, key: depth}
+    home = {**_depth_home(sampler, sampler_kwargs), DEPTH_KEYWORDS[sampler]: int(max_tree_depth)}
+    return {**sampler_kwargs, "nuts_kwargs": home} if sampler == "numpyro" else home
 
 
 # the variables whose convergence counts: reported and sampled ones (single and joint models)

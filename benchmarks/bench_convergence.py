@@ -56,6 +56,11 @@ def interval(result, name, ci=0.9):
     return np.quantile(result.draws(name).ravel(), [(1 - ci) / 2, (1 + ci) / 2])
 
 
+def given(**kwargs):
+    """The keywords that were given (not None): what a study changes from bayesq.fit's defaults."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
 def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
     """The three real searches; with ``seeds``, one fit per seed 1..seeds (the specs' own is 1)."""
     print(
@@ -63,13 +68,7 @@ def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
         f"| opda beta ({OPDA_SEEDS} seeds) | inside | time (s) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    overrides = {"quiet": True}
-    if target_accept is not None:
-        overrides["target_accept"] = target_accept
-    if tune is not None:
-        overrides["tune"] = tune
-    if max_tree_depth is not None:
-        overrides["max_tree_depth"] = max_tree_depth
+    overrides = given(quiet=True, target_accept=target_accept, tune=tune, max_tree_depth=max_tree_depth)
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
@@ -122,6 +121,7 @@ def geometry(gamma, sigma, n):
     angle = post["log_scales_noise_signal_polar__"].values[..., 1].ravel()
     logit_mass = post["tail_mass_logodds__"].values.ravel()
     log_gamma = np.log(post.gamma.values.ravel())
+    mass = post.tail_mass.values.ravel()
     alpha, beta, gam, sig = (post[v].values.ravel() for v in PARAMETERS)
     at = np.full(alpha.size, threshold)
     noisy_mass = np.exp(noisy_quadratic_logsf(at, alpha, beta, gam, sig).eval())
@@ -139,12 +139,12 @@ def geometry(gamma, sigma, n):
         print(
             f"| ({lo:g}, {hi:g}] | {m.sum()} | {logit_mass[m].std():.2f} | {log_gamma[m].std():.2f} | "
             f"{noisy_mass[m].mean():.3f} ({noisy_mass[m].std():.3f}) | "
-            f"{post.tail_mass.values.ravel()[m].mean():.3f} ({post.tail_mass.values.ravel()[m].std():.3f}) | "
+            f"{mass[m].mean():.3f} ({mass[m].std():.3f}) | "
             f"{ratio:.2f} |"
         )
 
 
-def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000, max_tree_depth=None):
+def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
     print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
     print("|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
@@ -162,8 +162,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=1000, max_tree_depth=None):
                     random_seed=seed,
                     quiet=True,
                     draws=draws,
-                    tune=tune,
-                    max_tree_depth=max_tree_depth,
+                    **given(tune=tune, max_tree_depth=max_tree_depth),
                 )
             d = result.diagnostics()
             total += 1
@@ -229,7 +228,7 @@ def main():
     if args.part in ("real", "all"):
         real(args.seeds, args.target_accept, args.tune, args.max_tree_depth)
     if args.part in ("sim", "all"):
-        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune or 1000, args.max_tree_depth)
+        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune, args.max_tree_depth)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from bayesq.fit import (
     TARGET_ACCEPT,
     Diagnostics,
     FitResult,
+    check_depth,
     check_sampling,
     diagnose,
     log_likelihood_group,
@@ -61,6 +62,7 @@ from bayesq.model import (
 __all__ = ["BatchFit", "fit_batch"]
 
 SAMPLER = "blackjax-batched"
+DEFAULT_DEPTH = 10  # blackjax's default maximum number of trajectory doublings
 REPORTED = ("alpha", "beta", "gamma", "sigma", "tail_mass", "log_beta_gap", "log_sigma", "gamma_logit")
 
 
@@ -212,7 +214,7 @@ def fit_batch(
     tune: int = 1000,
     chains: int = 4,
     target_accept: float = TARGET_ACCEPT,
-    max_tree_depth: int = 10,
+    max_tree_depth: int | None = None,
     batch_size: int | None = None,
     random_seed: int | None = None,
     quiet: bool = False,
@@ -234,8 +236,11 @@ def fit_batch(
         prior that does not look at the data (:mod:`bayesq.sbc`).
     draws, tune, chains, target_accept
         As for :func:`bayesq.fit`.
-    max_tree_depth : int
-        NUTS's maximum number of trajectory doublings.
+    max_tree_depth : int, optional
+        NUTS's maximum number of trajectory doublings (default: blackjax's,
+        10). A depth you give is recorded in ``settings`` and, as for
+        :func:`bayesq.fit`, its cut trajectories are not reported as a
+        problem by the diagnostics.
     batch_size : int, optional
         Data sets per compiled call (default: all); the last batch is padded
         with repeats, so the program compiles once.
@@ -254,6 +259,7 @@ def fit_batch(
     priors = _check_priors(priors)
     check_sampling("blackjax", draws, tune, chains, target_accept)
     check_n_hyperparameters(n_hyperparameters)
+    depth = check_depth(max_tree_depth)
     searches = list(searches)
     if not searches:
         raise ValueError("searches is empty: give one array of scores per data set")
@@ -282,7 +288,8 @@ def fit_batch(
     data = tuple(np.stack([padded.get(k, np.asarray)(v[k]) for v in values]) for k in DATA)
     hyper = None if n_hyperparameters is None else float(n_hyperparameters)
     program = _program(bool(maximize), hyper, priors)
-    run = _sampler(program, int(tune), int(draws), float(target_accept), int(max_tree_depth))
+    doublings = DEFAULT_DEPTH if depth is None else depth
+    run = _sampler(program, int(tune), int(draws), float(target_accept), doublings)
     seed = np.random.default_rng(random_seed).integers(2**31) if random_seed is None else random_seed
     rng = np.random.default_rng(seed)
     starts = program.initial + rng.uniform(-1, 1, size=(n_fits, chains, program.initial.size))
@@ -308,10 +315,10 @@ def fit_batch(
         "priors": dataclasses.asdict(priors),
         "fixed_spread": spread is not None,
         **sampling_settings(SAMPLER, draws, tune, chains, target_accept, random_seed),
-        "max_tree_depth": int(max_tree_depth),
+        "max_tree_depth": depth,
         "seconds": time.perf_counter() - started,
     }
-    return BatchFit(_idata(program.reported, reported, stats, max_tree_depth), prepared, spreads, settings)
+    return BatchFit(_idata(program.reported, reported, stats, doublings), prepared, spreads, settings)
 
 
 def _idata(names, reported, stats, max_tree_depth) -> az.InferenceData:
@@ -389,7 +396,7 @@ class BatchFit:
 
     def diagnostics(self) -> list[Diagnostics]:
         """The convergence numbers of :func:`bayesq.fit`, one per data set."""
-        return diagnose(self.idata, by="fit")
+        return diagnose(self.idata, by="fit", settings=self.settings)
 
     def table(self) -> pd.DataFrame:
         """One row per fit: its size, the posterior medians and the diagnostics."""

@@ -465,12 +465,20 @@ def user_depth_cap(sampler_kwargs: dict) -> int | None:
     return None
 
 
-def with_depth_cap(sampler: str, sampler_kwargs: dict, max_tree_depth) -> dict:
-    """``sampler_kwargs`` with ``max_tree_depth`` in the sampler's own keyword (none: unchanged)."""
+def check_depth(max_tree_depth) -> int | None:
+    """``max_tree_depth`` validated: ``None`` (the sampler's default, 10) or an integer >= 1."""
     if max_tree_depth is None:
-        return sampler_kwargs
+        return None
     if isinstance(max_tree_depth, bool) or int(max_tree_depth) != max_tree_depth or max_tree_depth < 1:
         raise ValueError(f"max_tree_depth must be an integer >= 1, got {max_tree_depth}")
+    return int(max_tree_depth)
+
+
+def with_depth_cap(sampler: str, sampler_kwargs: dict, max_tree_depth) -> dict:
+    """``sampler_kwargs`` with ``max_tree_depth`` in the sampler's own keyword (none: unchanged)."""
+    max_tree_depth = check_depth(max_tree_depth)
+    if max_tree_depth is None:
+        return sampler_kwargs
     if user_depth_cap(sampler_kwargs) is not None:
         raise ValueError(
             "the maximum tree depth is given twice: as max_tree_depth and as the sampler's keyword"
@@ -480,7 +488,7 @@ def with_depth_cap(sampler: str, sampler_kwargs: dict, max_tree_depth) -> dict:
             f"max_tree_depth is not available with {sampler}: PyMC's bridge samples its draws at "
             f"blackjax's default depth (10); use one of {', '.join(DEPTH_KEYWORDS)}"
         )
-    home = {**_depth_home(sampler, sampler_kwargs), DEPTH_KEYWORDS[sampler]: int(max_tree_depth)}
+    home = {**_depth_home(sampler, sampler_kwargs), DEPTH_KEYWORDS[sampler]: max_tree_depth}
     return {**sampler_kwargs, "nuts_kwargs": home} if sampler == "numpyro" else home
 
 

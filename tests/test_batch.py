@@ -71,6 +71,11 @@ def test_batch_fit(batch, short_fit):
     assert len(diags) == 2
     for i, diag in enumerate(diags):
         assert diag == diagnose(batch.idata_of(i))  # vectorized diagnostics = one fit's
+    # the default depth is blackjax's, not one the user lowered: hits on it are problems
+    assert batch.settings["max_tree_depth"] is None
+    assert not any(d.depth_capped for d in diags) and not batch.result(0).diagnostics().depth_capped
+    lowered = BatchFit(batch.idata, batch.prepared, batch.spreads, dict(batch.settings, max_tree_depth=3))
+    assert all(d.depth_capped for d in lowered.diagnostics()) and lowered.result(1).diagnostics().depth_capped
     table = batch.table()
     assert list(table.index) == [0, 1] and {"divergences", "max_rhat", "beta"} <= set(table.columns)
     result = batch.result(1)
@@ -168,6 +173,9 @@ def test_batch_bad_input():
         fit_batch(SEARCHES, THRESHOLD, draws=0)
     with pytest.raises(ValueError, match="batch_size"):
         fit_batch(SEARCHES, THRESHOLD, batch_size=0)
+    for depth in (0, 2.5, True):
+        with pytest.raises(ValueError, match="max_tree_depth must be an integer >= 1"):
+            fit_batch(SEARCHES, THRESHOLD, max_tree_depth=depth)
 
 
 def test_prior_datasets_follow_the_model():

@@ -51,7 +51,7 @@ curvature at least 1. We therefore
 3. place nodes by their distances to both ends of the support, so that
    :math:`v` and :math:`1 - v` are exact even :math:`10^{-60}` from an end.
 
-The window is chosen without gradient (``disconnected_grad``), and its ends
+The window is chosen without gradient (:func:`stop_gradient`), and its ends
 are pinned to the support's ends where it reaches them, so the domain of
 integration in :math:`v` is exactly :math:`[0, 1]` and the derivative of the
 rule is the rule applied to the derivative. Gradients are therefore as
@@ -70,7 +70,6 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor import config
 from pytensor.compile.builders import OpFromGraph
-from pytensor.gradient import disconnected_grad
 
 from bayesq.special import gauss_legendre_rule, log_ndtr, logaddexp, tanh_sinh_rule
 
@@ -178,13 +177,34 @@ def _window_graph(kind, zlo, zhi, k):
     return pt.switch(concave, newton_a, gauss_a), pt.switch(concave, newton_b, gauss_b)
 
 
+def stop_gradient(x):
+    """``x``, through which no gradient flows back, even after PyMC's pre-gradient rewrites.
+
+    PyTensor's ``disconnected_grad`` is a ``ViewOp``, and the ``canonicalize``
+    rewrites remove every ``ViewOp`` (``local_view_op``); PyMC's
+    ``Model.logp``/``dlogp`` and nutpie apply them before differentiating
+    (``pymc.pytensorf.rewrite_pregrad``), so the gradient used to flow
+    through the window and the values below after all (measured: every
+    model's program differentiated the window's unrolled Newton steps). An
+    inline ``OpFromGraph`` declared unconnected to its input survives those
+    rewrites, and is inlined (an identity) only when the function is
+    compiled, after the gradient is built.
+    """
+    x = pt.as_tensor_variable(x)
+    inner = x.type()
+    op = OpFromGraph(
+        [inner], [pt.identity(inner)], inline=True, connection_pattern=[[False]], name="stop_gradient"
+    )
+    return op(x)
+
+
 def _value_with_grad_of(value, expression):
     """``value`` in the forward pass, the gradient of ``expression`` in the backward pass.
 
     The two are equal mathematically; ``value`` is the more accurate number,
     ``expression`` the better-conditioned derivative.
     """
-    return disconnected_grad(value) + (expression - disconnected_grad(expression))
+    return stop_gradient(value) + (expression - stop_gradient(expression))
 
 
 def _log_smoothed(kind, x, x1, s, k):
@@ -202,7 +222,7 @@ def _log_smoothed(kind, x, x1, s, k):
     :math:`\int z\,w'(x+sz)\,\varphi(z)\,dz` rather than a difference of
     large terms of size :math:`1/s`.
     """
-    xc, x1c, sc, kc = (disconnected_grad(t) for t in (x, x1, s, k))
+    xc, x1c, sc, kc = (stop_gradient(t) for t in (x, x1, s, k))
     zlo_c, zhi_c = -xc / sc, x1c / sc
     a_win, b_win = _window(kind, zlo_c, zhi_c, kc)
     pinned_lo, pinned_hi = a_win <= zlo_c, b_win >= zhi_c

@@ -3,6 +3,7 @@
 import numpy as np
 import pymc as pm
 import pytest
+from pytensor.graph.traversal import ancestors
 from scipy import stats
 
 from bayesq import noisy_quadratic
@@ -194,3 +195,14 @@ def test_bad_prior_settings_are_named():
         Priors(sigma_log_mean=np.inf)
     with pytest.raises(TypeError, match=r"bayesq\.model\.Priors"):
         build_model(SIM.scores, THRESHOLD, priors={"gamma": 1})
+
+
+def test_model_gradient_does_not_differentiate_the_integration_window():
+    """The quadrature's window is chosen without gradient (bayesq.logdensity). PyMC's
+    dlogp rewrites the log density before differentiating it, which once dropped the
+    stops: every gradient then also ran the window's unrolled Newton steps backwards
+    (a warm default fit of deberta-base 16.1 s before, 14.0 s after, measured)."""
+    model, _ = data_model(True)
+    ops = {str(v.owner.op) for v in ancestors([model.dlogp()]) if v.owner is not None}
+    assert any(op.startswith("window_pdf") for op in ops)
+    assert not [op for op in ops if op.startswith("window") and "LOp" in op]

@@ -120,10 +120,10 @@ def _one_fit(options: dict, configured: dict | None = None) -> dict:
     """``options`` for a command that makes its process's only fit: nutpie on JAX.
 
     :func:`bayesq.fit` samples nutpie's Numba program, compiled once per
-    process and then reused for every fit (deberta-base, 2-core host: 44 s
-    the first time in a process, 8.5 s each time after); JAX's compiles in
-    seconds and samples half as fast (25 s cold, 18 s warm): the faster
-    choice for one fit. ``configured``: the analysis' own keywords (a spec).
+    process and then reused for every fit (deberta-base, 2-core host: 100 s
+    the first time, with Numba's disk cache empty, 12 s each time after);
+    JAX's compiles in seconds and samples slower (42 s cold, 42-50 s warm):
+    the faster choice for one fit (README, "Speed"). ``configured``: the analysis' own keywords (a spec).
     """
     from bayesq.fit import available_samplers
 

@@ -57,6 +57,7 @@ from bayesq import curves
 from bayesq.data import read_scores
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logpdf, noisy_quadratic_logsf
 from bayesq.model import Priors, build_model, data_model, data_values, prepare_scores, search_model
+from bayesq.vectormath import libmvec
 
 __all__ = ["PARAMETERS", "SAMPLERS", "Diagnostics", "FitResult", "available_samplers", "fit", "load"]
 
@@ -273,11 +274,17 @@ def _sample_jax(sampler, pymc_settings, sampler_kwargs):
 
 @functools.lru_cache(maxsize=8)
 def _nutpie_program(maximize: bool, n_hyperparameters, priors: Priors):
-    """:func:`bayesq.model.data_model` compiled by nutpie's Numba backend, once per setting."""
+    """:func:`bayesq.model.data_model` compiled by nutpie's Numba backend, once per setting.
+
+    Compiled with glibc's SIMD ``exp``/``log`` where the host has them
+    (:func:`bayesq.vectormath.libmvec`; nutpie compiles its C callback, and
+    with it every Numba function of the program, before returning).
+    """
     import nutpie
 
     model, _ = data_model(maximize, n_hyperparameters, priors)
-    return nutpie.compile_pymc_model(model, backend="numba", gradient_backend="pytensor")
+    with libmvec():
+        return nutpie.compile_pymc_model(model, backend="numba", gradient_backend="pytensor")
 
 
 def _nutpie_search(prepared, n_hyperparameters, priors: Priors):
@@ -287,11 +294,12 @@ def _nutpie_search(prepared, n_hyperparameters, priors: Priors):
     setting (direction, ``n_hyperparameters``, priors), with the data as
     inputs (:func:`bayesq.model.data_model`: each distinct tail score once,
     times its count), so a later fit of any scores skips the compilation.
-    Measured on deberta-base, 2-core host (``benchmarks/bench_fit.py``): a
-    warm default fit takes 8.5 s against 17.9 s on nutpie's JAX backend (its
-    gradient runs in nutpie's threads, not through Python), a fit of other
-    scores after it 7.7 s; the first fit in a process 44 s against 25 s
-    (compilation; 78 s on a machine whose Numba cache is empty).
+    Measured on deberta-base, 2-core Xeon host (``benchmarks/bench_fit.py``,
+    2026-12-06, the README's table): a warm default fit takes 11.9 s against
+    49.9 s on nutpie's JAX backend (its gradient runs in nutpie's threads,
+    not through Python), a fit of other scores after it 10.9 s; the first
+    fit in a process 100 s against 42 s (compilation, with Numba's disk
+    cache empty).
     """
     hyper = None if n_hyperparameters is None else float(n_hyperparameters)
     program = _nutpie_program(bool(prepared.maximize), hyper, priors)

@@ -230,12 +230,14 @@ def _log_smoothed(kind, x, x1, s, k):
     left = pt.switch(pinned_lo, zlo, a_win)
     right = pt.switch(pinned_hi, zhi, b_win)
     width = (right - left) / N_PANELS  # constant unless pinned
-    # nodes on a new leading axis (reductions over it vectorize on every backend)
-    ex = (None, ...)
+    # nodes on a new trailing axis: each score's nodes are contiguous, so the
+    # Numba loops over them vectorize (bayesq.vectormath); a leading axis made
+    # the innermost loop run over scores with a stride known only at run time
+    ex = (..., None)
     ndim = x.ndim
 
     def nodes(c):
-        return pt.as_tensor(c.reshape((-1,) + (1,) * ndim))
+        return pt.as_tensor(c.reshape((1,) * ndim + (-1,)))
 
     steps_lo = nodes(_PANEL + _FROM_LEFT)  # node position in panel widths from the left end
     steps_hi = nodes(N_PANELS - 1 - _PANEL + _FROM_RIGHT)
@@ -256,7 +258,7 @@ def _log_smoothed(kind, x, x1, s, k):
     log_w = _log_weight(kind, v, one_minus_v, k[ex])
     length = width[ex]
     terms = nodes(_LOG_W) + pt.log(pt.maximum(length, _TINY)) + log_w - 0.5 * z * z
-    return pt.logsumexp(terms, axis=0) - _LOG_SQRT_2PI
+    return pt.logsumexp(terms, axis=-1) - _LOG_SQRT_2PI
 
 
 # --------------------------------------------------------------------------

@@ -6,7 +6,9 @@ run:
 
 * bayesq: the compiled sum of ``NoisyQuadratic`` log densities **and** its
   gradient in (alpha, beta, gamma, sigma), on PyTensor's C backend (the
-  default, what PyMC's NUTS uses), on Numba (what nutpie uses) and on JAX;
+  default, what PyMC's NUTS uses), on Numba, on Numba compiled with glibc's
+  SIMD exp/log (``numba-simd``, :func:`bayesq.vectormath.libmvec`: what
+  ``bayesq.fit`` gives nutpie where the host has libmvec) and on JAX;
 * opda: ``NoisyQuadraticDistribution.pdf`` on the same points (value only).
 
 Prints the median of repeated timings and the ratio bayesq / opda (goal:
@@ -16,6 +18,7 @@ Prints the median of repeated timings and the ratio bayesq / opda (goal:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 import warnings
@@ -25,6 +28,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from bayesq.logdensity import noisy_quadratic_logpdf
+from bayesq.vectormath import libmvec
 
 FITS = {  # opda's fits of THEORY.md: alpha, beta, gamma, sigma
     "deberta-base": (0.829, 0.887, 1.0, 1.9e-3),
@@ -43,25 +47,28 @@ def median_time(fn, repeat):
     return statistics.median(times)
 
 
-def compile_logp_grad(mode):
+def compile_logp_grad(backend):
     y = pt.dvector("y")
     params = [pt.dscalar(n) for n in ("alpha", "beta", "gamma", "sigma")]
     logp = noisy_quadratic_logpdf(y, *params, maximize=True).sum()
-    return pytensor.function([y, *params], [logp, *pytensor.grad(logp, params)], mode=mode)
+    mode = {"c": "FAST_RUN", "numba": "NUMBA", "numba-simd": "NUMBA", "jax": "JAX"}[backend]
+    with libmvec() if backend == "numba-simd" else contextlib.nullcontext():
+        fn = pytensor.function([y, *params], [logp, *pytensor.grad(logp, params)], mode=mode)
+        fn(np.array([0.5]), 0.0, 1.0, 1.0, 0.1)  # Numba compiles at the first call
+    return fn
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--backends", default="c,numba,jax")
+    parser.add_argument("--backends", default="c,numba,numba-simd,jax")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     from opda.parametric import NoisyQuadraticDistribution
 
-    backends = {"c": "FAST_RUN", "numba": "NUMBA", "jax": "JAX"}
     chosen = [b for b in args.backends.split(",") if b]
-    fns = {b: compile_logp_grad(backends[b]) for b in chosen}
+    fns = {b: compile_logp_grad(b) for b in chosen}
     rng = np.random.default_rng(0)
     header = f"{'data set':<16} {'opda pdf':>10} " + " ".join(
         f"{b + ' logp+grad':>16} {'ratio':>6}" for b in chosen

@@ -18,8 +18,10 @@ faster and its log loop 1.9x, and the whole log density and gradient 1.7x
 what it compiles apart:
 
 * the LLVM option is process-wide, so it is set on entry and reset to
-  ``none`` on exit (under a lock): code a user compiles elsewhere in the
-  process is not affected;
+  ``none`` on exit (under a lock): code a user compiles in the process
+  before or after is not affected (Numba code another thread compiles
+  during the window is vectorized and cached apart too: safe, since
+  libmvec stays loaded);
 * PyTensor caches each compiled Numba function on disk by a key that knows
   nothing of vector libraries; a cached function that calls libmvec would
   fail to link in a process that has not loaded it. While the option is

@@ -46,7 +46,8 @@ import threading
 
 __all__ = ["libmvec", "libmvec_available"]
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entrant: a nested libmvec() in the same thread must not deadlock
+_ACTIVE = [False]
 
 # A fused loop of the gradient reads ~20 arrays and writes ~10; LLVM
 # vectorizes a loop only if it can check at run time that none of them
@@ -116,6 +117,10 @@ def libmvec():
     import pytensor.link.numba.cache as numba_cache
 
     with _LOCK:
+        if _ACTIVE[0]:  # nested in this thread: already set, and restored by the outer one
+            yield True
+            return
+        _ACTIVE[0] = True
         default_path = numba_cache.NUMBA_CACHE_PATH
         separate = default_path.with_name(default_path.name + "-libmvec")
         separate.mkdir(parents=True, exist_ok=True)
@@ -126,3 +131,4 @@ def libmvec():
         finally:
             _set_options(llvm, {"vector-library": "none", **_LLVM_DEFAULT_MEMORY_CHECKS})
             numba_cache.NUMBA_CACHE_PATH = default_path
+            _ACTIVE[0] = False

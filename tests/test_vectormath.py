@@ -62,6 +62,17 @@ def test_cache_is_kept_apart_and_restored_even_after_an_error():
     assert numba_cache.NUMBA_CACHE_PATH == default
 
 
+@needs_libmvec
+def test_nested_use_neither_deadlocks_nor_restores_early():
+    default = numba_cache.NUMBA_CACHE_PATH
+    with libmvec():
+        outer = numba_cache.NUMBA_CACHE_PATH
+        with libmvec() as used:
+            assert used is True and numba_cache.NUMBA_CACHE_PATH == outer
+        assert numba_cache.NUMBA_CACHE_PATH == outer != default
+    assert numba_cache.NUMBA_CACHE_PATH == default
+
+
 def test_switched_off_by_the_environment(monkeypatch):
     monkeypatch.setenv("BAYESQ_LIBMVEC", "0")
     assert vectormath._load.__wrapped__() == "disabled by BAYESQ_LIBMVEC=0"

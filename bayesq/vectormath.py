@@ -49,10 +49,13 @@ __all__ = ["libmvec", "libmvec_available"]
 _LOCK = threading.RLock()  # re-entrant: a nested libmvec() in the same thread must not deadlock
 _ACTIVE = [False]
 
-# A fused loop of the gradient reads ~20 arrays and writes ~10; LLVM
-# vectorizes a loop only if it can check at run time that none of them
-# overlap, and by default gives up beyond 8 such checks (LoopAccessAnalysis)
-# or 128 (LoopVectorize): then the loop stays scalar even with libmvec.
+# A fused loop of the gradient reads ~20 arrays and writes ~10 (17 and 7
+# since the quadrature's gradient was simplified, 2026-12-06; whether that
+# loop still needs the raised limits was not settled: two runs each way were
+# within the host's noise); LLVM vectorizes a loop only if it can check at
+# run time that none of them overlap, and by default gives up beyond 8 such
+# checks (LoopAccessAnalysis) or 128 (LoopVectorize): then the loop stays
+# scalar even with libmvec.
 _MEMORY_CHECKS = {
     "runtime-memory-check-threshold": 1024,
     "vectorize-memory-check-threshold": 1024,

@@ -120,10 +120,12 @@ def _one_fit(options: dict, configured: dict | None = None) -> dict:
     """``options`` for a command that makes its process's only fit: nutpie on JAX.
 
     :func:`bayesq.fit` samples nutpie's Numba program, compiled once per
-    process and then reused for every fit (deberta-base, 2-core host: 100 s
-    the first time, with Numba's disk cache empty, 12 s each time after);
-    JAX's compiles in seconds and samples slower (42 s cold, 42-50 s warm):
-    the faster choice for one fit (README, "Speed"). ``configured``: the analysis' own keywords (a spec).
+    process and then reused for every fit. A process's one fit of
+    deberta-base (2-core host, 2026-12-06; import and loading excluded):
+    85 s on Numba while its disk cache is empty, 31-32 s once the cache
+    holds the program; 37-38 s on JAX, which compiles in seconds and samples
+    slower. JAX is the choice: 2.3x faster the first time, 1.2x slower after
+    (README, "Speed"). ``configured``: the analysis' own keywords (a spec).
     """
     from bayesq.fit import available_samplers
 

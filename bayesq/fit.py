@@ -39,6 +39,7 @@ import functools
 import importlib.util
 import json
 import logging
+import math
 import os
 import pathlib
 import tempfile
@@ -73,6 +74,7 @@ _NEEDS = {
 # convergence standard (issue 3): what fit() checks and warns about
 MAX_RHAT = 1.01
 MIN_ESS = 400
+NOISE_SHARE_NAMED = 0.01  # a noise share from this to 1 minus it is named in R-hat and ESS advice
 # NUTS target acceptance of fit(). AlexNet (93 tail scores), 8 seeds of a
 # default fit with nutpie: at 0.9, 1 divergence in 4,000 draws in 2 of them (a
 # trajectory from sigma/d = 0.02, where beta must hug the best score); at
@@ -295,11 +297,11 @@ def _nutpie_search(prepared, n_hyperparameters, priors: Priors):
     inputs (:func:`bayesq.model.data_model`: each distinct tail score once,
     times its count), so a later fit of any scores skips the compilation.
     Measured on deberta-base, 2-core Xeon host (``benchmarks/bench_fit.py``,
-    2026-12-06, the README's table): a warm default fit takes 11.9 s against
-    49.9 s on nutpie's JAX backend (its gradient runs in nutpie's threads,
-    not through Python), a fit of other scores after it 10.9 s; the first
-    fit in a process 100 s against 42 s (compilation, with Numba's disk
-    cache empty).
+    2026-12-06, the README's table): a warm default fit takes 6.1 s against
+    31.3 s on nutpie's JAX backend (its gradient runs in nutpie's threads,
+    not through Python), a fit of other scores after it 6.2 s; the first
+    fit in a process 78 s against 30 s (compilation, with the disk caches
+    empty).
     """
     hyper = None if n_hyperparameters is None else float(n_hyperparameters)
     program = _nutpie_program(bool(prepared.maximize), hyper, priors)
@@ -410,6 +412,7 @@ class Diagnostics:
     max_tree_depth_hits: int
     min_bfmi: float
     depth_capped: bool = False  # the user lowered the maximum tree depth (:func:`user_depth_cap`)
+    noise_share: float = float("nan")  # share of draws with sigma > |best - t| (:func:`noise_share`)
 
     def problems(self) -> list[str]:
         """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice."""
@@ -424,13 +427,17 @@ class Diagnostics:
             out.append(
                 f"R-hat up to {self.max_rhat:.3f} (> {MAX_RHAT}): the chains disagree; "
                 "run longer (tune, draws) or inspect the trace (arviz.plot_trace(result.idata))"
+                + self._two_explanations()
             )
         if not min(self.min_ess_bulk, self.min_ess_tail) >= MIN_ESS:
+            # rounded down, so that an ESS of 399.7 does not read as the 400 wanted
+            bulk, tail = math.floor(self.min_ess_bulk), math.floor(self.min_ess_tail)
             out.append(
-                f"effective sample size down to {min(self.min_ess_bulk, self.min_ess_tail):.0f} "
-                f"(bulk {self.min_ess_bulk:.0f}, tail {self.min_ess_tail:.0f}; want >= {MIN_ESS}): "
+                f"effective sample size down to {min(bulk, tail)} "
+                f"(bulk {bulk}, tail {tail}; want >= {MIN_ESS}): "
                 "draw more (draws, chains)"
                 + (", or raise the maximum tree depth you lowered" if self.depth_capped else "")
+                + self._two_explanations()
             )
         # trajectories cut at a depth the user chose cost mixing, which R-hat and ESS measure
         if self.max_tree_depth_hits and not self.depth_capped:
@@ -441,6 +448,18 @@ class Diagnostics:
         if self.min_bfmi < 0.3:
             out.append(f"E-BFMI down to {self.min_bfmi:.2f} (< 0.3): heavy tails in the energy; tune longer")
         return out
+
+    def _two_explanations(self) -> str:
+        """Why the chains mix slowly, when the draws split between noise and signal (else ``""``)."""
+        share = self.noise_share
+        if not NOISE_SHARE_NAMED <= share <= 1 - NOISE_SHARE_NAMED:
+            return ""
+        return (
+            f". The data admit two explanations of the tail: {share:.0%} of the draws make it mostly "
+            "seed noise (sigma above the best score's lead over the threshold), the rest a quadratic "
+            "reaching past the threshold, and NUTS passes between the two slowly; draws=4000 mended "
+            "R-hat on such simulated searches (README, Convergence)"
+        )
 
     def __str__(self) -> str:
         return (
@@ -516,6 +535,25 @@ CHECKED = (
 )
 
 
+def noise_share(posterior) -> float:
+    r"""Share of draws in which the seed noise exceeds the best score's lead over the threshold.
+
+    :math:`P(\sigma > |\text{best} - t| \mid \text{data})`, from the recorded
+    ``log_sigma`` and ``log_beta_gap`` (both in the tail's spread :math:`d`),
+    the best score being :math:`\beta` when maximizing and :math:`\alpha`
+    when minimizing. Near 0 the tail is a quadratic's, with little noise; near 1
+    mostly noise. In between, the posterior has both arms of the L that
+    :mod:`bayesq.model` describes, and NUTS mixes slowly. With several
+    searches (a joint fit), the share of the search most evenly split. NaN
+    when the variables are missing.
+    """
+    if "log_sigma" not in posterior or "log_beta_gap" not in posterior:
+        return float("nan")
+    noisy = (posterior["log_sigma"] > posterior["log_beta_gap"]).mean(("chain", "draw")).values
+    shares = np.atleast_1d(noisy).ravel()
+    return float(shares[np.argmax(np.minimum(shares, 1 - shares))])
+
+
 def diagnose(idata: az.InferenceData, by: str | None = None, settings: dict | None = None):
     """Divergences, R-hat, ESS and E-BFMI of a fit's posterior (constant variables left out).
 
@@ -555,6 +593,7 @@ def diagnose(idata: az.InferenceData, by: str | None = None, settings: dict | No
                 max_tree_depth_hits=int(part["depth"].values.sum()) if "depth" in part else 0,
                 min_bfmi=float("nan") if energy is None else float(np.min(az.bfmi(energy.values))),
                 depth_capped=capped,
+                noise_share=noise_share(post if g is None else post.isel({by: g})),
             )
         )
     return out[0] if by is None else out

@@ -10,8 +10,10 @@ Part ``sim``: simulated random searches with known truth, gamma in {1, 2, 4},
 sigma in {0.002, 0.02} (beta - alpha = 0.1), n in {48, 256, 1024}, threshold
 at the median score, no failed runs (so the generating parameters are the
 censored tail's, see ``SimulatedSearch.tail_truth``), ``--reps`` replicates
-each: the same diagnostics and how often the truth lies in the 90 % central
-intervals (nominal 0.90).
+each: the same diagnostics, the share of draws in which the seed noise exceeds
+the best score's lead over the threshold (``Diagnostics.noise_share``: the
+noise arm's), and how often the truth lies in the 90 % central intervals
+(nominal 0.90).
 
 ``--geometry GAMMA SIGMA N`` fits the first replicate's search of that setting
 and prints its draws grouped by the polar angle of the two scales (noise arm
@@ -42,7 +44,7 @@ import pandas as pd
 from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
-from bayesq.fit import PARAMETERS
+from bayesq.fit import NOISE_SHARE_NAMED, PARAMETERS
 from bayesq.logdensity import noisy_quadratic_logsf
 from bayesq.simulate import simulate_random_search
 from bayesq.spec import load_spec
@@ -145,10 +147,14 @@ def geometry(gamma, sigma, n):
 
 
 def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
-    print("| gamma | sigma | n | n above | divergences | max R-hat | min ESS | truth in 90% (a, b, g, s) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| gamma | sigma | n | n above | divergences | max R-hat | min ESS | noise share "
+        "| truth in 90% (a, b, g, s) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
     bad = 0
+    split = 0  # short fits whose draws split between noise and signal (the warning names it)
     total = 0
     # replicate by replicate, so that a study stopped early is still balanced
     for rep in range(reps):
@@ -167,6 +173,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
             d = result.diagnostics()
             total += 1
             bad += bool(d.problems())
+            split += bool(d.problems()) and NOISE_SHARE_NAMED <= d.noise_share <= 1 - NOISE_SHARE_NAMED
             inside = []
             for name, value in search.tail_truth.items():
                 lo, hi = interval(result, name)
@@ -174,10 +181,15 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
                 inside.append("y" if lo <= value <= hi else "n")
             print(
                 f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
-                f"{d.max_rhat:.3f} | {min(d.min_ess_bulk, d.min_ess_tail):.0f} | {' '.join(inside)} |",
+                f"{d.max_rhat:.3f} | {min(d.min_ess_bulk, d.min_ess_tail):.0f} | {d.noise_share:.3f} | "
+                f"{' '.join(inside)} |",
                 flush=True,
             )
     print(f"\nfits short of the standard (divergences, R-hat > 1.01 or ESS < 400): {bad} of {total}")
+    print(
+        f"of those, draws split between noise and signal (noise share in [{NOISE_SHARE_NAMED}, "
+        f"{1 - NOISE_SHARE_NAMED}]): {split}"
+    )
     coverage_report(records)
 
 

@@ -22,6 +22,7 @@ from bayesq.fit import (
     available_samplers,
     fit,
     load,
+    noise_share,
     pointwise_log_likelihood,
     user_depth_cap,
     with_depth_cap,
@@ -110,6 +111,48 @@ def test_diagnostics_name_the_numbers_and_the_advice():
     assert "1.050" in problems[1] and "120" in problems[2]
     good = Diagnostics(0, 4000, 1.002, 900, 800, 0, 0.9)
     assert good.problems() == []
+
+
+def test_slow_mixing_between_noise_and_signal_is_explained_with_its_share():
+    # draws split between "mostly noise" and "a quadratic past the threshold": the advice says so
+    split = Diagnostics(0, 4000, 1.03, 150, 90, 0, 0.9, noise_share=0.08)
+    rhat, ess = split.problems()
+    for problem in (rhat, ess):
+        assert "two explanations" in problem and "8%" in problem and "draws=4000" in problem
+    # an ESS just short of the standard does not round up to it
+    (ess,) = Diagnostics(0, 4000, 1.002, 399.7, 791, 0, 0.9).problems()
+    assert "down to 399 (bulk 399, tail 791" in ess
+    # a share near 0 or 1, or none recorded, is not named
+    for share in (0.001, 0.995, float("nan")):
+        (ess,) = Diagnostics(0, 4000, 1.002, 150, 90, 0, 0.9, noise_share=share).problems()
+        assert "two explanations" not in ess
+
+
+def test_noise_share_counts_draws_with_more_noise_than_lead():
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    log_gap = rng.normal(size=(4, 1000))
+    noisy = rng.random((4, 1000)) < 0.3
+    log_sigma = np.where(noisy, log_gap + 0.5, log_gap - 0.5)
+    dims = ("chain", "draw")
+    post = xr.Dataset({"log_sigma": (dims, log_sigma), "log_beta_gap": (dims, log_gap)})
+    assert noise_share(post) == pytest.approx(noisy.mean())
+    # several searches (a joint fit): the most evenly split one
+    both = xr.Dataset(
+        {
+            "log_sigma": (("chain", "draw", "search"), np.stack([log_sigma, log_gap - 1], axis=-1)),
+            "log_beta_gap": (("chain", "draw", "search"), np.stack([log_gap, log_gap], axis=-1)),
+        }
+    )
+    assert noise_share(both) == pytest.approx(noisy.mean())
+    assert np.isnan(noise_share(post.drop_vars("log_sigma")))
+
+
+def test_a_fit_records_its_noise_share(result):
+    post = result.idata.posterior
+    share = float((post["log_sigma"] > post["log_beta_gap"]).mean())
+    assert result.diagnostics().noise_share == share
 
 
 def test_a_tree_depth_the_user_lowered_is_not_a_problem_but_its_cost_is(result):

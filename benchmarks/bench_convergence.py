@@ -172,8 +172,9 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
                 )
             d = result.diagnostics()
             total += 1
-            bad += bool(d.problems())
-            split += bool(d.problems()) and NOISE_SHARE_NAMED <= d.noise_share <= 1 - NOISE_SHARE_NAMED
+            short = bool(d.problems())
+            bad += short
+            split += short and d.splits_draws
             inside = []
             for name, value in search.tail_truth.items():
                 lo, hi = interval(result, name)

@@ -123,9 +123,11 @@ def test_slow_mixing_between_noise_and_signal_is_explained_with_its_share():
     (ess,) = Diagnostics(0, 4000, 1.002, 399.7, 791, 0, 0.9).problems()
     assert "down to 399 (bulk 399, tail 791" in ess
     # a share near 0 or 1, or none recorded, is not named
+    assert split.splits_draws
     for share in (0.001, 0.995, float("nan")):
-        (ess,) = Diagnostics(0, 4000, 1.002, 150, 90, 0, 0.9, noise_share=share).problems()
-        assert "two explanations" not in ess
+        one_sided = Diagnostics(0, 4000, 1.002, 150, 90, 0, 0.9, noise_share=share)
+        (ess,) = one_sided.problems()
+        assert "two explanations" not in ess and not one_sided.splits_draws
 
 
 def test_noise_share_counts_draws_with_more_noise_than_lead():
@@ -368,6 +370,25 @@ def test_later_fits_reuse_the_compiled_program():
     assert _nutpie_program.cache_info()[:2] == (hits + 1, misses)
     assert first.settings["backend"] == other.settings["backend"] == "numba"
     assert other.settings["n_scores"] == 150
+
+
+def test_the_direction_warning_flags_a_reversed_search_not_a_steep_quadratic():
+    from bayesq.fit import DIRECTION_REACH, _direction_warning
+
+    # read the wrong way round, the failed runs (accuracy 0) make the tail: warned
+    search = simulate_random_search(n=512, failure_score=0.0, random_seed=3)
+    message = _direction_warning(prepare_scores(search.scores, 0.85, maximize=False))
+    assert message is not None and "pass maximize=True" in message
+    assert _direction_warning(prepare_scores(search.scores, 0.85)) is None
+    # the right way round, a gamma-4 quadratic cut at its median reaches further on its good
+    # side than on its bad side, as the quadratic does (2.4x without noise): not warned
+    steep = simulate_random_search(
+        n=1024, alpha=0.8, beta=0.9, gamma=4, sigma=0.002, failure_rate=0.0, random_seed=1066
+    ).scores
+    t = float(np.median(steep))
+    reach = np.max(steep - t) / np.max(t - steep)
+    assert 1 < reach < DIRECTION_REACH
+    assert _direction_warning(prepare_scores(steep, t)) is None
 
 
 def test_minimization_fits_losses():

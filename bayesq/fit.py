@@ -470,6 +470,7 @@ class Diagnostics:
             f"divergences {self.divergences}/{self.draws}, max R-hat {self.max_rhat:.4f}, "
             f"min ESS bulk {self.min_ess_bulk:.0f}, tail {self.min_ess_tail:.0f}, "
             f"E-BFMI >= {self.min_bfmi:.2f}"
+            + (f", noise share {self.noise_share:.0%}" if self.splits_draws else "")
         )
 
 

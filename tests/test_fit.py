@@ -119,11 +119,11 @@ def test_slow_mixing_between_noise_and_signal_is_explained_with_its_share():
     rhat, ess = split.problems()
     for problem in (rhat, ess):
         assert "two explanations" in problem and "8%" in problem and "draws=4000" in problem
+    assert split.splits_draws and str(split).endswith(", noise share 8%")
     # an ESS just short of the standard does not round up to it
     (ess,) = Diagnostics(0, 4000, 1.002, 399.7, 791, 0, 0.9).problems()
     assert "down to 399 (bulk 399, tail 791" in ess
     # a share near 0 or 1, or none recorded, is not named
-    assert split.splits_draws and str(split).endswith(", noise share 8%")
     for share in (0.001, 0.995, float("nan")):
         one_sided = Diagnostics(0, 4000, 1.002, 150, 90, 0, 0.9, noise_share=share)
         (ess,) = one_sided.problems()

@@ -462,7 +462,7 @@ class Diagnostics:
             f". The data admit two explanations of the tail: {self.noise_share:.0%} of the draws make it "
             "mostly seed noise (sigma above the best score's lead over the threshold), the rest a quadratic "
             "reaching past the threshold, and NUTS passes between the two slowly; draws=4000 brought "
-            "R-hat within 1.01 on 8 of 9 such simulated searches (README, Convergence)"
+            "R-hat within 1.01 on each of 9 such simulated searches (README, Convergence)"
         )
 
     def __str__(self) -> str:

@@ -49,7 +49,7 @@ curvature at least 1. We therefore
    :math:`v^{k-1}\log v` for the gradient in :math:`\gamma`, at an
    exponential rate), then Gauss-Legendre panels;
 3. place nodes by their distances to both ends of the support, so that
-   :math:`v` and :math:`1 - v` are exact even :math:`10^{-60}` from an end.
+   :math:`v` and :math:`1 - v` are exact even :math:`10^{-83}` from an end.
 
 The window is chosen without gradient (:func:`stop_gradient`), and its ends
 are pinned to the support's ends where it reaches them, so the domain of
@@ -62,6 +62,30 @@ integral. Measured against a 50-digit mpmath reference (``tests/reference/``,
 ``benchmarks/bench_accuracy.py``) on gamma in [0.5, 20], sigma/(beta-alpha) in
 [1e-6, 10], y up to 37 sigma beyond the support: log values within 5e-11
 relative (``max(1, |ref|)``), every partial derivative within 2e-9 relative.
+
+Below gamma 0.5 the density loses accuracy at the singular end: its first
+node lies :math:`\epsilon \approx 10^{-83}` of the first panel's width from
+:math:`v = 0`, and the weight :math:`k v^{k-1}` puts a share of order
+:math:`\epsilon^k` of the integral closer than that. Measured (mpmath at 30
+digits, sigma/(beta-alpha) in {1e-3, 0.047, 1}, y near the best end): log
+density within 1.1e-11 at gamma 0.25 to 0.35, 4e-10 at 0.2, 2e-5 at 0.1;
+its derivative in gamma (against central differences of mpmath's values),
+where the missing share is weighted by :math:`\log v`, within 1e-10 at
+0.3, 1e-9 at 0.25, 3e-7 at 0.2, 2e-2 at 0.1. The prior on gamma puts 0.1 %
+of its mass below 0.2.
+
+The tanh-sinh panel had 22 nodes left of its centre and 15 right of it
+(first node :math:`3 \times 10^{-56}` from the end) until 2026-12-06: the
+table above within 1.2x, but 6e-7 at gamma 0.2 and 8e-4 at 0.1, the
+derivative in gamma off by 3e-4 and 0.5. On a simulated search with large
+noise (gamma 2, sigma a fifth of beta - alpha, 1,024 runs, 4,000 draws per
+chain) 28 of 57 divergent trajectories ran from gamma 0.5 towards gamma
+below 0.15; with the nodes moved, 2 divergences in all (over the README's
+convergence studies, 64 against 106: the geometry there causes
+divergences too). Two nodes taken from the right end, where the integrand
+is smooth, keep the count (86) and the work; a third (h = 0.2, 25 and 12)
+costs accuracy above gamma 0.5 (values within 2e-9 only), and five more
+nodes on the left (91) cost 9-15 % of the time per gradient.
 """
 
 from __future__ import annotations
@@ -92,7 +116,8 @@ _DELTA = 32.0  # log-integrand drop that bounds the window: e^-32 ~ 1e-14
 # cost ~7 us of a 182-score log density + gradient (Numba, libmvec)
 _NEWTON_STEPS = 3
 N_PANELS = 7
-_TS = tanh_sinh_rule(h=0.2, n_left=22, n_right=15)
+# more nodes towards the singular end than the smooth one (module docstring: gamma < 0.5)
+_TS = tanh_sinh_rule(h=0.2, n_left=24, n_right=13)
 _GL = gauss_legendre_rule(8)
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _LN2 = np.log(2.0)
@@ -122,8 +147,8 @@ N_NODES = _PANEL.size
 def _log_weight(kind, v, one_minus_v, k):
     # Every log sees a positive argument, in the branch used and the one not
     # used: JAX differentiates both sides of a ``where``, and 0 * (1/0) = nan.
-    # (v and 1 - v are >= 1e-60 at real nodes; they reach 0 only at nodes of
-    # a window of zero width, whose terms are -inf and weigh nothing.)
+    # (v and 1 - v are at least 1e-83 panel widths at real nodes; they reach 0
+    # only at nodes of a window of zero width, whose terms are -inf and weigh nothing.)
     log_v = pt.log(pt.maximum(v, _TINY))
     if kind == "pdf":
         return pt.log(k) + (k - 1.0) * log_v
@@ -250,7 +275,7 @@ def _log_smoothed(kind, x, x1, s, k):
     # per-score coefficients: the gradient then flows through a few per-score
     # sums, not through a switch at each node
     z = left[ex] + width[ex] * steps_lo
-    # v and 1 - v: values as sums of positive terms (exact 1e-60 from an end),
+    # v and 1 - v: values as sums of positive terms (exact 1e-83 from an end),
     # gradients from v = x + s z and 1 - v = x1 - s z, whose parts at the ends
     # of the window are exactly 0 where those ends are pinned
     gap_lo = pt.switch(pinned_lo, 0.0, a_win - zlo_c)

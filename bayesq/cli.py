@@ -3,7 +3,8 @@
 ``bayesq compare FIT FIT ...``.
 
 ``fit`` and ``run`` write their results to an output directory (``--out``):
-``summary.txt`` (the table and the convergence diagnostics), ``summary.csv``,
+``summary.txt`` (the table, the convergence diagnostics and the prior
+sensitivity), ``summary.csv``,
 ``fit.nc`` (the InferenceData, reloadable with :func:`bayesq.load`),
 ``trace.png``, ``posterior.png``, ``tail.png`` (posterior fit of the tail)
 and ``prior.png`` (prior predictive check). The directory is written whole
@@ -94,7 +95,14 @@ def write_outputs(result, out: pathlib.Path, extra: str = "") -> pathlib.Path:
 
     with atomic_directory(out) as tmp:
         problems = result.diagnostics().problems()
-        text = str(result) + "\n" + "".join(f"WARNING: {p}\n" for p in problems) + extra
+        sensitivity = result.prior_sensitivity().to_string(float_format="{:.3f}".format)
+        text = (
+            str(result)
+            + "\n"
+            + "".join(f"WARNING: {p}\n" for p in problems)
+            + f"\nprior sensitivity (power-scaling; FitResult.prior_sensitivity):\n{sensitivity}\n"
+            + extra
+        )
         (tmp / "summary.txt").write_text(text)
         result.summary().to_csv(tmp / "summary.csv")
         if "prior" not in result.idata:

@@ -283,7 +283,7 @@ class NoiseSignalPolar(Transform):
     :math:`\sin(\tfrac\pi2\rho(-u))`, accurate near :math:`\theta = \pi/2`).
     """
 
-    name = "noise_signal_polar"
+    name = "polar"  # no underscore: PyMC strips a transformed name's last three "_" parts
     ndim_supp = 1
 
     def forward(self, value, *inputs):

@@ -13,7 +13,9 @@ censored tail's, see ``SimulatedSearch.tail_truth``), ``--reps`` replicates
 each: the same diagnostics, the share of draws in which the seed noise exceeds
 the best score's lead over the threshold (``Diagnostics.noise_share``: the
 noise arm's), and how often the truth lies in the 90 % central intervals
-(nominal 0.90).
+(nominal 0.90). Both parts print each fit's largest power-scaling prior
+sensitivity (``FitResult.prior_sensitivity``; 0.05 and above flags a prior
+that moves the posterior).
 
 ``--geometry GAMMA SIGMA N`` fits the first replicate's search of that setting
 and prints its draws grouped by the polar angle of the two scales (noise arm
@@ -67,9 +69,9 @@ def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
     """The three real searches; with ``seeds``, one fit per seed 1..seeds (the specs' own is 1)."""
     print(
         "| data | seed | n above | divergences | max R-hat | min ESS bulk | min ESS tail | beta 90% interval "
-        f"| opda beta ({OPDA_SEEDS} seeds) | inside | time (s) |"
+        f"| opda beta ({OPDA_SEEDS} seeds) | inside | prior sensitivity | time (s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     overrides = given(quiet=True, target_accept=target_accept, tune=tune, max_tree_depth=max_tree_depth)
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
@@ -98,9 +100,16 @@ def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
                 f"| {name} | {result.settings['random_seed']} | {result.settings['n_tail']} | "
                 f"{d.divergences} | {d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | "
                 f"[{lo:.6f}, {hi:.6f}] | "
-                f"{opda.min():.6f}..{opda.max():.6f} | {inside} of {OPDA_SEEDS} | {elapsed:.0f} |",
+                f"{opda.min():.6f}..{opda.max():.6f} | {inside} of {OPDA_SEEDS} | {sensitivity(result)} | "
+                f"{elapsed:.0f} |",
                 flush=True,
             )
+
+
+def sensitivity(result):
+    """The largest power-scaling prior sensitivity of alpha, beta, gamma, sigma, and whose."""
+    prior = result.prior_sensitivity()["prior"]
+    return f"{prior.max():.3f} ({prior.idxmax()})"
 
 
 def simulated(gamma, sigma, n, rep=0):
@@ -120,7 +129,7 @@ def geometry(gamma, sigma, n):
         result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True)
     print(f"gamma {gamma:g}, sigma {sigma:g}, n {int(n)}: {result.diagnostics()}")
     post = result.idata.posterior
-    angle = post["log_scales_noise_signal_polar__"].values[..., 1].ravel()
+    angle = post["log_scales_polar__"].values[..., 1].ravel()
     logit_mass = post["tail_mass_logodds__"].values.ravel()
     log_gamma = np.log(post.gamma.values.ravel())
     mass = post.tail_mass.values.ravel()
@@ -149,9 +158,9 @@ def geometry(gamma, sigma, n):
 def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
     print(
         "| gamma | sigma | n | n above | divergences | max R-hat | min ESS | noise share "
-        "| truth in 90% (a, b, g, s) |"
+        "| truth in 90% (a, b, g, s) | prior sensitivity |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
     bad = 0
     split = 0  # short fits whose draws split between noise and signal (the warning names it)
@@ -183,7 +192,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
             print(
                 f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
                 f"{d.max_rhat:.3f} | {min(d.min_ess_bulk, d.min_ess_tail):.0f} | {d.noise_share:.3f} | "
-                f"{' '.join(inside)} |",
+                f"{' '.join(inside)} | {sensitivity(result)} |",
                 flush=True,
             )
     print(f"\nfits short of the standard (divergences, R-hat > 1.01 or ESS < 400): {bad} of {total}")

@@ -56,11 +56,12 @@ def test_fit_writes_the_output_directory_whole_and_refuses_to_overwrite(tmp_path
         "tail.png",
         "prior.png",
     }
-    assert "beta" in (out / "summary.txt").read_text()
+    summary = (out / "summary.txt").read_text()
+    assert "beta" in summary and "prior sensitivity" in summary
     from bayesq import load
 
     fitted = load(out / "fit.nc")
-    assert fitted.threshold == 0.86 and "prior" in fitted.idata
+    assert fitted.threshold == 0.86 and "prior" in fitted.idata and "log_prior" in fitted.idata
     # an existing directory is kept unless --force
     before = (out / "fit.nc").read_bytes()
     with pytest.raises(SystemExit, match="--force"):

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import SHORT, SIM_SPEC, THRESHOLD, assert_same_log_density
+from scipy import stats
 
 import bayesq
 from bayesq.fit import (
@@ -77,12 +78,57 @@ def test_log_likelihood_is_the_censored_likelihood_of_each_draw(result):
             post["tail_mass"].values[1, 17] / (1 - post["tail_mass"].values[1, 17])
         ),
         "gamma_log__": np.log(g),
-        "log_scales_noise_signal_polar__": NoiseSignalPolar()
-        .forward(post["log_scales"].values[1, 17])
-        .eval(),
+        "log_scales_polar__": NoiseSignalPolar().forward(post["log_scales"].values[1, 17]).eval(),
     }
     logps = model.point_logps(point, round_vals=14)
     assert logps["tail"] == pytest.approx(ll["tail"].values[1, 17].sum(), rel=1e-9)
+
+
+def test_log_prior_is_the_priors_density_at_each_draw(result):
+    """pymc.compute_log_prior works on the model (its polar transform's name has
+    no underscore, which PyMC would cut) and gives the priors of bayesq.model."""
+    copy = bayesq.FitResult(result.idata.copy(), model=result.model)
+    copy.prior_sensitivity()
+    assert "log_prior" in copy.idata and "log_prior" not in result.idata
+    lp, post, priors = copy.idata.log_prior, result.idata.posterior, result.priors
+    at = {"chain": 1, "draw": 17}
+    log_sigma, log_gap = (float(post[n].isel(at)) for n in ("log_sigma", "log_beta_gap"))
+    expected = stats.norm.logpdf(log_sigma, priors.sigma_log_mean, priors.sigma_log_sd) + stats.norm.logpdf(
+        log_gap, priors.beta_gap_log_mean, priors.beta_gap_log_sd
+    )
+    assert float(lp["log_scales"].isel(at)) == pytest.approx(expected, rel=1e-10)
+    gamma = float(post["gamma"].isel(at))
+    expected = stats.lognorm.logpdf(gamma, priors.gamma_log_sd, scale=priors.gamma_median)
+    # PyMC's LogNormal log density differs from SciPy's by a constant 1.4e-8
+    assert float(lp["gamma"].isel(at)) == pytest.approx(expected, abs=1e-7)
+    mass = float(post["tail_mass"].isel(at))
+    expected = stats.beta.logpdf(mass, priors.tail_mass_a, priors.tail_mass_b)
+    assert float(lp["tail_mass"].isel(at)) == pytest.approx(expected, abs=1e-12)
+
+
+def test_prior_sensitivity_tells_a_prior_dominated_search_from_an_informed_one(result):
+    informed = result.prior_sensitivity()
+    assert list(informed.index) == list(PARAMETERS)
+    assert list(informed.columns) == ["prior", "likelihood", "diagnosis"]
+    # 200 runs, 100 above the threshold: the data move beta more than the prior does
+    assert informed.loc["beta", "likelihood"] > informed.loc["beta", "prior"]
+    # 24 runs, 12 above the threshold: gamma is mostly the prior's
+    small = SIM.scores[:24]
+    few = fit(small, float(np.sort(small)[-13]), draws=300, tune=300, chains=2, random_seed=1, quiet=True)
+    weak = few.prior_sensitivity()
+    assert weak.loc["gamma", "prior"] > max(0.15, 2 * weak.loc["gamma", "likelihood"])
+    assert weak.loc["gamma", "prior"] > 3 * informed.loc["gamma", "prior"]
+    # the diagnosis is the rule of Kallioinen et al. at the threshold
+    for table, threshold in ((weak, 0.05), (few.prior_sensitivity(threshold=0.2), 0.2)):
+        for _, row in table.iterrows():
+            if row.prior < threshold:
+                assert row.diagnosis == "-"
+            else:
+                conflict = row.likelihood >= threshold
+                assert row.diagnosis == ("potential prior-data conflict" if conflict else "prior dominates")
+    assert set(few.prior_sensitivity(threshold=1.0).diagnosis) == {"-"}
+    with pytest.raises(ValueError, match="threshold must be a positive number"):
+        few.prior_sensitivity(threshold=0)
 
 
 def test_summary_and_diagnostics(result):

@@ -29,7 +29,9 @@ also as the vector ``log_scales`` that NUTS samples in polar coordinates, and
 :math:`\log F(t\mid\theta)` for each censored run), ``observed_data`` (every
 score, split at the threshold) and the settings in
 ``idata.posterior.attrs["bayesq"]`` (JSON), so a saved fit can be reloaded
-and extended (:func:`load`).
+and extended (:func:`load`). :meth:`FitResult.prior_sensitivity` adds
+``log_prior`` (the priors' log density at each draw) and
+:meth:`FitResult.sample_prior` adds ``prior``.
 """
 
 from __future__ import annotations
@@ -421,6 +423,7 @@ class Diagnostics:
     def problems(self) -> list[str]:
         """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice."""
         out = []
+        why = self._two_explanations()  # named once: with R-hat if it falls short, else with the ESS
         if self.divergences:
             out.append(
                 f"{self.divergences} of {self.draws} draws diverged after tuning: raise target_accept "
@@ -430,9 +433,9 @@ class Diagnostics:
         if not self.max_rhat <= MAX_RHAT:
             out.append(
                 f"R-hat up to {self.max_rhat:.3f} (> {MAX_RHAT}): the chains disagree; "
-                "run longer (tune, draws) or inspect the trace (arviz.plot_trace(result.idata))"
-                + self._two_explanations()
+                "run longer (tune, draws) or inspect the trace (arviz.plot_trace(result.idata))" + why
             )
+            why = ""
         if not min(self.min_ess_bulk, self.min_ess_tail) >= MIN_ESS:
             # rounded down, so that an ESS of 399.7 does not read as the 400 wanted
             bulk, tail = math.floor(self.min_ess_bulk), math.floor(self.min_ess_tail)
@@ -441,7 +444,7 @@ class Diagnostics:
                 f"(bulk {bulk}, tail {tail}; want >= {MIN_ESS}): "
                 "draw more (draws, chains)"
                 + (", or raise the maximum tree depth you lowered" if self.depth_capped else "")
-                + self._two_explanations()
+                + why
             )
         # trajectories cut at a depth the user chose cost mixing, which R-hat and ESS measure
         if self.max_tree_depth_hits and not self.depth_capped:
@@ -466,7 +469,8 @@ class Diagnostics:
             f". The data admit two explanations of the tail: {self.noise_share:.0%} of the draws make it "
             "mostly seed noise (sigma above the best score's lead over the threshold), the rest a quadratic "
             "reaching past the threshold, and NUTS passes between the two slowly; draws=4000 brought "
-            "R-hat within 1.01 on each of 9 such simulated searches (README, Convergence)"
+            "R-hat within 1.01 on each of 9 such simulated searches (README, Convergence), and "
+            "result.prior_sensitivity() shows how much of this posterior the priors decide"
         )
 
     def __str__(self) -> str:

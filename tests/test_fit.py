@@ -163,9 +163,13 @@ def test_slow_mixing_between_noise_and_signal_is_explained_with_its_share():
     # draws split between "mostly noise" and "a quadratic past the threshold": the advice says so
     split = Diagnostics(0, 4000, 1.03, 150, 90, 0, 0.9, noise_share=0.08)
     rhat, ess = split.problems()
-    for problem in (rhat, ess):
-        assert "two explanations" in problem and "8%" in problem and "draws=4000" in problem
+    assert "two explanations" in rhat and "8%" in rhat and "draws=4000" in rhat
+    assert "prior_sensitivity()" in rhat
+    assert "two explanations" not in ess  # named once, with the first problem it explains
     assert split.splits_draws and str(split).endswith(", noise share 8%")
+    # with R-hat within the standard, the ESS problem names it
+    (ess,) = Diagnostics(0, 4000, 1.004, 150, 90, 0, 0.9, noise_share=0.08).problems()
+    assert "two explanations" in ess and "8%" in ess
     # an ESS just short of the standard does not round up to it
     (ess,) = Diagnostics(0, 4000, 1.002, 399.7, 791, 0, 0.9).problems()
     assert "down to 399 (bulk 399, tail 791" in ess

@@ -737,11 +737,11 @@ class FitResult:
         distances from the posterior to the power-scaled posteriors at
         :math:`a = 1/(1 + \delta)` and :math:`1 + \delta`, summed and divided
         by :math:`2\log_2(1 + \delta)` (:math:`\delta = 0.01`): a derivative
-        of the posterior in :math:`\log a`. The diagnosis follows the paper: both at or
-        above ``threshold``, a potential prior-data conflict; the prior's alone,
-        a prior that dominates a weak likelihood (the interval is largely the
-        prior's). The paper's threshold, 0.05, is a rule of thumb, and the
-        estimates carry Monte Carlo error.
+        of the posterior in :math:`\log a`. The diagnosis follows the paper:
+        both at or above ``threshold``, a potential prior-data conflict; the
+        prior's alone, a prior that dominates a weak likelihood (the interval
+        is largely the prior's). The paper's threshold, 0.05, is a rule of
+        thumb, and the estimates carry Monte Carlo error.
 
         The log prior (:func:`pymc.compute_log_prior`: the priors' log density
         at each draw, in the parameters the priors are written in, without the
@@ -752,9 +752,8 @@ class FitResult:
         -------
         pandas.DataFrame
             Indexed by parameter, columns ``prior``, ``likelihood``
-            (sensitivities) and ``diagnosis`` (``"prior-data conflict"``,
-            ``"potential prior-data conflict"``, ``"prior dominates"`` or
-            ``"-"``).
+            (sensitivities) and ``diagnosis`` (``"potential prior-data
+            conflict"``, ``"prior dominates"`` or ``"-"``).
         """
         if not (np.isfinite(threshold) and threshold > 0):
             raise ValueError(f"threshold must be a positive number, got {threshold}")

@@ -655,6 +655,68 @@ def save_idata(idata: az.InferenceData, path, overwrite: bool = False) -> pathli
     return path
 
 
+def prior_sensitivity(idata: az.InferenceData, model: pm.Model, var_names, threshold: float = SENSITIVITY):
+    r"""How far the posterior moves when the prior or the likelihood is power-scaled.
+
+    For each parameter, :func:`arviz.psens` (Kallioinen et al. 2023,
+    "Detecting and diagnosing prior and likelihood sensitivity with
+    power-scaling", Statistics and Computing 34) raises the prior
+    :math:`p(\theta)` or the likelihood :math:`p(y\mid\theta)` to a power
+    :math:`a` near 1, reweights the draws by Pareto-smoothed importance
+    sampling (no refit), and reports the cumulative Jensen-Shannon
+    distances from the posterior to the power-scaled posteriors at
+    :math:`a = 1/(1 + \delta)` and :math:`1 + \delta`, summed and divided
+    by :math:`2\log_2(1 + \delta)` (:math:`\delta = 0.01`): a derivative
+    of the posterior in :math:`\log a`. The diagnosis follows the paper:
+    both at or above ``threshold``, a potential prior-data conflict; the
+    prior's alone, a prior that dominates a weak likelihood (the interval
+    is largely the prior's). The paper's threshold, 0.05, is a rule of
+    thumb, and the estimates carry Monte Carlo error.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fit's posterior with its ``log_likelihood`` group; the log prior
+        (:func:`pymc.compute_log_prior`: the priors' log density at each
+        draw, in the parameters the priors are written in, without the
+        sampler's Jacobian) is added as the ``log_prior`` group if missing.
+    model : pymc.Model
+        The model that drew the posterior.
+    var_names : iterable of str
+        Posterior variables to report.
+    threshold : float
+        Sensitivity from which a variable is flagged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variable (``beta``), or per entry of a variable with
+        dims (``beta[deberta-base]``); columns ``prior``, ``likelihood``
+        (sensitivities) and ``diagnosis`` (``"potential prior-data
+        conflict"``, ``"prior dominates"`` or ``"-"``).
+    """
+    if not (np.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number, got {threshold}")
+    if "log_prior" not in idata:
+        log_prior = pm.compute_log_prior(idata, model=model, progressbar=False, extend_inferencedata=False)
+        idata.add_groups(log_prior=log_prior)
+    names = list(var_names)
+    prior, likelihood = (az.psens(idata, component=part, var_names=names) for part in ("prior", "likelihood"))
+    frames = []
+    for name in names:
+        values = xr.Dataset({"prior": prior[name], "likelihood": likelihood[name]})
+        if not values.dims:
+            frames.append(pd.DataFrame({k: [float(v)] for k, v in values.items()}, index=[name]))
+            continue
+        frame = values.to_dataframe()[["prior", "likelihood"]]
+        frame.index = [f"{name}[{', '.join(map(str, np.atleast_1d(i)))}]" for i in frame.index]
+        frames.append(frame)
+    table = pd.concat(frames)
+    conflict = np.where(table["likelihood"] >= threshold, "potential prior-data conflict", "prior dominates")
+    table["diagnosis"] = np.where(table["prior"] >= threshold, conflict, "-")
+    return table
+
+
 class FitResult:
     """A fitted random search: posterior draws, data and settings.
 
@@ -725,55 +787,13 @@ class FitResult:
         self.idata.add_groups(prior=prior.prior)
         return self.idata
 
-    def prior_sensitivity(self, var_names=PARAMETERS, threshold: float = SENSITIVITY):
-        r"""How far the posterior moves when the prior or the likelihood is power-scaled.
+    def prior_sensitivity(self, var_names=PARAMETERS, threshold: float = SENSITIVITY) -> pd.DataFrame:
+        """Power-scaling sensitivity of alpha, beta, gamma, sigma to the prior and the likelihood.
 
-        For each parameter, :func:`arviz.psens` (Kallioinen et al. 2023,
-        "Detecting and diagnosing prior and likelihood sensitivity with
-        power-scaling", Statistics and Computing 34) raises the prior
-        :math:`p(\theta)` or the likelihood :math:`p(y\mid\theta)` to a power
-        :math:`a` near 1, reweights the draws by Pareto-smoothed importance
-        sampling (no refit), and reports the cumulative Jensen-Shannon
-        distances from the posterior to the power-scaled posteriors at
-        :math:`a = 1/(1 + \delta)` and :math:`1 + \delta`, summed and divided
-        by :math:`2\log_2(1 + \delta)` (:math:`\delta = 0.01`): a derivative
-        of the posterior in :math:`\log a`. The diagnosis follows the paper:
-        both at or above ``threshold``, a potential prior-data conflict; the
-        prior's alone, a prior that dominates a weak likelihood (the interval
-        is largely the prior's). The paper's threshold, 0.05, is a rule of
-        thumb, and the estimates carry Monte Carlo error.
-
-        The log prior (:func:`pymc.compute_log_prior`: the priors' log density
-        at each draw, in the parameters the priors are written in, without the
-        sampler's Jacobian) is added to :attr:`idata` as the ``log_prior``
-        group the first time.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by parameter, columns ``prior``, ``likelihood``
-            (sensitivities) and ``diagnosis`` (``"potential prior-data
-            conflict"``, ``"prior dominates"`` or ``"-"``).
+        See :func:`prior_sensitivity`; adds the ``log_prior`` group to
+        :attr:`idata` the first time.
         """
-        if not (np.isfinite(threshold) and threshold > 0):
-            raise ValueError(f"threshold must be a positive number, got {threshold}")
-        if "log_prior" not in self.idata:
-            log_prior = pm.compute_log_prior(
-                self.idata, model=self.model, progressbar=False, extend_inferencedata=False
-            )
-            self.idata.add_groups(log_prior=log_prior)
-        names = list(var_names)
-        prior, likelihood = (
-            az.psens(self.idata, component=part, var_names=names) for part in ("prior", "likelihood")
-        )
-        rows = {}
-        for name in names:
-            p, lik = float(prior[name]), float(likelihood[name])
-            diagnosis = "-"
-            if p >= threshold:
-                diagnosis = "potential prior-data conflict" if lik >= threshold else "prior dominates"
-            rows[name] = {"prior": p, "likelihood": lik, "diagnosis": diagnosis}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return prior_sensitivity(self.idata, self.model, var_names, threshold)
 
     def draws(self, name: str) -> np.ndarray:
         """Posterior draws of a variable, shape (chains, draws)."""

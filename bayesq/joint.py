@@ -32,11 +32,13 @@ import xarray as xr
 
 from bayesq.fit import (
     PARAMETERS,
+    SENSITIVITY,
     TARGET_ACCEPT,
     FitResult,
     check_sampling,
     diagnose,
     pointwise_log_likelihood,
+    prior_sensitivity,
     sample,
     sampling_settings,
     save_idata,
@@ -162,13 +164,25 @@ class JointFit:
         """:meth:`result` of every search."""
         return {name: self.result(name) for name in self.names}
 
+    def _reported(self) -> list[str]:
+        """The parameters (sigma when noisy) and the pooling's spreads: what the tables show."""
+        post = self.idata.posterior
+        names = [v for v in (*PARAMETERS, "gamma_tau", "sigma_tau") if v in post]
+        return names if self.settings["noise"] else [v for v in names if v != "sigma"]
+
     def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs):
         """Posterior summary (:func:`arviz.summary`) of the parameters and the pooling's hyperparameters."""
-        post = self.idata.posterior
-        names = var_names or [v for v in (*PARAMETERS, "gamma_tau", "sigma_tau") if v in post]
-        if not self.settings["noise"] and var_names is None:
-            names.remove("sigma")
+        names = var_names or self._reported()
         return az.summary(self.idata, var_names=list(names), hdi_prob=hdi_prob, fmt="wide", **kwargs)
+
+    def prior_sensitivity(self, var_names=None, threshold: float = SENSITIVITY):
+        """Power-scaling sensitivity to the prior and the likelihood, search by search.
+
+        :func:`bayesq.fit.prior_sensitivity` of the joint posterior: one row
+        per search and parameter (``beta[name]``), and one per pooling
+        spread (``gamma_tau``); adds the ``log_prior`` group the first time.
+        """
+        return prior_sensitivity(self.idata, self.model, var_names or self._reported(), threshold)
 
     def diagnostics(self):
         """Convergence of the joint posterior (:func:`bayesq.fit.diagnose`)."""

@@ -161,6 +161,20 @@ def test_joint_fit_records_a_point_per_run_and_splits_into_fit_results(joint_fit
     assert str(again.diagnostics()) == str(joint_fit.diagnostics())
 
 
+def test_joint_prior_sensitivity_has_a_row_per_search_and_parameter(joint_fit):
+    joint = bayesq.JointFit(joint_fit.idata.copy(), model=joint_fit.model)
+    table = joint.prior_sensitivity()
+    assert list(table.index) == [f"{p}[{n}]" for p in PARAMETERS for n in ("a", "b")] + ["gamma_tau"]
+    # the pooled log gamma's priors, hyperprior included, enter the log prior
+    assert {"gamma_tau", "gamma_level", "gamma_contrast", "log_scales", "tail_mass"} <= set(
+        joint.idata.log_prior.data_vars
+    )
+    # two searches say little about the spread of their gammas: its prior moves it most
+    tau = table.loc["gamma_tau"]
+    assert tau.prior > max(0.05, tau.likelihood) and tau.diagnosis != "-"
+    assert "log_prior" not in joint_fit.idata
+
+
 def test_joint_fit_reads_a_lowered_tree_depth_from_its_settings(joint_fit):
     assert joint_fit.settings["max_tree_depth"] is None and not joint_fit.diagnostics().depth_capped
     idata = joint_fit.idata.copy()

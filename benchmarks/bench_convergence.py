@@ -13,7 +13,8 @@ censored tail's, see ``SimulatedSearch.tail_truth``), ``--reps`` replicates
 each: the same diagnostics, the share of draws in which the seed noise exceeds
 the best score's lead over the threshold (``Diagnostics.noise_share``: the
 noise arm's), and how often the truth lies in the 90 % central intervals
-(nominal 0.90). Both parts print each fit's largest power-scaling prior
+(nominal 0.90), and how many fits meet the standard by sigma and n and by
+gamma. Both parts print each fit's largest power-scaling prior
 sensitivity (``FitResult.prior_sensitivity``; 0.05 and above flags a prior
 that moves the posterior).
 
@@ -162,6 +163,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
+    fits = []  # one per fit: gamma, sigma, n, meets the standard
     bad = 0
     split = 0  # short fits whose draws split between noise and signal (the warning names it)
     total = 0
@@ -184,6 +186,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
             short = bool(d.problems())
             bad += short
             split += short and d.splits_draws
+            fits.append((gamma, sigma, n, not short))
             inside = []
             for name, value in search.tail_truth.items():
                 lo, hi = interval(result, name)
@@ -200,7 +203,20 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
         f"of those, draws split between noise and signal (noise share in [{NOISE_SHARE_NAMED}, "
         f"{1 - NOISE_SHARE_NAMED}]): {split}"
     )
+    standard_report(fits)
     coverage_report(records)
+
+
+def standard_report(fits):
+    """How many fits meet the standard, by sigma and n (rows, columns) and by gamma."""
+    table = pd.DataFrame(fits, columns=["gamma", "sigma", "n", "ok"])
+    cells = table.groupby(["sigma", "n"]).ok.agg(["sum", "size"])
+    print("fits meeting the standard, by sigma (rows) and n (columns):")
+    for sigma, row in cells.groupby(level="sigma"):
+        parts = [f"n {n}: {ok} of {size}" for (_, n), (ok, size) in row.iterrows()]
+        print(f"  sigma {sigma:g}: " + ", ".join(parts))
+    by_gamma = table.groupby("gamma").ok.agg(["sum", "size"])
+    print("by gamma: " + ", ".join(f"{g:g}: {ok} of {size}" for g, (ok, size) in by_gamma.iterrows()))
 
 
 def coverage_report(records):

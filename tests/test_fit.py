@@ -297,6 +297,21 @@ def test_save_and_load_round_trip_refuses_to_overwrite(result, tmp_path):
         load(tmp_path / "other.nc")
 
 
+def test_a_fit_saved_before_the_polar_transform_was_renamed_still_loads_and_works(result, tmp_path):
+    """Fits saved before 2026-12-06 carry the transform's old name in their posterior
+    (``log_scales_noise_signal_polar__``); the model is rebuilt from the settings and
+    nothing reads that name, so the prior sensitivity and the curves still work."""
+    idata = result.idata.copy()
+    idata.posterior = idata.posterior.rename({"log_scales_polar__": "log_scales_noise_signal_polar__"})
+    path = bayesq.FitResult(idata, model=result.model).save(tmp_path / "old.nc")
+    old = load(path)
+    assert "log_scales_noise_signal_polar__" in old.idata.posterior
+    table = old.prior_sensitivity()
+    expected = bayesq.FitResult(result.idata.copy(), model=result.model).prior_sensitivity()
+    np.testing.assert_allclose(table[["prior", "likelihood"]], expected[["prior", "likelihood"]], rtol=1e-9)
+    np.testing.assert_array_equal(old.tuning_curve([1, 10]).estimate, result.tuning_curve([1, 10]).estimate)
+
+
 def test_prior_predictive_group(result):
     result.sample_prior(draws=100, random_seed=1)
     prior = result.idata.prior

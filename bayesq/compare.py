@@ -53,10 +53,13 @@ class CurveProbability:
     k : ndarray
         Numbers of iterations.
     prob : ndarray
-        The probability at each ``k``.
+        The probability at each ``k`` (a tie counts half: a search compared
+        with itself gives 1/2).
     flips : ndarray
-        Budgets where ``prob`` crosses 1/2 (the more probable ranking
-        changes), interpolated linearly in :math:`\log k`.
+        Budgets where the ranking changes: ``prob`` passes from one side
+        of 1/2 to the other by more than its Monte Carlo error on both
+        (:func:`_crossings`), located where it crosses 1/2, interpolated
+        linearly in :math:`\log k`. Empty for ties and self-comparisons.
     kind : {"median", "mean"}
         Which tuning curve.
     """
@@ -76,13 +79,27 @@ class CurveProbability:
         )
 
 
-def _crossings(k: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    side = np.sign(prob - 0.5)
+def _crossings(k: np.ndarray, prob: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    r"""Budgets where ``prob`` passes from one side of 1/2 to the other, beyond ``margin`` on both.
+
+    A point decides the ranking when :math:`|p - 1/2| > \text{margin}`;
+    a flip lies between consecutive deciding points of opposite sides, at
+    the first crossing of 1/2 between them (linear in :math:`\log k`).
+    Points within the margin (a tie, Monte Carlo noise around 1/2) decide
+    nothing, so noise alone reports no flip.
+    """
+    side = np.where(prob > 0.5 + margin, 1, np.where(prob < 0.5 - margin, -1, 0))
+    decided = np.flatnonzero(side)
     out = []
-    for i in np.flatnonzero(side[:-1] * side[1:] < 0):
-        x0, x1 = np.log(k[i]), np.log(k[i + 1])
-        p0, p1 = prob[i], prob[i + 1]
-        out.append(float(np.exp(x0 + (0.5 - p0) * (x1 - x0) / (p1 - p0))))
+    for i, j in itertools.pairwise(decided):
+        if side[i] == side[j]:
+            continue
+        signs = np.sign(prob[i : j + 1] - 0.5)
+        m = i + int(np.flatnonzero(signs[:-1] * signs[1:] <= 0)[0])
+        p0, p1 = prob[m], prob[m + 1]
+        x0, x1 = np.log(k[m]), np.log(k[m + 1])
+        x = x0 if p1 == p0 else x0 + (0.5 - p0) * (x1 - x0) / (p1 - p0)
+        out.append(float(np.exp(x)))
     return np.array(out)
 
 
@@ -123,13 +140,15 @@ class Comparison:
         return self.draws(a, param) - self.draws(b, param)
 
     def prob_greater(self, a: str, b: str, param: str = "best") -> float:
-        r""":math:`P(\theta_a > \theta_b \mid \text{data})`."""
-        return float(np.mean(self.difference(a, b, param) > 0))
+        r""":math:`P(\theta_a > \theta_b \mid \text{data})` (a tie counts half)."""
+        diff = self.difference(a, b, param)
+        return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
 
     def prob_better(self, a: str, b: str) -> float:
-        r"""Posterior probability that ``a``'s best achievable score beats ``b``'s (direction-aware)."""
-        diff = self.difference(a, b, "best")
-        return float(np.mean(diff > 0 if self.maximize else diff < 0))
+        r"""Posterior probability that ``a``'s best achievable score beats ``b``'s (direction-aware; a tie
+        counts half, so a search compared with itself gives 1/2)."""
+        p = self.prob_greater(a, b, "best")
+        return p if self.maximize else 1 - p
 
     def prob_between(self, name: str, param: str, low: float, high: float) -> float:
         r""":math:`P(\text{low} < \theta < \text{high} \mid \text{data})`, e.g. gamma in (0.5, 1.5)."""
@@ -195,9 +214,13 @@ class Comparison:
         ta, tb = self.tuning_curve(a, k, kind).draws, self.tuning_curve(b, k, kind).draws
         ok = np.isfinite(ta) & np.isfinite(tb)
         better = (ta > tb) if self.maximize else (ta < tb)
-        prob = np.sum(better & ok, axis=0) / np.maximum(np.sum(ok, axis=0), 1)
+        wins = np.sum(better & ok, axis=0) + 0.5 * np.sum((ta == tb) & ok, axis=0)
+        n = np.maximum(np.sum(ok, axis=0), 1)
+        prob = wins / n
         k = np.atleast_1d(np.asarray(k, dtype=float))
-        return CurveProbability(a, b, k, prob, _crossings(k, prob), kind)
+        # Monte Carlo error of a probability near 1/2 from n paired draws: 0.5 / sqrt(n); 3 of them
+        margin = 3 * 0.5 / np.sqrt(n.min())
+        return CurveProbability(a, b, k, prob, _crossings(k, prob, margin), kind)
 
     def __str__(self) -> str:
         with_pairs = self.pairs().iloc[:, :6].to_string(index=False, float_format=lambda x: f"{x:.5g}")

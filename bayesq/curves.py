@@ -54,6 +54,8 @@ import warnings
 
 import numpy as np
 
+from bayesq import validate
+from bayesq.exceptions import InputError
 from bayesq.special import tanh_sinh_rule
 from bayesq.stats import noisy_quadratic
 
@@ -89,12 +91,9 @@ def _check_ks(k) -> np.ndarray:
     return np.atleast_1d(k)
 
 
-def check_ci(ci) -> float:
-    """Return ``ci`` as a float; ``ValueError`` unless it lies strictly between 0 and 1."""
-    ci = float(ci)
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
-    return ci
+def check_ci(ci, name: str = "ci") -> float:
+    """Return ``ci`` as a float; :class:`~bayesq.exceptions.InputError` unless strictly between 0 and 1."""
+    return validate.probability(ci, name)
 
 
 def _max_frame(alpha, beta, maximize):
@@ -493,9 +492,23 @@ def best_after(posterior, k, ci: float = 0.8, maximize=True, iterations: int = 6
     return BestAfter(k, q[:, 0], q[:, 1], q[:, 2], ci, bool(maximize))
 
 
+def _decimals(width: float) -> int:
+    """Decimals that show ``width`` (an interval's) to 2 significant digits."""
+    if not (np.isfinite(width) and width > 0):
+        return 6
+    return max(0, 1 - int(np.floor(np.log10(width))))
+
+
 @dataclasses.dataclass(frozen=True)
 class BestScore:
     r"""The best achievable score: :math:`\beta` when maximizing, :math:`\alpha` when minimizing.
+
+    The best achievable score is the expected score of the best
+    configuration, free of seed noise. The best score a search *observes*
+    carries one run's noise, so it can lie beyond the best achievable
+    score; what the search can expect to observe is the predictive
+    distribution of the best observed score after ``n_runs`` runs
+    (``predicted``, :func:`best_after`), noise included.
 
     Attributes
     ----------
@@ -512,6 +525,13 @@ class BestScore:
         best achievable score (``inf`` beyond 1e12).
     more_iterations : float or None
         ``iterations`` minus the runs already made (at least 0).
+    n_runs : int
+        Runs of the search.
+    observed : float or None
+        The best score the search observed.
+    predicted : (float, float, float) or None
+        Lower end, median and upper end of the ``ci`` predictive interval of
+        the best observed score after ``n_runs`` runs.
     """
 
     estimate: float
@@ -523,12 +543,28 @@ class BestScore:
     prob: float | None = None
     iterations: float | None = None
     more_iterations: float | None = None
+    n_runs: int = 0
+    observed: float | None = None
+    predicted: tuple[float, float, float] | None = None
+    maximize: bool = True
 
     def __str__(self) -> str:
+        d = _decimals(self.upper - self.lower)
+        name = "beta" if self.maximize else "alpha"
         text = (
-            f"best achievable score {self.estimate:.6g} "
-            f"({self.ci:.0%} interval {self.lower:.6g} .. {self.upper:.6g})"
+            f"best achievable score ({name}: the expected score of the best configuration, free of seed "
+            f"noise): {self.estimate:.{d}f}, {self.ci:.0%} interval {self.lower:.{d}f} .. {self.upper:.{d}f}"
         )
+        if self.predicted is not None:
+            lo, mid, hi = self.predicted
+            text += (
+                f"\nbest observed score after {self.n_runs} runs, as predicted (one run's seed noise "
+                f"included): {mid:.{d}f}, {self.ci:.0%} interval {lo:.{d}f} .. {hi:.{d}f}"
+            )
+        if self.observed is not None:
+            text += (
+                f"\nbest observed score of the {self.n_runs} runs: {self.observed:.{d}f}, " + self._place()
+            )
         if self.eps is not None:
             text += (
                 f"\nexpected best within {self.eps:g} of it with probability {self.prob:g} after "
@@ -536,9 +572,38 @@ class BestScore:
             )
         return text
 
+    def _place(self) -> str:
+        """Where the observed best lies against the two intervals."""
+        sign = 1 if self.maximize else -1
+        beyond = "above" if self.maximize else "below"
+        short = "below" if self.maximize else "above"
+
+        def where(lower, upper, what):
+            if sign * (self.observed - (upper if self.maximize else lower)) > 0:
+                return f"{beyond} {what}"
+            if sign * ((lower if self.maximize else upper) - self.observed) > 0:
+                return f"{short} {what}"
+            return f"inside {what}"
+
+        text = where(self.lower, self.upper, f"the interval of {'beta' if self.maximize else 'alpha'}")
+        if self.predicted is not None:
+            text += "; " + where(self.predicted[0], self.predicted[2], "the predictive interval")
+        if text.startswith(beyond):
+            text += " (seed noise: a lucky run scores beyond what its configuration achieves on average)"
+        elif self.predicted is None:
+            text += " (observed bests carry seed noise: best_score(predictive=True) predicts them)"
+        return text
+
 
 def best_score(
-    posterior, ci: float = 0.9, eps=None, prob: float = 0.9, maximize=True, n_runs: int = 0
+    posterior,
+    ci: float = 0.9,
+    eps=None,
+    prob: float = 0.9,
+    maximize=True,
+    n_runs: int = 0,
+    observed=None,
+    predictive: bool = False,
 ) -> BestScore:
     r"""Credible interval of the best achievable score, and the iterations to come within ``eps`` of it.
 
@@ -548,19 +613,43 @@ def best_score(
     :math:`\log k`; the answer is the ``prob`` quantile of
     :math:`K_\epsilon` over the posterior, so that
     :math:`P(K_\epsilon \le K \mid \text{data}) = \text{prob}`.
+
+    With ``observed`` (the search's scores, ``n_runs`` of them), the result
+    also holds their best, and with ``predictive`` the ``ci`` predictive
+    interval of the best observed score after ``n_runs`` runs
+    (:func:`best_after`), which includes seed noise: the report places the
+    observed best against both.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> rng = np.random.default_rng(0)
+    >>> draws = {"alpha": 0.8 + 0.01 * rng.standard_normal((2, 500)), "beta": 0.9 + 0.002 *
+    ...     rng.standard_normal((2, 500)), "gamma": np.full((2, 500), 2.0), "sigma": np.full((2, 500), 0.003)}
+    >>> best = best_score(xr.Dataset({k: (("chain", "draw"), v) for k, v in draws.items()}))
+    >>> round(best.estimate, 2), best.lower < 0.9 < best.upper
+    (0.9, True)
     """
     ci = check_ci(ci)
     p = flat_draws(posterior)
     best = p["beta"] if maximize else p["alpha"]
     lower, estimate, upper = central_interval(best, ci)
+    seen = {"n_runs": int(n_runs), "maximize": bool(maximize)}
+    if observed is not None:
+        observed = np.asarray(observed, dtype=float)
+        seen["observed"] = float(np.max(observed) if maximize else np.min(observed))
+    if predictive:
+        after = best_after(posterior, [max(1, n_runs)], ci=ci, maximize=maximize)
+        seen["predicted"] = (float(after.lower[0]), float(after.estimate[0]), float(after.upper[0]))
+    interval = (float(estimate), float(lower), float(upper), ci, best)
     if eps is None:
-        return BestScore(float(estimate), float(lower), float(upper), ci, best)
-    eps, prob = float(eps), check_ci(prob)
+        return BestScore(*interval, **seen)
+    eps, prob = float(eps), check_ci(prob, "prob")
     if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+        raise InputError(f"{{arg}} must be positive, got {eps}", "eps")
     table = _table(*p.values(), maximize, *_w_range("mean", np.array([1e12])), step=_MEAN_STEP)
     level = (best if maximize else -best) - eps
     per_draw = _solve_k(functools.partial(_mean_from_table, table), level)
     iterations = float(np.quantile(per_draw, prob))
     more = max(0.0, iterations - n_runs)
-    return BestScore(float(estimate), float(lower), float(upper), ci, best, eps, prob, iterations, more)
+    return BestScore(*interval, eps, prob, iterations, more, **seen)

@@ -26,6 +26,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from bayesq.exceptions import InputError, InputTypeError
+
 __all__ = ["DATASETS", "EXTRACTORS", "data_dir", "load_dataset", "read_scores"]
 
 
@@ -83,7 +85,7 @@ def data_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
 def load_dataset(name: str, path: str | os.PathLike | None = None) -> np.ndarray:
     """Scores of one of the real data sets (:data:`DATASETS`), in run order."""
     if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+        raise InputError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
     file, extract = DATASETS[name]
     return read_scores(data_dir(path) / file, extract=extract)
 
@@ -105,29 +107,58 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
 
     Raises
     ------
-    ValueError
-        Naming the file and line of any entry that is not a number.
+    FileNotFoundError
+        No file at the path.
+    bayesq.exceptions.InputError
+        A directory, an empty file, an entry that is not a number (naming
+        the file and line), ``extract`` for anything but JSONL or ``column``
+        for anything but CSV, or scores that are not one-dimensional.
     """
     if isinstance(source, str | os.PathLike):
         path = pathlib.Path(source)
-        if not path.is_file():
+        if path.is_dir():
+            raise InputError(f"{path} is a directory, not a score file")
+        if not path.exists():
             raise FileNotFoundError(f"no such score file: {path}")
         suffix = path.suffix.lower()
+        _only_for(extract, "extract", suffix, ".jsonl", path)
+        _only_for(column, "column", suffix, ".csv", path)
         if suffix == ".jsonl":
-            return _read_jsonl(path, extract)
-        if suffix == ".csv":
-            return _read_csv(path, column)
-        return _read_lines(path)
-    scores = np.asarray(getattr(source, "to_numpy", lambda: source)(), dtype=float)
+            scores = _read_jsonl(path, extract)
+        elif suffix == ".csv":
+            scores = _read_csv(path, column)
+        else:
+            scores = _read_lines(path)
+        if scores.size == 0:
+            raise InputError(f"{path} holds no scores")
+        return scores
+    _only_for(extract, "extract", None, ".jsonl", "an array of scores")
+    _only_for(column, "column", None, ".csv", "an array of scores")
+    try:
+        scores = np.asarray(getattr(source, "to_numpy", lambda: source)(), dtype=float)
+    except (TypeError, ValueError):
+        raise InputTypeError(
+            f"{{arg}} must be numbers or a score file's path, got a {type(source).__name__}", "scores"
+        ) from None
     if scores.ndim != 1:
-        raise ValueError(f"scores must be one-dimensional, got shape {scores.shape}")
+        raise InputError(f"{{arg}} must be one-dimensional, got shape {scores.shape}", "scores")
+    if scores.size == 0:
+        raise InputError("{arg} is empty: no runs to fit", "scores")
     return scores
+
+
+def _only_for(value, name, suffix, wanted, source):
+    """Refuse an option given for a source it does not apply to (it would be silently ignored)."""
+    if value is not None and suffix != wanted:
+        kind = {".jsonl": "JSONL", ".csv": "CSV"}[wanted]
+        raise InputError(f"{{arg}} applies to {kind} files ({wanted}) only, not to {source}", name)
 
 
 def _read_jsonl(path, extract):
     if extract is None:
-        raise ValueError(
-            f"{path}: JSONL records need extract= (one of {', '.join(EXTRACTORS)}, a field, or a callable)"
+        raise InputError(
+            f"{path}: JSONL records need {{arg}} (one of {', '.join(EXTRACTORS)}, a field, or a callable)",
+            "extract",
         )
     if callable(extract):
         fn = extract
@@ -143,7 +174,7 @@ def _read_jsonl(path, extract):
             try:
                 scores.append(float(fn(json.loads(line))))
             except (KeyError, TypeError, ValueError) as err:
-                raise ValueError(
+                raise InputError(
                     f"{path}:{lineno}: cannot extract a score with {extract!r}: {err!r}"
                 ) from err
     return np.array(scores)
@@ -155,14 +186,16 @@ def _read_csv(path, column):
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     if not rows:
-        raise ValueError(f"{path}: no rows")
+        raise InputError(f"{path}: no rows")
     fields = list(rows[0])
     if column is None:
         if len(fields) != 1:
-            raise ValueError(f"{path}: several columns ({', '.join(fields)}); say which with column=")
+            raise InputError(
+                f"{path}: several columns ({', '.join(fields)}); say which with {{arg}}", "column"
+            )
         column = fields[0]
     if column not in fields:
-        raise ValueError(f"{path}: no column {column!r}; columns: {', '.join(fields)}")
+        raise InputError(f"{path}: no {{arg}} {column!r}; columns: {', '.join(fields)}", "column")
     return np.array([_number(row[column], path, i + 2) for i, row in enumerate(rows)])
 
 
@@ -180,4 +213,4 @@ def _number(text, path, lineno):
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{path}:{lineno}: not a number: {text!r}") from None
+        raise InputError(f"{path}:{lineno}: not a number: {text!r}") from None

@@ -44,7 +44,9 @@ import logging
 import math
 import os
 import pathlib
-import tempfile
+import signal
+import sys
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -57,13 +59,17 @@ import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 
-from bayesq import curves
+from bayesq import curves, validate
 from bayesq.data import read_scores
+from bayesq.exceptions import DirectionError, InputError
+from bayesq.files import read_netcdf, save_netcdf
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logpdf, noisy_quadratic_logsf
 from bayesq.model import Priors, build_model, data_model, data_values, prepare_scores, search_model
 from bayesq.vectormath import libmvec
 
 __all__ = ["PARAMETERS", "SAMPLERS", "Diagnostics", "FitResult", "available_samplers", "fit", "load"]
+
+_log = logging.getLogger("bayesq")
 
 PARAMETERS = ("alpha", "beta", "gamma", "sigma")
 SAMPLERS = ("nutpie", "pymc", "numpyro", "blackjax")
@@ -97,7 +103,9 @@ def _resolve_sampler(sampler: str) -> str:
     if sampler == "auto":
         return available_samplers()[0]
     if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)} or 'auto'")
+        raise InputError(
+            f"unknown {{arg}} {sampler!r}; choose one of {', '.join(SAMPLERS)} or 'auto'", "sampler"
+        )
     missing = [p for p in _NEEDS[sampler] if importlib.util.find_spec(p) is None]
     if missing:
         extra = "nutpie" if sampler == "nutpie" else "jax"
@@ -111,10 +119,8 @@ def _resolve_sampler(sampler: str) -> str:
 def check_sampling(sampler, draws, tune, chains, target_accept) -> str:
     """Validate the sampling settings; return the sampler's name."""
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if int(value) != value or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    if not 0 < target_accept < 1:
-        raise ValueError(f"target_accept must lie in (0, 1), got {target_accept}")
+        validate.integer(value, name, low)
+    validate.probability(target_accept, "target_accept")
     return _resolve_sampler(sampler)
 
 
@@ -155,7 +161,9 @@ def sample(
     ``model``, which still names the observed data.
     """
     progressbar = (not quiet) if progressbar is None else progressbar
-    with quiet_logging(quiet):
+    if not quiet:
+        _log.info(f"sampling {chains} chains x {draws} draws (tune {tune}) with {sampler}")
+    with quiet_logging(quiet), interrupts_raised():
         return _sample(
             model,
             sampler,
@@ -168,6 +176,50 @@ def sample(
             sampler_kwargs,
             compiled,
         )
+
+
+@contextmanager
+def interrupts_raised():
+    """Make Ctrl-C stop the block, even where a library would drop or absorb it.
+
+    Ctrl-C raises ``KeyboardInterrupt`` at once, as always, but two places
+    would lose it: PyMC's samplers catch it and return the draws made so
+    far (a fit of part of its draws would pass for a whole one), and an
+    interrupt that lands in a ctypes callback of Numba's compiler (LLVM's
+    object cache) is printed as "Exception ignored" and dropped. So the
+    handler records each interrupt; a dropped one is signalled again (it
+    lands, at the latest, when the compiler is back in Python), and the
+    block raises ``KeyboardInterrupt`` when it ends if one came. Main
+    thread only (where Python handles signals), and not where the user made
+    the process ignore SIGINT.
+    """
+    default = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or default is signal.SIG_IGN:
+        yield
+        return
+    came = []
+    unraisable = sys.unraisablehook
+
+    def record(signum, frame):
+        came.append(signum)
+        raise KeyboardInterrupt
+
+    def dropped(info):
+        if issubclass(info.exc_type, KeyboardInterrupt):
+            # again, soon: from another thread, so that it lands outside the callback that dropped it
+            threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
+        else:
+            unraisable(info)
+
+    signal.signal(signal.SIGINT, record)
+    sys.unraisablehook = dropped
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, default)
+        sys.unraisablehook = unraisable
+    if came:
+        raise KeyboardInterrupt
 
 
 def sampling_settings(sampler, draws, tune, chains, target_accept, random_seed) -> dict:
@@ -248,7 +300,7 @@ def _sample_nutpie(
     if compiled is None:
         compiled = nutpie.compile_pymc_model(model, **compile_options)
     start = time.perf_counter()
-    idata = nutpie.sample(
+    sampler = nutpie.sample(
         compiled,
         draws=draws,
         tune=tune,
@@ -256,8 +308,15 @@ def _sample_nutpie(
         target_accept=target_accept,
         seed=_get_seeds_per_chain(random_seed, 1)[0],  # the seed pm.sample would give nutpie
         progress_bar=progressbar,
+        blocking=False,
         **options,
     )
+    # nutpie's blocking call turns Ctrl-C into a partial trace; bayesq stops with nothing instead
+    try:
+        idata = sampler.wait()
+    except BaseException:
+        sampler.cancel()
+        raise
     # what pm.sample records with every posterior, whichever sampler drew it
     idata.posterior.attrs.update(sampling_time=time.perf_counter() - start, tuning_steps=tune)
     coords, dims = coords_and_dims_for_inferencedata(model)
@@ -507,11 +566,7 @@ def user_depth_cap(sampler_kwargs: dict) -> int | None:
 
 def check_depth(max_tree_depth) -> int | None:
     """``max_tree_depth`` validated: ``None`` (the sampler's default, 10) or an integer >= 1."""
-    if max_tree_depth is None:
-        return None
-    if isinstance(max_tree_depth, bool) or int(max_tree_depth) != max_tree_depth or max_tree_depth < 1:
-        raise ValueError(f"max_tree_depth must be an integer >= 1, got {max_tree_depth}")
-    return int(max_tree_depth)
+    return None if max_tree_depth is None else validate.integer(max_tree_depth, "max_tree_depth", 1)
 
 
 def with_depth_cap(sampler: str, sampler_kwargs: dict, max_tree_depth) -> dict:
@@ -620,41 +675,6 @@ def warn_problems(diagnostics: Diagnostics, who: str = "bayesq.fit") -> list[str
     return problems
 
 
-@contextmanager
-def atomic_file(path):
-    """A temporary file beside ``path`` to write, moved onto ``path`` only if the block succeeds.
-
-    So ``path`` holds the old file or the whole new one, never a part. The
-    new file gets the permissions of any file the user creates (the umask's).
-    """
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def save_idata(idata: az.InferenceData, path, overwrite: bool = False) -> pathlib.Path:
-    """Write an InferenceData to netCDF atomically (:func:`atomic_file`).
-
-    Refuses to replace an existing file unless ``overwrite``.
-    """
-    path = pathlib.Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as tmp:
-        idata.to_netcdf(tmp)
-    return path
-
-
 def prior_sensitivity(idata: az.InferenceData, model: pm.Model, var_names, threshold: float = SENSITIVITY):
     r"""How far the posterior moves when the prior or the likelihood is power-scaled.
 
@@ -715,6 +735,35 @@ def prior_sensitivity(idata: az.InferenceData, model: pm.Model, var_names, thres
     conflict = np.where(table["likelihood"] >= threshold, "potential prior-data conflict", "prior dominates")
     table["diagnosis"] = np.where(table["prior"] >= threshold, conflict, "-")
     return table
+
+
+def _decimals(scale: float) -> int:
+    """Decimals that show ``scale`` (a standard deviation, an interval's width) to 2 significant digits."""
+    if not (np.isfinite(scale) and scale > 0):
+        return 4
+    return max(0, 1 - math.floor(math.log10(scale)))
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """A summary table as text, each row at the digits its posterior standard deviation needs.
+
+    Mean, sd and interval ends get the decimals that show the sd to two
+    significant digits (so an interval's ends differ: beta's sd of 0.0004
+    prints as 0.00040, not 0.000); MCSE two significant digits; ESS whole;
+    R-hat three decimals.
+    """
+    shown = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        values = table[column].astype(float)
+        if column.startswith("mcse"):
+            shown[column] = [f"{v:.2g}" for v in values]
+        elif column.startswith("ess"):
+            shown[column] = [f"{v:.0f}" for v in values]
+        elif column == "r_hat":
+            shown[column] = [f"{v:.3f}" for v in values]
+        else:
+            shown[column] = [f"{v:.{_decimals(sd)}f}" for v, sd in zip(values, table["sd"], strict=True)]
+    return shown.to_string()
 
 
 class FitResult:
@@ -801,7 +850,12 @@ class FitResult:
 
     # -- reporting --------------------------------------------------------
     def summary(self, var_names=PARAMETERS, hdi_prob: float = 0.9, **kwargs):
-        """Posterior summary table (:func:`arviz.summary`): mean, sd, HDI, MCSE, ESS, R-hat."""
+        """Posterior summary table (:func:`arviz.summary`): mean, sd, HDI, MCSE, ESS, R-hat.
+
+        Unrounded; ``print(result)`` shows it at the digits each row needs
+        (:func:`format_summary`).
+        """
+        kwargs.setdefault("round_to", "none")
         return az.summary(self.idata, var_names=list(var_names), hdi_prob=hdi_prob, fmt="wide", **kwargs)
 
     def diagnostics(self) -> Diagnostics:
@@ -829,14 +883,28 @@ class FitResult:
         """Predictive intervals of the best score after ``k`` runs (:func:`bayesq.curves.best_after`)."""
         return curves.best_after(self.idata.posterior, k, ci=ci, maximize=self.maximize)
 
-    def best_score(self, ci: float = 0.9, eps=None, prob: float = 0.9) -> curves.BestScore:
+    def best_score(
+        self, ci: float = 0.9, eps=None, prob: float = 0.9, predictive: bool = False
+    ) -> curves.BestScore:
         """Credible interval of the best achievable score; with ``eps``, the iterations to come within it.
 
         See :func:`bayesq.curves.best_score`; ``more_iterations`` counts from
-        the runs of this search.
+        the runs of this search. The result also holds the best score this
+        search observed, placed against the interval (``print`` says where);
+        with ``predictive=True`` also the predictive interval of the best
+        observed score after as many runs, seed noise included, which the
+        best achievable score is free of (:meth:`best_after`; seconds for
+        4,000 draws).
         """
         return curves.best_score(
-            self.idata.posterior, ci=ci, eps=eps, prob=prob, maximize=self.maximize, n_runs=self.scores.size
+            self.idata.posterior,
+            ci=ci,
+            eps=eps,
+            prob=prob,
+            maximize=self.maximize,
+            n_runs=self.scores.size,
+            observed=self.scores,
+            predictive=predictive,
         )
 
     def __str__(self) -> str:
@@ -847,9 +915,7 @@ class FitResult:
             f"({'maximize' if s['maximize'] else 'minimize'}); sampler {s['sampler']}, "
             f"{s['chains']} chains x {s['draws']} draws (tune {s['tune']})"
         )
-        with np.printoptions(precision=4):
-            table = self.summary().to_string()
-        return f"{head}\n{table}\n{self.diagnostics()}"
+        return f"{head}\n{format_summary(self.summary())}\n{self.diagnostics()}"
 
     def __repr__(self) -> str:
         return str(self)
@@ -860,57 +926,76 @@ class FitResult:
 
         Refuses to replace an existing file unless ``overwrite``.
         """
-        return save_idata(self.idata, path, overwrite)
+        return save_netcdf(self.idata, path, overwrite)
 
 
 def load(path):
-    """Read a fit saved by :meth:`FitResult.save` (or ``bayesq fit``), or a joint fit.
+    """Read a fit saved by :meth:`FitResult.save` (or ``bayesq fit --out``), or a joint fit.
 
     Returns a :class:`FitResult`, or a :class:`bayesq.joint.JointFit` for a
-    file written by :meth:`bayesq.joint.JointFit.save`.
+    file written by :meth:`bayesq.joint.JointFit.save`. The file's checksum
+    is verified (:func:`bayesq.files.read_netcdf`).
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing at ``path``.
+    bayesq.exceptions.SavedFitError
+        ``path`` is not a whole, unaltered fit saved by bayesq: empty,
+        truncated, corrupted, or another kind of file; the message names it.
     """
-    idata = az.from_netcdf(path)
-    if "posterior" in idata and "bayesq_joint" in idata.posterior.attrs:
+    idata = read_netcdf(path)
+    if "bayesq_joint" in idata.posterior.attrs:
         from bayesq.joint import JointFit
 
         return JointFit(idata)
-    if "posterior" not in idata or "bayesq" not in idata.posterior.attrs:
-        raise ValueError(f"{path} is not a bayesq fit (no posterior with bayesq settings)")
     return FitResult(idata)
 
 
-def _direction_warning(prepared) -> str | None:
-    r"""A warning when the tail looks like the *bad* side of a random search.
+def check_direction(prepared, stated: bool) -> None:
+    r"""Refuse a tail that looks like the *bad* side of a random search, unless the direction was stated.
 
     A random search has its long tail on the bad side (diverged runs, bad
     learning rates); its good side is compact and ends near the best score.
     When the scores beyond the threshold reach more than
     :data:`DIRECTION_REACH` times as far from it as the censored ones, the
-    direction is probably reversed. The quadratic part alone can reach
-    further on the good side: at tail mass :math:`p` its reaches are in the
-    ratio :math:`(\beta - t)/(t - \alpha) = p^{2/\gamma}/(1 - p^{2/\gamma})`,
+    direction is probably reversed, and a fit of it would describe the bad
+    side (slowly, and with a best score far out). The quadratic part alone
+    can reach further on the good side: at tail mass :math:`p` its reaches
+    are in the ratio :math:`(\beta - t)/(t - \alpha) = p^{2/\gamma}/(1 - p^{2/\gamma})`,
     2.4 for :math:`\gamma = 4` with the threshold at the median, hence a
     bar above 1. Measured: the three real searches read the wrong way round
     reach 24 (DeBERTa), 32 (DeBERTaV3) and 5.8 (AlexNet) times as far; read
     the right way, 0.03-0.17; the 36 simulated searches of
     ``benchmarks/bench_convergence.py`` (no failed runs, threshold at the
-    median) up to 2.25, above 1 for 11 of the 12 at :math:`\gamma = 4` and 2
-    of the 12 at :math:`\gamma = 2`.
+    median) up to 2.25.
+
+    Raises
+    ------
+    bayesq.exceptions.DirectionError
+        Unless ``stated`` (the user gave ``maximize`` explicitly): which
+        direction the data suggest, and how to say either.
     """
-    if prepared.censored.size < MIN_CENSORED_FOR_DIRECTION:
-        return None
+    if stated or prepared.censored.size < MIN_CENSORED_FOR_DIRECTION:
+        return
     t = prepared.threshold
     beyond = float(np.max(np.abs(prepared.tail - t)))
     within = float(np.max(np.abs(prepared.censored - t)))
     if beyond > DIRECTION_REACH * within:
+        side, other = ("above", "below") if prepared.maximize else ("below", "above")
         better, worse = ("higher", "lower") if prepared.maximize else ("lower", "higher")
-        return (
-            f"the scores {'above' if prepared.maximize else 'below'} the threshold reach {beyond:.4g} "
-            f"beyond it, more than {DIRECTION_REACH:g} times as far as the other side ({within:.4g}): "
-            f"random searches have their long tail on the bad side. Are {better} scores really "
-            f"better? If {worse} is better, pass maximize={not prepared.maximize}."
+        found = (
+            f"the scores {side} the threshold {t:g} reach {beyond:.4g} beyond it, more than "
+            f"{DIRECTION_REACH:g} times as far as those {other} it ({within:.4g}): random searches have "
+            f"their long tail on the bad side, so the data suggest that {worse} scores are better. "
         )
-    return None
+        raise DirectionError(
+            found + f"If so, pass maximize={not prepared.maximize}; if {better} scores are better, "
+            f"confirm it with maximize={prepared.maximize}",
+            "maximize",
+            cli=found + f"If so, pass {'--minimize' if prepared.maximize else '--maximize'}; if {better} "
+            f"scores are better, confirm it with {'--maximize' if prepared.maximize else '--minimize'}",
+        )
 
 
 MIN_CENSORED_FOR_DIRECTION = 10
@@ -927,7 +1012,7 @@ def _numba_requested(sampler_kwargs) -> bool:
 def fit(
     scores,
     threshold: float,
-    maximize: bool = True,
+    maximize: bool | None = None,
     n_hyperparameters: float | None = None,
     priors: Priors | None = None,
     *,
@@ -956,9 +1041,11 @@ def fit(
     threshold : float
         Start of the asymptotic regime. Scores beyond it (above when
         maximizing) enter the likelihood exactly, the others as censored.
-    maximize : bool
+    maximize : bool, optional
         Whether higher scores are better (best achievable score ``beta``);
-        ``False`` for losses (best score ``alpha``).
+        ``False`` for losses (best score ``alpha``). Unstated, higher is
+        better, and a tail that looks like the bad side of the search
+        (:func:`check_direction`) is an error; stated, it is fitted as told.
     n_hyperparameters : float, optional
         Nominal number of hyperparameters searched: bounds gamma above.
     priors : bayesq.Priors, optional
@@ -1005,39 +1092,49 @@ def fit(
     FitResult
         ``.idata`` (InferenceData), ``.summary()``, ``.diagnostics()``, ``.model``.
 
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        An argument or the scores cannot be used; the message names it.
+    bayesq.exceptions.DirectionError
+        ``maximize`` unstated and the tail looks like the bad side of the
+        search (:func:`check_direction`).
+    KeyboardInterrupt
+        Ctrl-C while sampling: the sampler stops, and no partial fit is returned.
+
     Warns
     -----
     RuntimeWarning
         With numbers and advice, when the draws fall short of 0 divergences,
         R-hat <= 1.01 and ESS >= 400, hit the maximum tree depth, or have an
-        E-BFMI below 0.3 (:meth:`Diagnostics.problems`), or when the tail
-        looks like the bad side of the search (wrong ``maximize``).
+        E-BFMI below 0.3 (:meth:`Diagnostics.problems`).
     """
     sampler = check_sampling(sampler, draws, tune, chains, target_accept)
     sampler_kwargs = with_depth_cap(sampler, sampler_kwargs, max_tree_depth)
     priors = Priors() if priors is None else priors
+    stated = maximize is not None
+    maximize = validate.boolean(maximize, "maximize") if stated else True
     y = read_scores(scores, extract=extract, column=column)
     prepared = prepare_scores(y, threshold, maximize, spread)
-    message = _direction_warning(prepared)
-    if message:
-        warnings.warn(f"bayesq.fit: {message}", RuntimeWarning, stacklevel=2)
+    check_direction(prepared, stated)
     model = search_model(prepared, n_hyperparameters, priors)
     compiled = None
-    if sampler == "nutpie" and _numba_requested(sampler_kwargs):
-        compiled = _nutpie_search(prepared, n_hyperparameters, priors)
-    idata = sample(
-        model,
-        sampler,
-        draws,
-        tune,
-        chains,
-        target_accept,
-        random_seed,
-        quiet,
-        progressbar,
-        sampler_kwargs,
-        compiled,
-    )
+    with interrupts_raised():  # Numba's compiler swallows a Ctrl-C that lands in its callbacks
+        if sampler == "nutpie" and _numba_requested(sampler_kwargs):
+            compiled = _nutpie_search(prepared, n_hyperparameters, priors)
+        idata = sample(
+            model,
+            sampler,
+            draws,
+            tune,
+            chains,
+            target_accept,
+            random_seed,
+            quiet,
+            progressbar,
+            sampler_kwargs,
+            compiled,
+        )
     post = idata.posterior
     idata.add_groups(log_likelihood=log_likelihood_group(prepared, post))
     settings = {

@@ -30,6 +30,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+from bayesq.files import save_netcdf
 from bayesq.fit import (
     PARAMETERS,
     SENSITIVITY,
@@ -37,11 +38,11 @@ from bayesq.fit import (
     FitResult,
     check_sampling,
     diagnose,
+    format_summary,
     pointwise_log_likelihood,
     prior_sensitivity,
     sample,
     sampling_settings,
-    save_idata,
     user_depth_cap,
     warn_problems,
     with_depth_cap,
@@ -173,6 +174,7 @@ class JointFit:
     def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs):
         """Posterior summary (:func:`arviz.summary`) of the parameters and the pooling's hyperparameters."""
         names = var_names or self._reported()
+        kwargs.setdefault("round_to", "none")
         return az.summary(self.idata, var_names=list(names), hdi_prob=hdi_prob, fmt="wide", **kwargs)
 
     def prior_sensitivity(self, var_names=None, threshold: float = SENSITIVITY):
@@ -198,7 +200,7 @@ class JointFit:
 
     def save(self, path, overwrite: bool = False):
         """Write the InferenceData atomically (read back with :func:`bayesq.load`)."""
-        return save_idata(self.idata, path, overwrite)
+        return save_netcdf(self.idata, path, overwrite)
 
     def __str__(self) -> str:
         s = self.settings
@@ -208,7 +210,7 @@ class JointFit:
             f"{'noisy' if s['noise'] else 'noiseless'} quadratic, pooling {pool}; sampler {s['sampler']}, "
             f"{s['chains']} chains x {s['draws']} draws (tune {s['tune']})"
         )
-        return f"{head}\n{self.summary().to_string()}\n{self.diagnostics()}"
+        return f"{head}\n{format_summary(self.summary())}\n{self.diagnostics()}"
 
     __repr__ = __str__
 

@@ -82,8 +82,10 @@ import pytensor
 import pytensor.tensor as pt
 from pymc.logprob.transforms import Transform
 
+from bayesq import validate
 from bayesq.data import read_scores
 from bayesq.distributions import NoisyQuadratic, Quadratic
+from bayesq.exceptions import InputError
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logsf, quadratic_logcdf, quadratic_logsf
 
 __all__ = [
@@ -171,19 +173,19 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
         without spread, or a given ``spread`` that is not finite and positive.
     """
     if spread is not None and not (np.isfinite(spread) and spread > 0):
-        raise ValueError(f"spread (the priors' unit) must be finite and positive, got {spread}")
+        raise InputError(f"{{arg}} (the priors' unit) must be finite and positive, got {spread}", "spread")
+    maximize = validate.boolean(maximize, "maximize")
+    threshold = validate.number(threshold, "threshold")
     y = read_scores(scores)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         shown = ", ".join(str(i) for i in bad[:10]) + (" ..." if bad.size > 10 else "")
-        raise ValueError(f"{bad.size} scores are NaN or infinite (positions {shown}); drop or fix them")
-    if not np.isfinite(threshold):
-        raise ValueError(f"threshold must be a finite number, got {threshold}")
+        raise InputError(f"{bad.size} scores are NaN or infinite (positions {shown}); drop or fix them")
     beyond = y > threshold if maximize else y < threshold
     side = "above" if maximize else "below"
     n_tail = int(beyond.sum())
     if n_tail < MIN_TAIL:
-        raise ValueError(
+        raise InputError(
             f"only {n_tail} of {y.size} scores lie {side} the threshold {threshold} "
             f"(need at least {MIN_TAIL}); move the threshold {'down' if maximize else 'up'}"
         )
@@ -191,7 +193,7 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
     spread = float(np.std(tail, ddof=1)) if spread is None else float(spread)
     # equal up to rounding (the std of equal floats can be 1e-16, not 0)
     if not np.ptp(tail) > 1e-12 * max(1.0, float(np.max(np.abs(tail)))):
-        raise ValueError(
+        raise InputError(
             f"the {n_tail} scores {side} the threshold are all equal ({tail[0]}): the tail has no spread"
         )
     return PreparedScores(y, float(threshold), bool(maximize), tail, y[~beyond], spread)

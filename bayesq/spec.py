@@ -36,6 +36,7 @@ import tomllib
 
 import numpy as np
 
+from bayesq import validate
 from bayesq.data import DATASETS, load_dataset, read_scores
 from bayesq.model import Priors
 
@@ -52,7 +53,7 @@ class Analysis:
     name: str
     data: dict
     threshold: float
-    maximize: bool = True
+    maximize: bool | None = None  # unstated: higher is better, and a reversed-looking tail is an error
     n_hyperparameters: float | None = None
     priors: Priors = dataclasses.field(default_factory=Priors)
     sampler: dict = dataclasses.field(default_factory=dict)
@@ -83,13 +84,26 @@ class Analysis:
             return read_scores(path, extract=self.data.get("extract"), column=self.data.get("column"))
         return self.simulation().scores
 
+    def files(self) -> list[pathlib.Path]:
+        """The score file this analysis reads (none for a simulation or a data set not found)."""
+        if "file" in self.data:
+            return [self.base_dir / self.data["file"]]
+        if "dataset" in self.data:
+            from bayesq.data import data_dir
+
+            try:
+                return [data_dir() / DATASETS[self.data["dataset"]][0]]
+            except FileNotFoundError:
+                return []
+        return []
+
     def simulation(self):
         """The simulated search of a ``simulate`` analysis (with its truth)."""
         from bayesq.simulate import simulate_random_search
 
         if "simulate" not in self.data:
             raise ValueError(f"{self.name} is not a simulation")
-        return simulate_random_search(maximize=self.maximize, **self.data["simulate"])
+        return simulate_random_search(maximize=self.maximize is not False, **self.data["simulate"])
 
     def fit_kwargs(self) -> dict:
         """Keywords of :func:`bayesq.fit` for this analysis."""
@@ -142,7 +156,7 @@ def load_spec(path) -> Analysis:
         description=raw.get("description", ""),
         data=raw.get("data", {}),
         threshold=float(analysis["threshold"]),
-        maximize=bool(analysis.get("maximize", True)),
+        maximize=None if "maximize" not in analysis else validate.boolean(analysis["maximize"], "maximize"),
         n_hyperparameters=analysis.get("n_hyperparameters"),
         priors=Priors(**priors),
         sampler=raw.get("sampler", {}),

@@ -127,7 +127,7 @@ def _suggest(scan: ThresholdScan, min_pvalue: float) -> float | None:
 
 
 def scan_thresholds(
-    scores, thresholds, maximize: bool = True, ci: float = 0.9, min_pvalue: float = 0.05, **fit_kwargs
+    scores, thresholds, maximize: bool | None = None, ci: float = 0.9, min_pvalue: float = 0.05, **fit_kwargs
 ) -> ThresholdScan:
     """Fit at each candidate threshold; collect stability and goodness-of-fit diagnostics.
 
@@ -137,8 +137,9 @@ def scan_thresholds(
         All scores of the search.
     thresholds : sequence of float
         Candidates; each must leave enough tail scores (:func:`bayesq.fit` errors otherwise).
-    maximize : bool
-        Direction of the search.
+    maximize : bool, optional
+        Direction of the search (:func:`bayesq.fit`: unstated, higher is
+        better and a tail that looks reversed is an error).
     ci : float
         Mass of the posterior intervals, in (0, 1).
     min_pvalue : float
@@ -154,6 +155,7 @@ def scan_thresholds(
         raise ValueError("thresholds must be a non-empty list of finite numbers")
     fit_kwargs.setdefault("quiet", True)
     results = [fit(scores, t, maximize=maximize, **fit_kwargs) for t in thresholds]
+    maximize = results[0].maximize
     q = [(1 - ci) / 2, 0.5, (1 + ci) / 2]
     intervals = {name: np.array([np.quantile(r.draws(name).ravel(), q) for r in results]) for name in SCANNED}
     intervals["best"] = (

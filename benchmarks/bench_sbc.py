@@ -74,7 +74,7 @@ def main() -> None:
 
     import bayesq
     from bayesq.batch import fit_batch
-    from bayesq.fit import atomic_file
+    from bayesq.files import atomic_file
     from bayesq.sbc import ranks, run_sbc
 
     device = jax.devices()[0]

@@ -296,6 +296,26 @@ def test_crossings_are_interpolated_in_log_k():
     flips = _crossings(k, prob)
     assert flips == pytest.approx([10**1.5, 10 ** (2 + 1 / 3)])
     assert _crossings(k, np.full(4, 0.7)).size == 0
+    # noise around 1/2 (a tie) decides no ranking: no flips within the margin
+    assert _crossings(k, np.array([0.49, 0.51, 0.495, 0.505]), margin=0.02).size == 0
+    # decided at k = 1 (0.3) and k = 1000 (0.7): one flip, where 1/2 is first crossed between them
+    assert _crossings(k, np.array([0.3, 0.51, 0.49, 0.7]), margin=0.02) == pytest.approx([10 ** (0.2 / 0.21)])
+
+
+def test_a_search_compared_with_itself_is_a_tie_with_no_flips(short_fit, tmp_path, capsys):
+    cmp = bayesq.compare({"a": short_fit, "b": short_fit})  # independent pairing: shuffled draws
+    assert abs(cmp.prob_better("a", "b") - 0.5) < 0.05
+    cp = cmp.curve_probability("a", "b", np.geomspace(1, 1e4, 60))
+    assert cp.flips.size == 0 and np.all(np.abs(cp.prob - 0.5) < 0.05)
+    # exactly paired draws (the same draw on both sides) tie: 1/2, not 0
+    same = bayesq.compare({"a": short_fit, "b": short_fit})
+    same._draws["b"] = same._draws["a"]
+    assert same.prob_better("a", "b") == 0.5
+    from bayesq.cli import main
+
+    path = short_fit.save(tmp_path / "a.nc")
+    assert main(["compare", str(path), str(path), "--names", "a,b", "--k-max", "1000"]) == 0
+    assert "the ranking flips at k = none" in capsys.readouterr().out
 
 
 def test_compare_rejects_bad_input(short_fit, joint_fit):
@@ -354,14 +374,14 @@ def test_cli_compare_writes_tables_and_plots(short_fit, other_fit, joint_fit, tm
     printed = capsys.readouterr().out
     assert "P(a's median tuning curve better than b's)" in printed
     expected = {"comparison.txt", "summary.csv", "pairs.csv", "curve_probability.csv", "forest.png"}
-    assert expected | {"tuning_curves.png"} == {p.name for p in out.iterdir()}
+    assert expected | {"tuning_curves.png", ".bayesq-output.json"} == {p.name for p in out.iterdir()}
     import pandas as pd
 
     pairs = pd.read_csv(out / "pairs.csv")
     cmp = bayesq.compare({"a": short_fit, "b": other_fit})
     assert pairs.loc[0, "P(a better)"] == pytest.approx(cmp.prob_better("a", "b"))
-    with pytest.raises(SystemExit, match="exists"):
-        main(["compare", str(a), str(b), "--out", str(out)])
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
     assert main(["compare", str(a), str(b), "--names", "x"]) == 2
     assert "one distinct name per fit" in capsys.readouterr().err
     j = joint_fit.save(tmp_path / "joint.nc")

@@ -68,7 +68,7 @@ def test_bad_input_names_file_and_line(tmp_path):
         data.read_scores(csv)
     jsonl = tmp_path / "runs.jsonl"
     jsonl.write_text('{"acc": 0.5}\n{"loss": 1}\n')
-    with pytest.raises(ValueError, match="need extract="):
+    with pytest.raises(ValueError, match="need extract"):
         data.read_scores(jsonl)
     with pytest.raises(ValueError, match=r"runs.jsonl:2: cannot extract"):
         data.read_scores(jsonl, extract="acc")
@@ -76,3 +76,20 @@ def test_bad_input_names_file_and_line(tmp_path):
         data.load_dataset("resnet")
     with pytest.raises(ValueError, match="one-dimensional"):
         data.read_scores(np.zeros((2, 2)))
+
+
+def test_a_source_that_holds_no_scores_or_an_option_that_would_be_ignored_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=f"{tmp_path} is a directory, not a score file"):
+        data.read_scores(tmp_path)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# no runs yet\n\n")
+    with pytest.raises(ValueError, match=r"empty\.txt holds no scores"):
+        data.read_scores(empty)
+    with pytest.raises(ValueError, match="scores is empty"):
+        data.read_scores([])
+    with pytest.raises(ValueError, match=r"extract applies to JSONL files \(.jsonl\) only"):
+        data.read_scores(tmp_path / "empty.txt", extract="best_matched")
+    with pytest.raises(ValueError, match=r"column applies to CSV files \(.csv\) only"):
+        data.read_scores([0.5, 0.6], column="acc")
+    with pytest.raises(TypeError, match="scores must be numbers or a score file's path"):
+        data.read_scores({"a": 1})

@@ -1,9 +1,6 @@
 """bayesq.fit: the posterior, its InferenceData, the samplers, units, persistence and errors."""
 
 import json
-import os
-import pathlib
-import stat
 import sys
 import warnings
 
@@ -19,7 +16,6 @@ from bayesq.fit import (
     Diagnostics,
     _loglik_function,
     _nutpie_program,
-    atomic_file,
     available_samplers,
     fit,
     load,
@@ -262,21 +258,6 @@ def test_a_fit_with_a_lowered_tree_depth_records_it_and_keeps_to_it():
     assert not any("hit the maximum tree depth" in problem for problem in d.problems())
 
 
-def test_atomic_file_leaves_the_old_file_or_the_whole_new_one(tmp_path):
-    path = tmp_path / "ranks.csv"
-    path.write_text("old\n")
-    with pytest.raises(RuntimeError, match="interrupted"), atomic_file(path) as tmp:
-        pathlib.Path(tmp).write_text("half")
-        raise RuntimeError("interrupted")
-    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["ranks.csv"]
-    with atomic_file(path) as tmp:
-        pathlib.Path(tmp).write_text("new\n")
-    assert path.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["ranks.csv"]
-    mask = os.umask(0)
-    os.umask(mask)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask  # as any file the user creates
-
-
 def test_save_and_load_round_trip_refuses_to_overwrite(result, tmp_path):
     path = result.save(tmp_path / "fit.nc")
     again = load(path)
@@ -438,31 +419,56 @@ def test_later_fits_reuse_the_compiled_program():
     assert other.settings["n_scores"] == 150
 
 
-def test_the_direction_warning_flags_a_reversed_search_not_a_steep_quadratic():
-    from bayesq.fit import DIRECTION_REACH, _direction_warning
+def test_a_reversed_search_is_an_error_unless_the_direction_is_stated():
+    from bayesq.exceptions import DirectionError
+    from bayesq.fit import DIRECTION_REACH, check_direction
 
-    # read the wrong way round, the failed runs (accuracy 0) make the tail: warned
+    # read the wrong way round, the failed runs (accuracy 0) make the tail: refused, with the way out
     search = simulate_random_search(n=512, failure_score=0.0, random_seed=3)
-    message = _direction_warning(prepare_scores(search.scores, 0.85, maximize=False))
-    assert message is not None and "pass maximize=True" in message
-    assert _direction_warning(prepare_scores(search.scores, 0.85)) is None
+    reversed_ = prepare_scores(search.scores, 0.85, maximize=False)
+    with pytest.raises(DirectionError, match="data suggest that higher scores are better") as err:
+        check_direction(reversed_, stated=False)
+    assert "pass maximize=True" in str(err.value) and "confirm it with maximize=False" in str(err.value)
+    assert "--maximize" in err.value.cli and "--minimize" in err.value.cli
+    check_direction(reversed_, stated=True)  # the user said so: fitted as told
+    check_direction(prepare_scores(search.scores, 0.85), stated=False)
     # the right way round, a gamma-4 quadratic cut at its median reaches further on its good
-    # side than on its bad side, as the quadratic does (2.4x without noise): not warned
+    # side than on its bad side, as the quadratic does (2.4x without noise): not refused
     steep = simulate_random_search(
         n=1024, alpha=0.8, beta=0.9, gamma=4, sigma=0.002, failure_rate=0.0, random_seed=1066
     ).scores
     t = float(np.median(steep))
     reach = np.max(steep - t) / np.max(t - steep)
     assert 1 < reach < DIRECTION_REACH
-    assert _direction_warning(prepare_scores(steep, t)) is None
+    check_direction(prepare_scores(steep, t), stated=False)
+
+
+def test_fit_names_the_keyword_of_a_bad_argument():
+    with pytest.raises(TypeError, match="maximize must be True or False, got 'no'"):
+        fit(SIM.scores, THRESHOLD, maximize="no")
+    with pytest.raises(ValueError, match="target_accept must lie strictly between 0 and 1"):
+        fit(SIM.scores, THRESHOLD, target_accept=1.5)
+    with pytest.raises(ValueError, match="unknown sampler 'stan'"):
+        fit(SIM.scores, THRESHOLD, sampler="stan")
+    with pytest.raises(ValueError, match="extract applies to JSONL files"):
+        fit(SIM.scores, THRESHOLD, extract="best_matched")
+
+
+def test_print_shows_each_row_at_the_digits_its_sd_needs(result):
+    text = str(result)
+    table = result.summary()
+    assert table.loc["beta", "mean"] != round(table.loc["beta", "mean"], 2)  # unrounded
+    row = next(line for line in text.splitlines() if line.startswith("beta"))
+    mean, sd, lower, upper = row.split()[1:5]
+    assert float(sd) == pytest.approx(table.loc["beta", "sd"], rel=0.05)  # two significant digits
+    assert float(lower) < float(mean) < float(upper)
 
 
 def test_minimization_fits_losses():
     losses = 1.0 - SIM.scores
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         res = fit(losses, 1.0 - THRESHOLD, maximize=False, random_seed=3, **SHORT)
-    assert not [w for w in caught if "really better" in str(w.message)]  # the direction is right
     best = res.draws("alpha").ravel()  # the best loss is alpha
     lo, hi = np.quantile(best, [0.005, 0.995])
     assert lo < 1.0 - SIM.beta < hi
@@ -488,8 +494,9 @@ def test_bad_input_is_named():
         fit(SIM.scores, THRESHOLD, spread=0.0)
 
 
-def test_reversed_direction_is_warned_about(monkeypatch):
+def test_a_reversed_direction_is_refused_before_sampling_unless_stated(monkeypatch):
     """Losses fitted as if higher were better: the tail is the long bad side."""
+    from bayesq.exceptions import DirectionError
 
     class Sampled(Exception):
         pass
@@ -497,9 +504,11 @@ def test_reversed_direction_is_warned_about(monkeypatch):
     def stop(*args, **kwargs):
         raise Sampled
 
-    monkeypatch.setattr(sys.modules["bayesq.fit"], "_sample", stop)  # the warning comes before sampling
+    monkeypatch.setattr(sys.modules["bayesq.fit"], "_sample", stop)  # the check comes before sampling
     losses = 1.0 - SIM.scores  # good runs have small losses; failures have large ones
-    with pytest.warns(RuntimeWarning, match="maximize=False"), pytest.raises(Sampled):
+    with pytest.raises(DirectionError, match="If so, pass maximize=False"):
+        fit(losses, np.quantile(losses, 0.5))
+    with pytest.raises(Sampled):  # stated: fitted as told
         fit(losses, np.quantile(losses, 0.5), maximize=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the right direction: no warning

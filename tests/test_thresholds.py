@@ -67,18 +67,22 @@ def test_scan_fits_each_threshold(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(thresholds, "scan_thresholds", keep_scan)
     out = tmp_path / "scan"
     argv = ["thresholds", str(scores), "--thresholds", "0.84,0.86", "--out", str(out)]
-    argv += ["--draws", "100", "--tune", "100", "--chains", "2", "--seed", "1", "--quiet"]
+    argv += ["--draws", "100", "--tune", "100", "--chains", "2", "--seed", "1"]
     assert main(argv) == 0
     (scan,) = scans
     table = scan.to_dataframe()
-    assert sorted(p.name for p in out.iterdir()) == ["thresholds.csv", "thresholds.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".bayesq-output.json",
+        "thresholds.csv",
+        "thresholds.png",
+    ]
     written = pd.read_csv(out / "thresholds.csv", index_col=0)
     pd.testing.assert_frame_equal(written, table, check_names=False, check_dtype=False)
     assert f"results written to {out.resolve()}" in capsys.readouterr().out
     # an existing directory is kept: the CLI refuses before fitting anything
     before = (out / "thresholds.csv").read_bytes()
-    with pytest.raises(SystemExit, match="--force"):
-        main(argv)
+    assert main(argv) == 2
+    assert "--force" in capsys.readouterr().err
     assert (out / "thresholds.csv").read_bytes() == before and len(scans) == 1
     assert list(table.index) == [0.84, 0.86]
     assert table["n_tail"].tolist() == [int(np.sum(sim.scores > t)) for t in (0.84, 0.86)]

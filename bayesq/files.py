@@ -1,0 +1,443 @@
+r"""Files and directories written whole or not at all, and saved fits that prove they are whole.
+
+Nothing a user has is lost, and nothing bayesq writes is ever half there:
+
+* :func:`atomic_file`: a file is written beside its destination and renamed
+  onto it at the end, so the destination holds the old file or the whole new
+  one.
+* :class:`OutputDirectory`: an output directory (the command line's
+  ``--out``) is filled in a hidden temporary directory beside it and renamed
+  into place at the end. Every directory bayesq writes carries a marker file
+  (:data:`MARKER`) listing what bayesq put there, and bayesq replaces only
+  such a directory, only when asked (``replace=True``, the CLI's
+  ``--force``), and never one that holds other files, the working directory
+  or a parent of it, or the input of the command. Whether the destination can
+  be written is checked when the directory is prepared, before any work. The
+  final rename is atomic (Linux ``renameat2``: ``RENAME_NOREPLACE`` for a new
+  directory, ``RENAME_EXCHANGE`` for a replaced one, whose identity and
+  marker are checked again after the exchange), so a directory that appears
+  or changes while bayesq works is left as it is; elsewhere a plain rename,
+  which cannot replace a directory holding files, does the same for all but
+  an empty directory.
+* :func:`save_netcdf` / :func:`read_netcdf`: a fit's netCDF file records a
+  SHA-256 checksum of its contents (:func:`checksum`), which reading
+  verifies: a truncated, empty, foreign or corrupted file is refused with one
+  message naming it (:class:`~bayesq.exceptions.SavedFitError`).
+
+Files and directories get the permissions of any the user creates (the
+umask's). Interrupts (``KeyboardInterrupt``) are held back while a rename
+and its clean-up run, so that they cannot leave a half-moved directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import signal
+import tempfile
+import threading
+
+import numpy as np
+
+from bayesq.exceptions import OutputConflictError, OutputError, SavedFitError
+
+__all__ = ["MARKER", "OutputDirectory", "atomic_file", "checksum", "read_netcdf", "save_netcdf"]
+
+MARKER = ".bayesq-output.json"  # in every directory bayesq writes: what it wrote, so it may replace it
+CHECKSUM_ATTR = "bayesq_checksum"  # the posterior's attribute holding the checksum of a saved fit
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold Ctrl-C (SIGINT) back for the block; an interrupt that came is raised when the block ends.
+
+    Only the main thread handles signals; elsewhere the block runs as is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # the user's choice: interrupts ignored
+        yield
+        return
+    came = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if came:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """A temporary file beside ``path`` to write, moved onto ``path`` only if the block succeeds.
+
+    So ``path`` holds the old file or the whole new one, never a part. The
+    new file gets the permissions of any file the user creates (the umask's).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with atomic_file(path) as tmp:
+    ...     _ = pathlib.Path(tmp).write_text("k,value\\n1,0.5\\n")
+    >>> path.read_text()
+    'k,value\\n1,0.5\\n'
+    """
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        with _interrupts_held():
+            os.replace(tmp, path)
+    finally:
+        with _interrupts_held():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+# -- renames that never replace what they were not meant to ----------------------------------
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_RENAME_EXCHANGE = 2
+try:
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+except (AttributeError, OSError):  # not glibc >= 2.28 (or not Linux)
+    _renameat2 = None
+
+
+def _rename2(src, dst, flags: int) -> bool:
+    """``renameat2(src, dst, flags)``; ``False`` where the system or file system lacks it."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), os.fsdecode(dst))
+
+
+def _marker(path: pathlib.Path) -> dict | None:
+    """The marker of a directory bayesq wrote (``None`` when it has none, or not a readable one)."""
+    try:
+        data = json.loads((path / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
+
+
+def _foreign(path: pathlib.Path) -> list[str]:
+    """Entries of ``path`` that its marker does not list (everything, without a marker)."""
+    marker = _marker(path)
+    ours = set(marker["files"]) | {MARKER} if marker else set()
+    return sorted(p.name for p in path.iterdir() if p.name not in ours)
+
+
+def _within(path: pathlib.Path, parent: pathlib.Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+class OutputDirectory:
+    """An output directory written whole or not at all (module docstring).
+
+    Parameters
+    ----------
+    path : path
+        The directory to write.
+    replace : bool
+        Whether an existing directory may be replaced; only one that bayesq
+        wrote (its marker lists every entry) is, and never the working
+        directory, a parent of it, or one that holds ``inputs``.
+    inputs : iterable of path
+        The files the command reads: a directory holding one is not replaced.
+    command : str
+        What wrote the directory, recorded in its marker.
+
+    Raises
+    ------
+    bayesq.exceptions.OutputError
+        At construction, before any work: the path exists and may not be
+        replaced (with the reason), or cannot be written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "result"
+    >>> with OutputDirectory(out, command="example") as tmp:
+    ...     _ = (tmp / "summary.txt").write_text("beta 0.9")
+    >>> sorted(p.name for p in out.iterdir())
+    ['.bayesq-output.json', 'summary.txt']
+    """
+
+    def __init__(self, path, replace: bool = False, inputs=(), command: str = "bayesq"):
+        self.path = pathlib.Path(path)
+        self.command = command
+        target = self.path.absolute()
+        self._replaced = None  # (st_dev, st_ino) of the directory to replace
+        if self.path.is_symlink():
+            raise OutputError(f"{path} is a symbolic link: give the directory itself as the output")
+        if self.path.exists():
+            self._replaced = self._check_replaceable(target, replace, inputs)
+        self._created = []  # parent directories made here, removed again if nothing is written
+        parent = target.parent
+        missing = [p for p in (parent, *parent.parents) if not p.exists()]
+        try:
+            for p in reversed(missing):
+                p.mkdir()
+                self._created.append(p)
+            self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+        except OSError as err:
+            self._remove_created()
+            raise OutputError(f"cannot write the output {path}: {err.strerror or err}") from None
+        os.chmod(self.tmp, 0o777 & ~_umask())
+        self.target = target
+
+    def _check_replaceable(self, target: pathlib.Path, replace: bool, inputs) -> tuple[int, int]:
+        path = self.path
+        if not path.is_dir():
+            raise OutputError(f"{path} exists and is not a directory; choose another output")
+        resolved = target.resolve()
+        if _within(pathlib.Path.cwd().resolve(), resolved):
+            raise OutputError(
+                f"{path} is the working directory or a parent of it: bayesq never replaces it; "
+                "choose a new directory for the output"
+            )
+        for item in inputs:
+            if _within(pathlib.Path(item).resolve(), resolved):
+                raise OutputError(
+                    f"{path} holds the input {item}: bayesq never replaces its own input; "
+                    "choose another output"
+                )
+        if _marker(path) is None:
+            raise OutputError(
+                f"{path} exists and was not written by bayesq (no {MARKER} in it): bayesq replaces only "
+                "its own output directories; choose another output"
+            )
+        foreign = _foreign(path)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+            raise OutputError(
+                f"{path} holds files bayesq did not write ({shown}): bayesq does not replace it; move "
+                "them or choose another output"
+            )
+        if not replace:
+            raise OutputError(f"{path} exists (an earlier bayesq output); pass --force to replace it")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise OutputError(f"{path} cannot be replaced: its files cannot be removed (permission denied)")
+        stat = path.stat()
+        return stat.st_dev, stat.st_ino
+
+    def _remove_created(self):
+        for p in reversed(self._created):
+            with contextlib.suppress(OSError):
+                p.rmdir()
+
+    def __enter__(self) -> pathlib.Path:
+        return self.tmp
+
+    def __exit__(self, kind, value, traceback):
+        with _interrupts_held():
+            if kind is None:
+                self._commit()
+            else:
+                self.discard()
+        return False
+
+    def discard(self):
+        """Remove the temporary directory (and any parent made for it): nothing is written."""
+        with _interrupts_held():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._remove_created()
+
+    def _commit(self):
+        files = sorted(p.name for p in self.tmp.iterdir())
+        from bayesq import __version__
+
+        marker = {"written_by": f"bayesq {__version__}", "command": self.command, "files": files}
+        (self.tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+        try:
+            if self._replaced is None:
+                self._move_new()
+            else:
+                self._move_replacing()
+        except BaseException:
+            self.discard()
+            raise
+
+    def _conflict(self, what: str):
+        raise OutputConflictError(
+            f"{self.path} {what} while bayesq worked: it was left as it is and nothing was written; "
+            "run again with another output"
+        )
+
+    def _move_new(self):
+        try:
+            if _rename2(self.tmp, self.target, _RENAME_NOREPLACE):
+                return
+        except FileExistsError:
+            self._conflict("appeared")
+        # without renameat2: a rename cannot replace a directory that holds files, nor a file
+        if os.path.lexists(self.target):
+            self._conflict("appeared")
+        try:
+            os.rename(self.tmp, self.target)
+        except OSError:
+            self._conflict("appeared")
+
+    def _still_ours(self, path: pathlib.Path) -> bool:
+        try:
+            stat = path.lstat()
+        except FileNotFoundError:
+            return False
+        same = (stat.st_dev, stat.st_ino) == self._replaced
+        return bool(same and path.is_dir() and _marker(path) is not None and not _foreign(path))
+
+    def _move_replacing(self):
+        try:
+            exchanged = _rename2(self.tmp, self.target, _RENAME_EXCHANGE)
+        except FileNotFoundError:
+            self._conflict("disappeared")
+        if exchanged:  # self.tmp now holds the old directory
+            if not self._still_ours(self.tmp):
+                _rename2(self.tmp, self.target, _RENAME_EXCHANGE)
+                self._conflict("changed")
+            shutil.rmtree(self.tmp)
+            return
+        aside = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+        try:
+            os.rename(self.target, aside)
+        except FileNotFoundError:
+            self._conflict("disappeared")
+        if not self._still_ours(aside):
+            os.rename(aside, self.target)
+            self._conflict("changed")
+        try:
+            os.rename(self.tmp, self.target)
+        except OSError:
+            os.rename(aside, self.target)
+            self._conflict("appeared")
+        shutil.rmtree(aside)
+
+
+# -- saved fits --------------------------------------------------------------------------------
+def _canonical(values: np.ndarray) -> bytes:
+    """Bytes of an array that survive a netCDF round trip (dtype widths and string types may change)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "USO":
+        return "\0".join(map(str, values.ravel().tolist())).encode()
+    if values.dtype.kind == "b":
+        values = values.astype(np.uint8)
+    elif values.dtype.kind in "iu":
+        values = values.astype(np.int64)
+    elif values.dtype.kind == "f":
+        values = values.astype(np.float64)
+    return np.ascontiguousarray(values).tobytes()
+
+
+def checksum(groups, settings: str = "") -> str:
+    """SHA-256 of a fit's contents: every group's variables and coordinates, and its settings.
+
+    Parameters
+    ----------
+    groups : mapping of str to xarray.Dataset
+        The groups of the fit (``posterior``, ``sample_stats``, ...).
+    settings : str
+        The fit's settings (the JSON its posterior carries).
+
+    Returns
+    -------
+    str
+        ``"sha256:"`` and the hex digest. Names, shapes and values enter;
+        attributes other than the settings do not, nor the storage types
+        that a netCDF round trip may change (:func:`_canonical`).
+    """
+    digest = hashlib.sha256(settings.encode())
+    for name in sorted(groups):
+        ds = groups[name]
+        for var in sorted(map(str, (*ds.data_vars, *ds.coords))):
+            array = ds[var]
+            digest.update(f"\0{name}/{var}{array.dims}{array.shape}".encode())
+            digest.update(_canonical(array.values))
+    return "sha256:" + digest.hexdigest()
+
+
+def _groups(idata) -> dict:
+    return {name: idata[name] for name in idata.groups()}
+
+
+def _settings(posterior) -> str:
+    return str(posterior.attrs.get("bayesq", "")) + str(posterior.attrs.get("bayesq_joint", ""))
+
+
+def save_netcdf(idata, path, overwrite: bool = False) -> pathlib.Path:
+    """Write a fit's InferenceData to netCDF atomically (:func:`atomic_file`), with its checksum.
+
+    Refuses to replace an existing file unless ``overwrite``.
+    """
+    path = pathlib.Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    post = idata.posterior
+    post.attrs.pop(CHECKSUM_ATTR, None)
+    post.attrs[CHECKSUM_ATTR] = checksum(_groups(idata), _settings(post))
+    with atomic_file(path) as tmp:
+        idata.to_netcdf(tmp)
+    return path
+
+
+def read_netcdf(path):
+    """Read and verify a fit saved by :func:`save_netcdf`.
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing at ``path``.
+    bayesq.exceptions.SavedFitError
+        ``path`` is a directory, empty, not netCDF, not a bayesq fit, or its
+        contents differ from the checksum written with them (truncated or
+        corrupted). Files saved before checksums were recorded (bayesq 0.1.0
+        and earlier) are read unverified.
+    """
+    import arviz as az
+
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no saved fit at {path}")
+    if path.is_dir():
+        raise SavedFitError(f"{path} is a directory, not a saved fit (a fit.nc file)")
+    if path.stat().st_size == 0:
+        raise SavedFitError(f"{path} is empty: not a saved bayesq fit")
+    try:
+        idata = az.from_netcdf(path)
+        groups = {name: ds.load() for name, ds in _groups(idata).items()}
+    except Exception as err:  # h5py, netCDF and xarray say it each their own way
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise SavedFitError(
+            f"{path} cannot be read as a saved bayesq fit (truncated, corrupted or not netCDF: {reason})"
+        ) from None
+    post = groups.get("posterior")
+    if post is None or not _settings(post):
+        raise SavedFitError(f"{path} is not a bayesq fit (no posterior with bayesq settings)")
+    recorded = post.attrs.get(CHECKSUM_ATTR)
+    if recorded is not None and recorded != checksum(groups, _settings(post)):
+        raise SavedFitError(
+            f"{path} is corrupted: its contents differ from the checksum recorded when it was saved"
+        )
+    return idata

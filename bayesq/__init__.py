@@ -5,7 +5,7 @@ distribution Q(alpha, beta, gamma, sigma) (Lourie et al.); bayesq makes it a
 PyMC distribution and builds posterior inference on it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 from bayesq.batch import BatchFit, fit_batch
 from bayesq.compare import compare, compare_models

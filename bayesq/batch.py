@@ -33,7 +33,6 @@ import functools
 import json
 import time
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -140,7 +139,10 @@ def _sampler(program: _Program, tune: int, draws: int, target_accept: float, max
     """
     jax = _jax()
     import jax.numpy as jnp
-    from blackjax.adaptation.window_adaptation import base, build_schedule
+
+    from bayesq._compat.blackjax import window_adaptation
+
+    base, build_schedule = window_adaptation()
     from blackjax.mcmc import nuts
 
     kernel = nuts.build_kernel()
@@ -321,16 +323,16 @@ def fit_batch(
     return BatchFit(_idata(program.reported, reported, stats, doublings), prepared, spreads, settings)
 
 
-def _idata(names, reported, stats, max_tree_depth) -> az.InferenceData:
-    """Stacked InferenceData: arrays (fit, chain, draw) -> dims (chain, draw, fit)."""
+def _idata(names, reported, stats, max_tree_depth) -> xr.DataTree:
+    """Stacked posterior and sample stats: arrays (fit, chain, draw) -> dims (chain, draw, fit)."""
 
     def dataset(arrays):
         return xr.Dataset({k: (("chain", "draw", "fit"), np.moveaxis(v, 0, -1)) for k, v in arrays.items()})
 
     stats = dict(stats)
     stats["reached_max_treedepth"] = stats["tree_depth"] >= max_tree_depth
-    return az.InferenceData(
-        posterior=dataset(dict(zip(names, reported, strict=True))), sample_stats=dataset(stats)
+    return xr.DataTree.from_dict(
+        {"posterior": dataset(dict(zip(names, reported, strict=True))), "sample_stats": dataset(stats)}
     )
 
 
@@ -339,7 +341,7 @@ class BatchFit:
 
     Attributes
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         ``posterior`` and ``sample_stats`` with dims ``(chain, draw, fit)``.
     settings : dict
         Direction, priors and sampling settings shared by the fits.
@@ -371,7 +373,7 @@ class BatchFit:
         names = [n for n in REPORTED if n in results[0].idata.posterior]
 
         def stats_of(result):
-            stats = result.idata.sample_stats
+            stats = result.idata.sample_stats.to_dataset()
             kept = {k: stats[k] for k in ("diverging", "energy") if k in stats}
             for key in MAX_DEPTH_STATS:
                 if key in stats:
@@ -382,10 +384,11 @@ class BatchFit:
             parts = [p.reset_coords(drop=True).assign_coords(chain=range(p.sizes["chain"])) for p in parts]
             return xr.concat(parts, dim="fit").transpose("chain", "draw", "fit")
 
-        posterior = stacked([r.idata.posterior[names] for r in results])
+        posterior = stacked([r.idata.posterior.to_dataset()[names] for r in results])
         stats = stacked([stats_of(r) for r in results])
         spreads = [p.spread for p in prepared]
-        return cls(az.InferenceData(posterior=posterior, sample_stats=stats), prepared, spreads, settings)
+        idata = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
+        return cls(idata, prepared, spreads, settings)
 
     def __len__(self) -> int:
         return len(self.prepared)
@@ -409,8 +412,8 @@ class BatchFit:
             rows.append(row)
         return pd.DataFrame(rows).rename_axis("fit")
 
-    def idata_of(self, i: int) -> az.InferenceData:
-        """The InferenceData of fit ``i`` alone, as :func:`bayesq.fit` writes it.
+    def idata_of(self, i: int) -> xr.DataTree:
+        """The DataTree of fit ``i`` alone, as :func:`bayesq.fit` writes it.
 
         Its ``log_likelihood`` group (for :func:`arviz.loo`) is computed on
         each call, from the draws.
@@ -419,18 +422,20 @@ class BatchFit:
             raise IndexError(f"fit {i} out of range: {len(self)} fits")
         i = i % len(self)
         p = self.prepared[i]
-        posterior = self.idata.posterior.isel(fit=i, drop=True)
+        posterior = self.idata.posterior.to_dataset().isel(fit=i, drop=True)
         observed = {"tail": xr.DataArray(p.tail, dims="tail_run")}
         if p.censored.size:
             observed["censored"] = xr.DataArray(p.censored, dims="censored_run")
         settings = dict(self.settings, fit=i, threshold=p.threshold, n_scores=int(p.scores.size))
         settings.update(n_tail=int(p.tail.size), n_censored=int(p.censored.size), tail_spread=self.spreads[i])
         posterior.attrs = {"bayesq": json.dumps(settings)}
-        return az.InferenceData(
-            posterior=posterior,
-            sample_stats=self.idata.sample_stats.isel(fit=i, drop=True),
-            log_likelihood=log_likelihood_group(p, posterior),
-            observed_data=xr.Dataset(observed),
+        return xr.DataTree.from_dict(
+            {
+                "posterior": posterior,
+                "sample_stats": self.idata.sample_stats.to_dataset().isel(fit=i, drop=True),
+                "log_likelihood": log_likelihood_group(p, posterior),
+                "observed_data": xr.Dataset(observed),
+            }
         )
 
     def result(self, i: int) -> FitResult:

@@ -273,7 +273,7 @@ def compare(fits, random_seed=0) -> Comparison:
 
 
 def _single_loglik(idata):
-    """The InferenceData with one log-likelihood variable ``scores`` (one point per run)."""
+    """The DataTree with one log-likelihood variable ``scores`` (one point per run)."""
     import xarray as xr
 
     ll = idata.log_likelihood
@@ -284,13 +284,13 @@ def _single_loglik(idata):
         parts.append(ll["censored"].rename(censored_run="run"))
     stacked = xr.concat(parts, dim="run").drop_vars("run", errors="ignore")
     out = idata.copy()
-    del out.log_likelihood
-    out.add_groups(log_likelihood=xr.Dataset({"scores": stacked}))
+    del out["log_likelihood"]
+    out["log_likelihood"] = xr.Dataset({"scores": stacked})
     return out
 
 
-def compare_models(models: Mapping, ic: str = "loo", **kwargs):
-    """Rank model variants fitted to the same scores by PSIS-LOO (:func:`arviz.compare`).
+def compare_models(models: Mapping, **kwargs):
+    r"""Rank model variants fitted to the same scores by PSIS-LOO (:func:`arviz.compare`).
 
     Parameters
     ----------
@@ -298,18 +298,18 @@ def compare_models(models: Mapping, ic: str = "loo", **kwargs):
         ``{label: FitResult or JointFit}``, all fitted to the same scores
         split at the same thresholds (one point per run; :mod:`bayesq.joint`
         says what a censored run's point is).
-    ic : str
-        Passed to :func:`arviz.compare` (``"loo"``).
     **kwargs
-        Passed to :func:`arviz.compare`.
+        Passed to :func:`arviz.compare` (``method``, ``reference``).
 
     Returns
     -------
     pandas.DataFrame
-        :func:`arviz.compare`'s table (``elpd_loo``, ``p_loo``, ``elpd_diff``,
-        ``dse``, ``weight``, ...) with the Pareto-k diagnostics of each model
-        added: ``pareto_k_max`` and ``pareto_k_bad`` (points with k > 0.7,
-        whose LOO estimate is unreliable).
+        :func:`arviz.compare`'s table, unrounded (``rank``, ``elpd``, ``p``,
+        ``elpd_diff``, ``dse``, ``weight``, ...) with the Pareto-k
+        diagnostics of each model added: ``pareto_k_max`` and
+        ``pareto_k_bad`` (points with k > 0.7, whose LOO estimate is
+        unreliable; ArviZ's own flag, in ``diag_elpd``, uses the sample-size
+        dependent bound :math:`\min(1 - 1/\log_{10} S, 0.7)`).
     """
     import arviz as az
 
@@ -319,7 +319,8 @@ def compare_models(models: Mapping, ic: str = "loo", **kwargs):
     sizes = {label: d.log_likelihood["scores"].shape[-1] for label, d in data.items()}
     if len(set(sizes.values())) > 1:
         raise ValueError(f"the models must be fitted to the same runs; points per model: {sizes}")
-    table = az.compare(data, ic=ic, var_name="scores", **kwargs)
+    kwargs.setdefault("round_to", "none")
+    table = az.compare(data, var_name="scores", **kwargs)
     ks = {label: az.loo(d, var_name="scores", pointwise=True).pareto_k.values for label, d in data.items()}
     table["pareto_k_max"] = [float(np.max(ks[label])) for label in table.index]
     table["pareto_k_bad"] = [int(np.sum(ks[label] > 0.7)) for label in table.index]

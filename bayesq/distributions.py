@@ -58,7 +58,7 @@ def _per_distinct_value(fn, value, *params):
 
 def _quadratic_draws(alpha, beta, gamma, maximize, size, rng):
     """Draw V ~ Beta(gamma/2, 1) as U^(2/gamma) and place it in [alpha, beta]."""
-    next_rng, u = uniform(0.0, 1.0, size=size, rng=rng).owner.outputs
+    next_rng, u = uniform(0.0, 1.0, size=size, rng=rng, return_next_rng=True)
     v = u ** (2.0 / gamma)
     draws = pt.switch(maximize, beta - (beta - alpha) * v, alpha + (beta - alpha) * v)
     return next_rng, draws
@@ -106,7 +106,7 @@ class NoisyQuadraticRV(SymbolicRandomVariable):
         if rv_size_is_none(size):
             size = implicit_size_from_params(alpha, beta, gamma, sigma, ndims_params=cls.ndims_params)
         next_rng, quad = _quadratic_draws(alpha, beta, gamma, maximize, size, rng)
-        final_rng, noise = normal(0.0, sigma, size=size, rng=next_rng).owner.outputs
+        final_rng, noise = normal(0.0, sigma, size=size, rng=next_rng, return_next_rng=True)
         return cls(
             inputs=[rng, size, alpha, beta, gamma, sigma, maximize],
             outputs=[final_rng, quad + noise],

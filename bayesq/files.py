@@ -336,11 +336,23 @@ class OutputDirectory:
 
 
 # -- saved fits --------------------------------------------------------------------------------
+def _text(item) -> str:
+    """An entry of a text array as netCDF gives it back: a missing one (None, NaN) as ""."""
+    if item is None or (isinstance(item, float) and np.isnan(item)):
+        return ""
+    return item.decode() if isinstance(item, bytes) else str(item)
+
+
 def _canonical(values: np.ndarray) -> bytes:
-    """Bytes of an array that survive a netCDF round trip (dtype widths and string types may change)."""
+    """Bytes of an array that survive a netCDF round trip (dtype widths and string types may change).
+
+    Text arrays (nutpie's ``divergence_message``: ``None`` or a message per
+    draw) come back from netCDF with their missing entries as NaN or ``""``:
+    they are hashed as text, missing entries as ``""``.
+    """
     values = np.asarray(values)
     if values.dtype.kind in "USO":
-        return "\0".join(map(str, values.ravel().tolist())).encode()
+        return "\0".join(map(_text, values.ravel().tolist())).encode()
     if values.dtype.kind == "b":
         values = values.astype(np.uint8)
     elif values.dtype.kind in "iu":
@@ -378,7 +390,8 @@ def checksum(groups, settings: str = "") -> str:
 
 
 def _groups(idata) -> dict:
-    return {name: idata[name] for name in idata.groups()}
+    """The groups of a fit's DataTree, each as an :class:`xarray.Dataset`."""
+    return {name: node.to_dataset() for name, node in idata.children.items()}
 
 
 def _settings(posterior) -> str:
@@ -386,7 +399,7 @@ def _settings(posterior) -> str:
 
 
 def save_netcdf(idata, path, overwrite: bool = False) -> pathlib.Path:
-    """Write a fit's InferenceData to netCDF atomically (:func:`atomic_file`), with its checksum.
+    """Write a fit's DataTree to netCDF atomically (:func:`atomic_file`), with its checksum.
 
     Refuses to replace an existing file unless ``overwrite``.
     """
@@ -394,11 +407,18 @@ def save_netcdf(idata, path, overwrite: bool = False) -> pathlib.Path:
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    for name, ds in _groups(idata).items():
+        # text of Python objects (nutpie's divergence messages, None for most draws) is written as
+        # strings, so that the file reads back what is in memory
+        texts = [v for v in ds.data_vars if ds[v].dtype == object]
+        if texts:
+            as_text = {v: ds[v].copy(data=np.vectorize(_text, otypes=[str])(ds[v].values)) for v in texts}
+            idata[name] = ds.assign(as_text)
     post = idata.posterior
     post.attrs.pop(CHECKSUM_ATTR, None)
     post.attrs[CHECKSUM_ATTR] = checksum(_groups(idata), _settings(post))
     with atomic_file(path) as tmp:
-        idata.to_netcdf(tmp)
+        idata.to_netcdf(tmp, engine="h5netcdf")
     return path
 
 
@@ -412,10 +432,17 @@ def read_netcdf(path):
     bayesq.exceptions.SavedFitError
         ``path`` is a directory, empty, not netCDF, not a bayesq fit, or its
         contents differ from the checksum written with them (truncated or
-        corrupted). Files saved before checksums were recorded (bayesq 0.1.0
-        and earlier) are read unverified.
+        corrupted). Files saved before checksums were recorded (before
+        bayesq 0.1.0's data-safety fixes) are read unverified.
+
+    Returns
+    -------
+    xarray.DataTree
+        All groups, in memory. A file of bayesq 0.1 (an ArviZ 0.x
+        ``InferenceData`` netCDF, one netCDF group per group) reads as the
+        same DataTree.
     """
-    import arviz as az
+    import xarray as xr
 
     path = pathlib.Path(path)
     if not path.exists():
@@ -425,8 +452,8 @@ def read_netcdf(path):
     if path.stat().st_size == 0:
         raise SavedFitError(f"{path} is empty: not a saved bayesq fit")
     try:
-        idata = az.from_netcdf(path)
-        groups = {name: ds.load() for name, ds in _groups(idata).items()}
+        idata = xr.load_datatree(path, engine="h5netcdf")
+        groups = _groups(idata)
     except Exception as err:  # h5py, netCDF and xarray say it each their own way
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise SavedFitError(

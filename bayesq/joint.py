@@ -4,7 +4,7 @@ r"""Several searches in one posterior: partial pooling across architectures.
 that share a search space (DeBERTa and DeBERTaV3 on one grid of
 hyperparameters) are expected to share the effective number of
 hyperparameters :math:`\gamma`; a hierarchical prior lets the data say how
-much. The result, :class:`JointFit`, holds one InferenceData whose
+much. The result, :class:`JointFit`, holds one :class:`xarray.DataTree` whose
 variables have a ``search`` dimension, with
 
 * ``log_likelihood["scores"]``: one point per run of every search, in order
@@ -43,6 +43,7 @@ from bayesq.fit import (
     prior_sensitivity,
     sample,
     sampling_settings,
+    summary_table,
     user_depth_cap,
     warn_problems,
     with_depth_cap,
@@ -59,14 +60,14 @@ class JointFit:
 
     Attributes
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         Posterior (dim ``search``), sample stats, ``log_likelihood["scores"]``
         (module docstring), observed data ``tail_{j}`` / ``censored_{j}``.
     settings : dict
         Names, thresholds, direction, pooling, noise, priors, sampler.
     """
 
-    def __init__(self, idata: az.InferenceData, model=None):
+    def __init__(self, idata: xr.DataTree, model=None):
         self.idata = idata
         self.settings = json.loads(idata.posterior.attrs["bayesq_joint"])
         self._model = model
@@ -117,7 +118,7 @@ class JointFit:
         """
         j = self._index(name)
         s = self.settings
-        post = self.idata.posterior
+        post = self.idata.posterior.to_dataset()
         part = post[[v for v in _SEARCH_VARIABLES if v in post]].sel(search=name, drop=True)
         loglik = self.idata.log_likelihood["scores"]
         mine = loglik.isel(run=np.flatnonzero(loglik["run_search"].values == name))
@@ -152,11 +153,13 @@ class JointFit:
             "joint": {"search": name, "searches": self.names, "pool": s["pool"], "noise": s["noise"]},
         }
         part = part.assign_attrs(bayesq=json.dumps(settings))
-        idata = az.InferenceData(
-            posterior=part,
-            sample_stats=self.idata.sample_stats,
-            log_likelihood=xr.Dataset(groups),
-            observed_data=xr.Dataset(obs),
+        idata = xr.DataTree.from_dict(
+            {
+                "posterior": part,
+                "sample_stats": self.idata.sample_stats.to_dataset(),
+                "log_likelihood": xr.Dataset(groups),
+                "observed_data": xr.Dataset(obs),
+            }
         )
         return FitResult(idata)
 
@@ -173,9 +176,7 @@ class JointFit:
 
     def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs):
         """Posterior summary (:func:`arviz.summary`) of the parameters and the pooling's hyperparameters."""
-        names = var_names or self._reported()
-        kwargs.setdefault("round_to", "none")
-        return az.summary(self.idata, var_names=list(names), hdi_prob=hdi_prob, fmt="wide", **kwargs)
+        return summary_table(self.idata, var_names or self._reported(), hdi_prob, **kwargs)
 
     def prior_sensitivity(self, var_names=None, threshold: float = SENSITIVITY):
         """Power-scaling sensitivity to the prior and the likelihood, search by search.
@@ -199,7 +200,7 @@ class JointFit:
         return az.loo(self.idata, var_name="scores", pointwise=True, **kwargs)
 
     def save(self, path, overwrite: bool = False):
-        """Write the InferenceData atomically (read back with :func:`bayesq.load`)."""
+        """Write the fit's DataTree to netCDF atomically (read back with :func:`bayesq.load`)."""
         return save_netcdf(self.idata, path, overwrite)
 
     def __str__(self) -> str:
@@ -305,8 +306,8 @@ def fit_joint(
         },
     )
     if "log_likelihood" in idata:
-        del idata.log_likelihood
-    idata.add_groups(log_likelihood=loglik)
+        del idata["log_likelihood"]
+    idata["log_likelihood"] = loglik
     from bayesq import __version__
 
     settings = {

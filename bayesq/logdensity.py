@@ -261,7 +261,7 @@ def _log_smoothed(kind, x, x1, s, k):
     right = pt.switch(pinned_hi, zhi, b_win)
     width = (right - left) / N_PANELS  # constant unless pinned
     # nodes on a new trailing axis: each score's nodes are contiguous, so the
-    # Numba loops over them vectorize (bayesq.vectormath); a leading axis made
+    # Numba loops over them vectorize (bayesq._compat.libmvec); a leading axis made
     # the innermost loop run over scores with a stride known only at run time
     ex = (..., None)
     ndim = x.ndim

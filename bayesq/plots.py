@@ -25,14 +25,21 @@ r"""Plots of a fit (matplotlib; each function takes data and returns its axes).
   :math:`k` runs, the budgets where the ranking flips marked.
 * :func:`plot_sbc`: simulation-based calibration (:mod:`bayesq.sbc`), the
   ECDF difference of each parameter's ranks inside its simultaneous band.
-* :func:`plot_posterior`: ArviZ's posterior plot of alpha, beta, gamma, sigma.
-* :func:`plot_trace`: ArviZ's trace plot of the same.
+* :func:`plot_posterior`: the posterior densities of alpha, beta, gamma,
+  sigma with their HDIs.
+* :func:`plot_trace`: their per-chain densities and draws.
+
+bayesq's results are :class:`xarray.DataTree` objects that ArviZ's own plots
+(arviz-plots: ``plot_dist``, ``plot_trace_dist``, ``plot_forest``, ...) take
+as they are; these functions draw the panels bayesq's outputs need on
+matplotlib axes you may pass.
 """
 
 from __future__ import annotations
 
 import arviz as az
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from bayesq import frequentist as opda_analysis
 from bayesq.curves import check_ci, flat_draws
@@ -270,30 +277,33 @@ def plot_tuning_curve(
     return ax
 
 
+def _ecdf_difference(ax, u, prob: float, grid):
+    """The ECDF of ``u`` (in (0, 1)) minus the uniform CDF at ``grid``, inside its simultaneous band."""
+    from bayesq._compat.arviz_stats import ecdf_band
+
+    u = np.sort(np.asarray(u, dtype=float))
+    lower, upper = ecdf_band(u.size, grid, prob)
+    ecdf = np.searchsorted(u, grid, side="right") / u.size
+    ax.fill_between(grid, lower - grid, upper - grid, step="mid", color="C0", alpha=0.25, lw=0)
+    ax.step(grid, ecdf - grid, where="mid", color="C0", lw=1.2)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_xlim(0, 1)
+    return ax
+
+
 def plot_pit(result, ci: float = 0.95, ax=None):
     """eCDF difference of the tail PIT (:func:`bayesq.thresholds.tail_pit`) with a simultaneous band.
 
-    Drawn by :func:`arviz.plot_ecdf` (``pit=True``-style: against the uniform
-    CDF, ``difference=True``); a curve leaving the band means the fitted
-    noisy quadratic misdescribes the tail.
+    The eCDF of the PIT values minus the uniform CDF, inside the ``ci``
+    simultaneous band of a uniform sample as large
+    (:func:`bayesq._compat.arviz_stats.ecdf_band`); a curve leaving the band means the
+    fitted noisy quadratic misdescribes the tail.
     """
-    from scipy import stats as scipy_stats
-
     from bayesq.thresholds import tail_pit
 
     check_ci(ci)
     ax = _axes(ax)
-    az.plot_ecdf(
-        tail_pit(result),
-        eval_points=np.linspace(0, 1, 201),
-        cdf=scipy_stats.uniform(0, 1).cdf,
-        rvs=scipy_stats.uniform(0, 1).rvs,
-        difference=True,
-        confidence_bands=True,
-        ci_prob=ci,
-        ax=ax,
-        random_state=0,
-    )
+    _ecdf_difference(ax, tail_pit(result), ci, np.linspace(0.0025, 0.9975, 200))
     ax.set_xlabel("PIT of the tail scores")
     ax.set_ylabel("eCDF - uniform CDF")
     ax.set_title(f"tail goodness of fit ({ci:.0%} simultaneous band)", fontsize="medium")
@@ -339,15 +349,14 @@ def plot_sbc(result, prob: float = 0.99, n_points: int = 100, axes=None):
     """Simulation-based calibration (:func:`bayesq.sbc.run_sbc`): ECDF differences of the ranks.
 
     One panel per parameter: the ECDF of the continuous ranks minus the
-    uniform CDF, inside its ``prob`` simultaneous band
-    (:func:`arviz.plot_ecdf`; the band of :meth:`bayesq.sbc.SBCResult.test`).
+    uniform CDF, inside its ``prob`` simultaneous band (the band of
+    :meth:`bayesq.sbc.SBCResult.test`).
 
     Returns
     -------
     ndarray of matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
-    from scipy.stats import uniform
 
     names = list(result.u.columns)
     if axes is None:
@@ -358,15 +367,7 @@ def plot_sbc(result, prob: float = 0.99, n_points: int = 100, axes=None):
     grid = np.arange(1, n_points + 1) / (n_points + 1)
     inside = result.test(prob, n_points)["inside"]
     for ax, name in zip(axes, names, strict=True):
-        az.plot_ecdf(
-            np.array(result.u[name].values),  # ArviZ sorts it in place
-            cdf=uniform(0, 1).cdf,
-            eval_points=grid,
-            difference=True,
-            confidence_bands=True,
-            ci_prob=prob,
-            ax=ax,
-        )
+        _ecdf_difference(ax, result.u[name].values, prob, grid)
         ax.set_title(
             f"{name}: {'inside' if inside[name] else 'OUTSIDE'} the {prob:.0%} band", fontsize="medium"
         )
@@ -375,46 +376,112 @@ def plot_sbc(result, prob: float = 0.99, n_points: int = 100, axes=None):
     return axes
 
 
-def plot_posterior(result, hdi_prob: float = 0.9, **kwargs):
-    """Posterior densities of alpha, beta, gamma, sigma (:func:`arviz.plot_posterior`).
+def _label_digits(lower: float, upper: float) -> int:
+    """Significant digits that tell ``lower`` and ``upper`` apart (at least 2)."""
+    scale = max(abs(lower), abs(upper))
+    if not (upper > lower and scale > 0):
+        return 2
+    return max(2, int(np.ceil(np.log10(scale / (upper - lower)))) + 2)
 
-    Each panel labels its numbers with the significant digits that tell its
-    interval's ends apart (beta's ends of 0.8875 and 0.8887 do not both
-    read 0.89).
+
+def _shown_range(draws) -> tuple[float, float]:
+    """The range a panel shows: a few far draws (alpha's reach below the threshold) must not squash it."""
+    lo, hi = np.quantile(draws, [0.002, 0.998])
+    pad = 0.1 * (hi - lo) if hi > lo else 0.1 * max(abs(lo), 1e-12)
+    return lo - pad, hi + pad
+
+
+def _density(draws, lo: float, hi: float):
+    """A kernel density of ``draws`` (:func:`arviz.kde`) on the panel's range."""
+    grid, pdf, _ = az.kde(draws[(draws >= lo) & (draws <= hi)])
+    return grid, pdf
+
+
+def plot_posterior(result, hdi_prob: float = 0.9, axes=None):
+    """Posterior densities of alpha, beta, gamma, sigma, with the mean and the ``hdi_prob`` HDI.
+
+    Each panel labels the mean and the interval's ends with the significant
+    digits that tell the ends apart (beta's ends of 0.8875 and 0.8887 do not
+    both read 0.89), and shows the central 99.6 % of the draws.
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 
-    if "ax" in kwargs:
-        axes = np.ravel(kwargs.pop("ax"))
-    else:
+    check_ci(hdi_prob, "hdi_prob")
+    if axes is None:
         _, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained")
-        axes = axes.ravel()
+    axes = np.ravel(axes)
     for ax, name in zip(axes, PARAMETERS, strict=True):
         draws = result.draws(name).ravel()
-        lower, upper = np.quantile(draws, [(1 - hdi_prob) / 2, (1 + hdi_prob) / 2])
-        scale = max(abs(lower), abs(upper))
-        digits = 2 if not upper > lower else max(2, int(np.ceil(np.log10(scale / (upper - lower)))) + 2)
-        az.plot_posterior(result.idata, var_names=[name], hdi_prob=hdi_prob, round_to=digits, ax=ax, **kwargs)
-        # a few far draws (alpha's reach below the threshold) must not squash the panel
-        lo, hi = np.quantile(draws, [0.002, 0.998])
-        ax.set_xlim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+        lower, upper = (float(v) for v in az.hdi(draws, prob=hdi_prob))
+        digits = _label_digits(lower, upper)
+        lo, hi = _shown_range(draws)
+        grid, pdf = _density(draws, lo, hi)
+        ax.plot(grid, pdf, color="C0")
+        top = pdf.max()
+        ax.plot([lower, upper], [0, 0], color="k", lw=4, solid_capstyle="butt")
+        ax.text(lower, 0.06 * top, f"{lower:.{digits}g}", ha="right", va="bottom", fontsize="small")
+        ax.text(upper, 0.06 * top, f"{upper:.{digits}g}", ha="left", va="bottom", fontsize="small")
+        ax.text(
+            (lower + upper) / 2, 0.16 * top, f"{hdi_prob:.0%} HDI", ha="center", va="bottom", fontsize="small"
+        )
+        mean = float(draws.mean())
+        ax.axvline(mean, color="0.4", ls=":", lw=1)
+        ax.set_title(f"{name}   (mean {mean:.{digits}g})", fontsize="medium")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(0, 1.1 * top)
+        ax.set_yticks([])
+        ax.ticklabel_format(axis="x", useOffset=False)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
     return axes
 
 
-def plot_trace(result, **kwargs):
-    """Trace plot of alpha, beta, gamma, sigma (:func:`arviz.plot_trace`)."""
-    return az.plot_trace(result.idata, var_names=list(PARAMETERS), **kwargs)
+def plot_trace(result, axes=None):
+    """Trace plot of alpha, beta, gamma, sigma: each chain's density (left) and its draws (right).
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes, shape (4, 2)
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(len(PARAMETERS), 2, figsize=(11, 8), layout="constrained")
+    axes = np.asarray(axes).reshape(len(PARAMETERS), 2)
+    for (left, right), name in zip(axes, PARAMETERS, strict=True):
+        chains = result.draws(name)
+        lo, hi = _shown_range(chains.ravel())
+        for c, draws in enumerate(chains):
+            grid, pdf = _density(draws, lo, hi)
+            left.plot(grid, pdf, color=f"C{c % 10}", lw=1)
+            right.plot(draws, color=f"C{c % 10}", lw=0.5, alpha=0.7)
+        left.set_xlim(lo, hi)
+        left.set_yticks([])
+        left.set_ylabel(name)
+        right.set_ylim(lo, hi)
+        for ax in (left, right):
+            ax.ticklabel_format(axis="x" if ax is left else "y", useOffset=False)
+    axes[0, 0].set_title("density, per chain", fontsize="medium")
+    axes[0, 1].set_title("draws, per chain", fontsize="medium")
+    axes[-1, 1].set_xlabel("draw")
+    return axes
 
 
 def plot_comparison(comparison, quantities=("best", "gamma", "sigma"), ci: float = 0.9, axes=None):
-    """Forest plot of several searches: one panel per quantity (:func:`arviz.plot_forest`).
+    """Forest plot of several searches: one panel per quantity.
+
+    Per search, the posterior median (dot), the 50 % HDI (thick) and the
+    ``ci`` HDI (thin).
 
     Parameters
     ----------
     comparison : bayesq.compare.Comparison
     quantities : sequence of {"best", "alpha", "beta", "gamma", "sigma"}
     ci : float
-        Mass of the highest-density intervals drawn (thick: 50 %).
+        Mass of the thin highest-density intervals.
     axes : sequence of matplotlib.axes.Axes, optional
 
     Returns
@@ -428,19 +495,29 @@ def plot_comparison(comparison, quantities=("best", "gamma", "sigma"), ci: float
         _, axes = plt.subplots(
             1,
             len(quantities),
-            figsize=(3.2 * len(quantities), 0.6 * len(comparison.names) + 1.6),
+            figsize=(3.4 * len(quantities), 0.6 * len(comparison.names) + 1.6),
             layout="constrained",
             squeeze=False,
+            sharey=True,
         )
         axes = axes[0]
     axes = np.atleast_1d(axes)
     names = comparison.names
-    for i, (ax, q) in enumerate(zip(axes, quantities, strict=True)):
-        data = [az.from_dict(posterior={q: comparison.draws(n, q)[None, :]}) for n in names]
-        az.plot_forest(
-            data, model_names=names, var_names=[q], combined=True, hdi_prob=ci, ax=ax, legend=i == 0
-        )
-        ax.set_title("best achievable score" if q == "best" else q)
+    rows = np.arange(len(names))[::-1]
+    for ax, q in zip(axes, quantities, strict=True):
+        for row, name in zip(rows, names, strict=True):
+            draws = np.asarray(comparison.draws(name, q)).ravel()
+            wide, narrow = az.hdi(draws, prob=ci), az.hdi(draws, prob=0.5)
+            ax.plot(wide, [row, row], color=f"C{row % 10}", lw=1)
+            ax.plot(narrow, [row, row], color=f"C{row % 10}", lw=4, solid_capstyle="butt")
+            ax.plot([np.median(draws)], [row], "o", color="w", mec=f"C{row % 10}", ms=5)
+        ax.set_yticks(rows, names)
+        ax.set_ylim(-0.7, len(names) - 0.3)
+        ax.set_title("best achievable score" if q == "best" else q, fontsize="medium")
+        ax.ticklabel_format(axis="x", useOffset=False)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # long labels (0.00125) must not run together
+        ax.grid(axis="x", color="0.9")
+    axes[0].set_xlabel(f"median, 50 % and {ci:.0%} HDI", fontsize="small")
     return axes
 
 

@@ -31,8 +31,8 @@ leaves the ranks uniform (the posterior of each kept data set is unchanged).
 Ranks are made continuous, :math:`u = (r + U)/(L + 1)` with
 :math:`U \sim \mathcal U(0, 1)`, which is uniform on :math:`(0, 1)` exactly
 when :math:`r` is uniform; the test is the ECDF of the :math:`u` inside its
-simultaneous band (ArviZ's ``ecdf_confidence_band``, Säilynoja, Bürkner &
-Vehtari 2022), with a chi-square test of the binned ranks beside it.
+simultaneous band (:func:`bayesq._compat.arviz_stats.ecdf_band`, by simulation: Säilynoja,
+Bürkner & Vehtari 2022), with a chi-square test of the binned ranks beside it.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import pandas as pd
 import pymc as pm
 import scipy.stats
 
+from bayesq import validate
 from bayesq.batch import BatchFit, fit_batch
 from bayesq.distributions import NoisyQuadratic
 from bayesq.fit import TARGET_ACCEPT, fit, sampling_settings
@@ -157,17 +158,16 @@ class SBCResult:
         usual condition for the test's chi-square approximation;
         ``mean_u`` the mean continuous rank (1/2 when unbiased).
         """
-        from arviz.stats.ecdf_utils import compute_ecdf, ecdf_confidence_band
+        from bayesq._compat.arviz_stats import ecdf_band
 
-        if not 0 < prob < 1:
-            raise ValueError(f"prob must lie in (0, 1), got {prob}")
+        prob = validate.probability(prob, "prob")
         grid = np.arange(1, n_points + 1) / (n_points + 1)
         n = len(self.u)
-        lower, upper = ecdf_confidence_band(n, grid, grid, prob=prob, method="optimized")
+        lower, upper = ecdf_band(n, grid, prob)
         bins = int(np.clip(n // 5, 2, 20))
         rows = {}
         for name in self.u.columns:
-            ecdf = compute_ecdf(np.sort(self.u[name].values), grid)
+            ecdf = np.searchsorted(np.sort(self.u[name].values), grid, side="right") / n
             counts = np.histogram(self.u[name].values, bins=bins, range=(0, 1))[0]
             rows[name] = {
                 "inside": bool(np.all((ecdf >= lower) & (ecdf <= upper))),

@@ -1,8 +1,10 @@
 r"""NumPy-level (``scipy.stats``-like) interface to the quadratic distributions.
 
 For use outside PyMC models: tuning curves, plots, simulation. Every function
-here is the PyTensor graph of :mod:`bayesq.logdensity` compiled once (C
-backend) and called on broadcast NumPy arrays, so there is exactly one
+here is the PyTensor graph of :mod:`bayesq.logdensity` compiled once
+(PyTensor's default backend, Numba, which evaluated the log survival function
+1.1x and the log density 1.4x as fast as C on 400,000 points, and caches
+its programs on disk) and called on broadcast NumPy arrays, so there is exactly one
 implementation of each formula. Draws use the PyMC random variables of
 :mod:`bayesq.distributions`.
 

@@ -44,11 +44,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import recording
+import scipy.special
 from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
 from bayesq.fit import NOISE_SHARE_NAMED, PARAMETERS
 from bayesq.logdensity import noisy_quadratic_logsf
+from bayesq.model import NoiseSignalPolar
 from bayesq.simulate import simulate_random_search
 from bayesq.spec import load_spec
 
@@ -74,6 +77,7 @@ def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     overrides = given(quiet=True, target_accept=target_accept, tune=tune, max_tree_depth=max_tree_depth)
+    rows = []
     for name in ("deberta-base", "deberta-v3-base", "alexnet"):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
@@ -97,6 +101,25 @@ def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
             d = result.diagnostics()
             lo, hi = interval(result, "beta")
             inside = int(np.sum((lo <= opda) & (opda <= hi)))
+            prior = result.prior_sensitivity()["prior"]
+            rows.append(
+                {
+                    "data": name,
+                    "seed": result.settings["random_seed"],
+                    "n_tail": result.settings["n_tail"],
+                    "divergences": d.divergences,
+                    "max_rhat": d.max_rhat,
+                    "min_ess_bulk": d.min_ess_bulk,
+                    "min_ess_tail": d.min_ess_tail,
+                    "beta_90": [lo, hi],
+                    "opda_beta": opda.tolist(),
+                    "opda_inside": inside,
+                    "max_prior_sensitivity": float(prior.max()),
+                    "most_sensitive": prior.idxmax(),
+                    "seconds": elapsed,
+                    "meets_standard": not d.problems(),
+                }
+            )
             print(
                 f"| {name} | {result.settings['random_seed']} | {result.settings['n_tail']} | "
                 f"{d.divergences} | {d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} | "
@@ -105,6 +128,7 @@ def real(seeds=None, target_accept=None, tune=None, max_tree_depth=None):
                 f"{elapsed:.0f} |",
                 flush=True,
             )
+    return rows
 
 
 def sensitivity(result):
@@ -130,8 +154,9 @@ def geometry(gamma, sigma, n):
         result = bayesq.fit(search.scores, threshold, random_seed=seed, quiet=True)
     print(f"gamma {gamma:g}, sigma {sigma:g}, n {int(n)}: {result.diagnostics()}")
     post = result.idata.posterior
-    angle = post["log_scales_polar__"].values[..., 1].ravel()
-    logit_mass = post["tail_mass_logodds__"].values.ravel()
+    # the sampled coordinates, from the recorded scales (the samplers no longer store them)
+    angle = NoiseSignalPolar().forward(post["log_scales"].values).eval()[..., 1].ravel()
+    logit_mass = scipy.special.logit(post["tail_mass"].values.ravel())
     log_gamma = np.log(post.gamma.values.ravel())
     mass = post.tail_mass.values.ravel()
     alpha, beta, gam, sig = (post[v].values.ravel() for v in PARAMETERS)
@@ -163,6 +188,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     records = []  # one per interval: parameter, gamma, sigma, n, truth inside
+    rows = []  # one per fit, for the results file
     fits = []  # one per fit: gamma, sigma, n, meets the standard
     bad = 0
     split = 0  # short fits whose draws split between noise and signal (the warning names it)
@@ -187,10 +213,26 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
             bad += short
             split += short and d.splits_draws
             fits.append((gamma, sigma, n, not short))
+            rows.append(
+                {
+                    "gamma": gamma,
+                    "sigma": sigma,
+                    "n": n,
+                    "rep": rep,
+                    "n_tail": result.settings["n_tail"],
+                    "divergences": d.divergences,
+                    "max_rhat": d.max_rhat,
+                    "min_ess": min(d.min_ess_bulk, d.min_ess_tail),
+                    "noise_share": d.noise_share,
+                    "meets_standard": not short,
+                    "inside_90": {},
+                }
+            )
             inside = []
             for name, value in search.tail_truth.items():
                 lo, hi = interval(result, name)
                 records.append((name, gamma, sigma, n, lo <= value <= hi))
+                rows[-1]["inside_90"][name] = bool(lo <= value <= hi)
                 inside.append("y" if lo <= value <= hi else "n")
             print(
                 f"| {gamma:g} | {sigma:g} | {n} | {result.settings['n_tail']} | {d.divergences} | "
@@ -205,6 +247,7 @@ def sim(reps, sigmas=SIGMAS, draws=1000, tune=None, max_tree_depth=None):
     )
     standard_report(fits)
     coverage_report(records)
+    return rows
 
 
 def standard_report(fits):
@@ -250,6 +293,7 @@ def main():
     parser.add_argument("--target-accept", type=float, help="real data: instead of the default (0.95)")
     parser.add_argument("--tune", type=int, help="tuning steps instead of the default (1000)")
     parser.add_argument("--max-tree-depth", type=int, help="cap on the NUTS tree depth (default: 10)")
+    parser.add_argument("--name", help="results file benchmarks/results/NAME.json (default by part)")
     parser.add_argument(
         "--geometry",
         type=float,
@@ -263,10 +307,14 @@ def main():
     if args.geometry:
         geometry(*args.geometry)
         return
+    settings = {k: getattr(args, k) for k in ("draws", "seeds", "target_accept", "tune", "max_tree_depth")}
     if args.part in ("real", "all"):
-        real(args.seeds, args.target_accept, args.tune, args.max_tree_depth)
+        rows = real(args.seeds, args.target_accept, args.tune, args.max_tree_depth)
+        recording.write(args.name or "bench_convergence_real", {"settings": settings, "fits": rows})
     if args.part in ("sim", "all"):
-        sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune, args.max_tree_depth)
+        rows = sim(args.reps, tuple(args.sigma or SIGMAS), args.draws, args.tune, args.max_tree_depth)
+        settings.update(reps=args.reps, sigmas=list(args.sigma or SIGMAS))
+        recording.write(args.name or "bench_convergence_sim", {"settings": settings, "fits": rows})
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ backend (``backend="jax"``, what the CLI's single fits use) instead of
 bayesq's cached Numba program. Cold = the first fit in this process (graph
 compilation included); warm = the same fit again; new data = then a fit of
 other scores (the same search above 0.875), which a compiled program cached
-by setting serves too. Ratio = warm time / opda's time. Run:
+by setting serves too. Ratio = warm time / opda's time. The first sampler's
+cold fit is the first fit of a fresh process (PyTensor's and Numba's disk
+caches as this machine has them). Writes ``benchmarks/results/bench_fit.json``
+(``--name`` to change). Run:
 ``python benchmarks/bench_fit.py [--samplers nutpie,nutpie:jax,pymc] [--target-accept 0.8]
 [--tune 300] [--max-tree-depth 2]``.
 """
@@ -23,6 +26,7 @@ import time
 import warnings
 
 import numpy as np
+import recording
 from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
@@ -51,6 +55,7 @@ def main():
     parser.add_argument("--target-accept", type=float, help="instead of bayesq.fit's default (0.95)")
     parser.add_argument("--tune", type=int, help="tuning steps instead of bayesq.fit's default (1000)")
     parser.add_argument("--max-tree-depth", type=int, help="cap on the NUTS tree depth (default: 10)")
+    parser.add_argument("--name", default="bench_fit", help="results file benchmarks/results/NAME.json")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     scores = load_dataset(args.dataset)
@@ -66,6 +71,7 @@ def main():
         "| min ESS bulk | min ESS tail |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for name in args.samplers.split(","):
         sampler, _, backend = name.partition(":")
         options = dict(sampler=sampler, quiet=True, **({"backend": backend} if backend else {}))
@@ -79,12 +85,29 @@ def main():
         warm, result = timed(lambda o=options: bayesq.fit(scores, args.threshold, random_seed=2, **o))
         new, _ = timed(lambda o=options: bayesq.fit(scores, args.threshold + 0.005, random_seed=3, **o))
         d = result.diagnostics()
+        rows.append(
+            {
+                "sampler": name,
+                "cold_seconds": cold,
+                "warm_seconds": warm,
+                "warm_over_opda": warm / opda_time,
+                "new_data_seconds": new,
+                "divergences": d.divergences,
+                "max_rhat": d.max_rhat,
+                "min_ess_bulk": d.min_ess_bulk,
+                "min_ess_tail": d.min_ess_tail,
+            }
+        )
         print(
             f"| {name} | {cold:.1f} | {warm:.1f} | {warm / opda_time:.1f} | {new:.1f} | {d.divergences} | "
             f"{d.max_rhat:.4f} | {d.min_ess_bulk:.0f} | {d.min_ess_tail:.0f} |",
             flush=True,
         )
     print(f"\nopda median {opda_time:.2f} s")
+    settings = {
+        k: getattr(args, k) for k in ("dataset", "threshold", "target_accept", "tune", "max_tree_depth")
+    }
+    recording.write(args.name, {"settings": settings, "opda_seconds": t_opda, "samplers": rows})
 
 
 if __name__ == "__main__":

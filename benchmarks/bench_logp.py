@@ -5,14 +5,16 @@ points drawn from the fitted distribution are evaluated, side by side in one
 run:
 
 * bayesq: the compiled sum of ``NoisyQuadratic`` log densities **and** its
-  gradient in (alpha, beta, gamma, sigma), on PyTensor's C backend (the
-  default, what PyMC's NUTS uses), on Numba, on Numba compiled with glibc's
-  SIMD exp/log (``numba-simd``, :func:`bayesq.vectormath.libmvec`: what
-  ``bayesq.fit`` gives nutpie where the host has libmvec) and on JAX;
+  gradient in (alpha, beta, gamma, sigma), on PyTensor's C backend
+  (``CVM``), on Numba (PyTensor 3's default, nutpie's program), on Numba
+  compiled with glibc's SIMD exp/log (``numba-simd``,
+  :func:`bayesq._compat.libmvec.libmvec`; left out where it cannot be used) and
+  on JAX;
 * opda: ``NoisyQuadraticDistribution.pdf`` on the same points (value only).
 
 Prints the median of repeated timings and the ratio bayesq / opda (goal:
-<= 1.0). Run: ``python benchmarks/bench_logp.py``.
+<= 1.0) and writes them to ``benchmarks/results/bench_logp.json``. Run:
+``python benchmarks/bench_logp.py``.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import warnings
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+import recording
 
+from bayesq._compat.libmvec import libmvec, libmvec_available
 from bayesq.logdensity import noisy_quadratic_logpdf
-from bayesq.vectormath import libmvec
 
 FITS = {  # opda's fits of THEORY.md: alpha, beta, gamma, sigma
     "deberta-base": (0.829, 0.887, 1.0, 1.9e-3),
@@ -51,7 +54,7 @@ def compile_logp_grad(backend):
     y = pt.dvector("y")
     params = [pt.dscalar(n) for n in ("alpha", "beta", "gamma", "sigma")]
     logp = noisy_quadratic_logpdf(y, *params, maximize=True).sum()
-    mode = {"c": "FAST_RUN", "numba": "NUMBA", "numba-simd": "NUMBA", "jax": "JAX"}[backend]
+    mode = {"c": "CVM", "numba": "NUMBA", "numba-simd": "NUMBA", "jax": "JAX"}[backend]
     with libmvec() if backend == "numba-simd" else contextlib.nullcontext():
         fn = pytensor.function([y, *params], [logp, *pytensor.grad(logp, params)], mode=mode)
         fn(np.array([0.5]), 0.0, 1.0, 1.0, 0.1)  # Numba compiles at the first call
@@ -67,7 +70,11 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     from opda.parametric import NoisyQuadraticDistribution
 
-    chosen = [b for b in args.backends.split(",") if b]
+    chosen = [b for b in args.backends.split(",") if b and (b != "numba-simd" or libmvec_available())]
+    if "jax" in chosen:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
     fns = {b: compile_logp_grad(b) for b in chosen}
     rng = np.random.default_rng(0)
     header = f"{'data set':<16} {'opda pdf':>10} " + " ".join(
@@ -75,6 +82,7 @@ def main(argv=None):
     )
     print(f"n = {args.n} points, median of {args.repeat} runs, times in ms")
     print(header)
+    rows = []
     for name, (a, b, g, s) in FITS.items():
         # points from the fitted distribution: Y = beta - (beta - alpha) U^(2/gamma) + sigma Z
         y = b - (b - a) * rng.uniform(size=args.n) ** (2 / g) + s * rng.normal(size=args.n)
@@ -86,7 +94,9 @@ def main(argv=None):
             # np.asarray waits for JAX's asynchronous dispatch to finish
             t = median_time(lambda fn=fn, p=(y, a, b, g, s): [np.asarray(o) for o in fn(*p)], args.repeat)
             cells.append(f"{1e3 * t:>16.3f} {t / t_opda:>6.2f}")
+            rows.append({"data": name, "backend": bk, "ms": 1e3 * t, "opda_ms": 1e3 * t_opda})
         print(f"{name:<16} {1e3 * t_opda:>10.3f} " + " ".join(cells))
+    recording.write("bench_logp", {"n": args.n, "repeat": args.repeat, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import time
 import warnings
 
 import numpy as np
+import recording
 
 
 def main() -> None:
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--out", default="sbc_ranks.csv")
     parser.add_argument("--plot", default="sbc_ecdf.png")
     parser.add_argument("--force", action="store_true", help="replace existing --out and --plot files")
+    parser.add_argument("--name", default="bench_sbc", help="summary file benchmarks/results/NAME.json")
     args = parser.parse_args()
     for path in (args.out, args.plot):
         if os.path.exists(path) and not args.force:
@@ -134,7 +136,18 @@ def main() -> None:
     with atomic_file(args.plot) as tmp:
         axes.ravel()[0].figure.savefig(tmp, dpi=120, format=os.path.splitext(args.plot)[1][1:] or "png")
     print(f"ECDF-difference plot written to {args.plot}")
+    summary = {
+        "settings": {k: getattr(args, k) for k in ("datasets", "scores", "rank_draws", "method", "seed")}
+        | settings,
+        "seconds": cold,
+        "redrawn": result.redrawn,
+        "fits_with_divergences": int((table.divergences > 0).sum()),
+        "fits_rhat_above_1.01": int((table.max_rhat > 1.01).sum()),
+        "ranks_file": args.out,
+        "test": result.test(prob=0.99).reset_index().to_dict(orient="records"),
+    }
     if args.method == "separate":
+        recording.write(args.name, summary)
         return
 
     # throughput: optionally the compiled program again (warm), then bayesq.fit one data set at a time
@@ -166,6 +179,14 @@ def main() -> None:
         f"bayesq.fit {per_min_fit:.2f}; ratio {per_min_warm / per_min_fit:.2f} "
         f"({per_min_cold / per_min_fit:.2f} cold)"
     )
+    summary["throughput"] = {
+        "device": device.platform,
+        "batched_fits_per_minute_warm": per_min_warm,
+        "batched_fits_per_minute_cold": per_min_cold,
+        "bayesq_fit_per_minute": per_min_fit,
+        "bayesq_fit_seconds": times,
+    }
+    recording.write(args.name, summary)
 
 
 if __name__ == "__main__":

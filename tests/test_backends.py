@@ -48,7 +48,7 @@ def test_backend_agrees_with_c(reference, kind, mode):
 @pytest.mark.parametrize(
     "mode",
     [
-        "C",
+        "CVM",
         pytest.param("JAX", marks=pytest.mark.skipif(not importlib.util.find_spec("jax"), reason="no jax")),
     ],
 )

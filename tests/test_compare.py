@@ -346,13 +346,13 @@ def test_compare_models_by_loo(joint_fit, short_fit):
         )
         table = compare_models({"pooled": joint_fit, "noiseless": noiseless})
     assert set(table.index) == {"pooled", "noiseless"}
-    assert {"elpd_loo", "elpd_diff", "dse", "pareto_k_max", "pareto_k_bad"} <= set(table.columns)
+    assert {"elpd", "p", "elpd_diff", "dse", "weight", "pareto_k_max", "pareto_k_bad"} <= set(table.columns)
     assert table["elpd_diff"].iloc[0] == 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # ArviZ's Pareto-k warning, if any
         for label, fitted in (("pooled", joint_fit), ("noiseless", noiseless)):
             loo = fitted.loo()  # each row is its own model's PSIS-LOO, Pareto k included
-            assert table.loc[label, "elpd_loo"] == pytest.approx(loo.elpd_loo)
+            assert table.loc[label, "elpd"] == pytest.approx(loo.elpd)
             assert table.loc[label, "pareto_k_max"] == pytest.approx(float(loo.pareto_k.max()))
             assert table.loc[label, "pareto_k_bad"] == int((loo.pareto_k > 0.7).sum())
     # the noiseless model's sigma is recorded as 0 and left out of the convergence checks

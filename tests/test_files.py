@@ -165,7 +165,7 @@ def test_load_refuses_a_damaged_or_foreign_file_with_one_message_naming_it(short
     elif damage == "directory":
         bad.mkdir()
     else:
-        az.from_dict(posterior={"x": np.zeros((1, 5))}).to_netcdf(bad)
+        az.from_dict({"posterior": {"x": np.zeros((1, 5))}}).to_netcdf(bad)
     with pytest.raises(SavedFitError, match=f"{damage}.nc") as err:
         load(bad)
     assert "\n" not in str(err.value)
@@ -190,3 +190,26 @@ def test_random_bytes_anywhere_in_a_saved_fit_never_load_as_a_different_fit(shor
         # bytes that landed in padding change nothing: the contents are the saved ones
         assert files.checksum(files._groups(again.idata)) == original
     assert refused >= 10
+
+
+def test_a_fit_saved_by_bayesq_0_1_loads_verified_and_works():
+    """tests/reference/fit-saved-by-0.1.0.nc: saved by bayesq 0.1.0 (Python 3.11, PyMC 5.28, ArviZ 0.23:
+    an InferenceData netCDF) with ``simulate_random_search(n=40, random_seed=11)``, its median as the
+    threshold, 2 chains x 20 draws (tune 20, seed 1), then ``sample_prior(20)`` and
+    ``prior_sensitivity()``. It reads as a DataTree whose checksum, written by 0.1.0, still holds."""
+    import xarray as xr
+
+    from bayesq.simulate import simulate_random_search
+
+    old = load(pathlib.Path(__file__).parent / "reference" / "fit-saved-by-0.1.0.nc")
+    assert isinstance(old.idata, xr.DataTree)
+    assert old.settings["bayesq_version"] == "0.1.0" and files.CHECKSUM_ATTR in old.idata.posterior.attrs
+    assert {"posterior", "sample_stats", "log_likelihood", "observed_data", "prior", "log_prior"} <= set(
+        old.idata.children
+    )
+    sim = simulate_random_search(n=40, random_seed=11)
+    np.testing.assert_allclose(np.sort(old.scores), np.sort(sim.scores))
+    assert old.draws("beta").shape == (2, 20)
+    assert list(old.summary().index) == ["alpha", "beta", "gamma", "sigma"]
+    assert old.model is not None and np.isfinite(old.tuning_curve([1, 10]).estimate).all()
+    assert set(old.prior_sensitivity().columns) == {"prior", "likelihood", "diagnosis"}

@@ -130,7 +130,7 @@ def test_prior_sensitivity_tells_a_prior_dominated_search_from_an_informed_one(r
 def test_summary_and_diagnostics(result):
     table = result.summary()
     assert list(table.index) == list(PARAMETERS)
-    assert {"mean", "sd", "hdi_5%", "hdi_95%", "ess_bulk", "ess_tail", "r_hat"} <= set(table.columns)
+    assert {"mean", "sd", "hdi90_lb", "hdi90_ub", "ess_bulk", "ess_tail", "r_hat"} <= set(table.columns)
     diag = result.diagnostics()
     assert diag.draws == 600 and diag.max_rhat < 1.1
     text = str(result)
@@ -274,7 +274,7 @@ def test_save_and_load_round_trip_refuses_to_overwrite(result, tmp_path):
     with pytest.raises(ValueError, match="not a bayesq fit"):
         import arviz as az
 
-        az.from_dict(posterior={"x": np.zeros((1, 5))}).to_netcdf(tmp_path / "other.nc")
+        az.from_dict({"posterior": {"x": np.zeros((1, 5))}}).to_netcdf(tmp_path / "other.nc")
         load(tmp_path / "other.nc")
 
 
@@ -283,7 +283,9 @@ def test_a_fit_saved_before_the_polar_transform_was_renamed_still_loads_and_work
     (``log_scales_noise_signal_polar__``); the model is rebuilt from the settings and
     nothing reads that name, so the prior sensitivity and the curves still work."""
     idata = result.idata.copy()
-    idata.posterior = idata.posterior.rename({"log_scales_polar__": "log_scales_noise_signal_polar__"})
+    posterior = idata.posterior.to_dataset()
+    posterior["log_scales_noise_signal_polar__"] = posterior["log_scales"]  # as such a fit carried it
+    idata["posterior"] = posterior
     path = bayesq.FitResult(idata, model=result.model).save(tmp_path / "old.nc")
     old = load(path)
     assert "log_scales_noise_signal_polar__" in old.idata.posterior
@@ -360,8 +362,9 @@ def test_log_likelihood_function_compiles_without_warnings():
     [("pymc", {}), ("nutpie", {"backend": "jax"}), ("numpyro", {}), ("blackjax", {})],
 )
 def test_every_sampler_gives_the_same_posterior(sampler, options, result):
-    """Posterior means within 4 combined Monte Carlo standard errors of the reference fit
-    (nutpie's cached Numba program; here nutpie's JAX backend and the other samplers)."""
+    """Posterior means within 3 combined Monte Carlo standard errors of the reference fit
+    (nutpie's cached Numba program; here nutpie's JAX backend and the other samplers), each drawn
+    by the sampler asked for (PyMC 6 would hand "pymc" to nutpie, which is installed)."""
     if sampler not in available_samplers():
         pytest.skip(f"{sampler} not installed")
     assert (result.settings["sampler"], result.settings.get("backend")) == ("nutpie", "numba")
@@ -372,13 +375,16 @@ def test_every_sampler_gives_the_same_posterior(sampler, options, result):
     assert other.settings.get("backend") == options.get("backend")
     assert other.idata.posterior.attrs["tuning_steps"] == SHORT["tune"]
     assert other.idata.posterior.attrs["sampling_time"] > 0
+    stats = set(other.idata.sample_stats.data_vars)
+    # nutpie's own statistics (its depth flag, its divergence messages) only where nutpie sampled
+    assert ("maxdepth_reached" in stats) == (sampler == "nutpie"), stats
     names = ["beta", "gamma", "log_sigma", "tail_mass"]
     ref, new = (r.summary(var_names=names, round_to="none") for r in (result, other))
     for name in names:
         z = abs(ref.loc[name, "mean"] - new.loc[name, "mean"]) / np.hypot(
             ref.loc[name, "mcse_mean"], new.loc[name, "mcse_mean"]
         )
-        assert z < 4, (name, ref.loc[name, "mean"], new.loc[name, "mean"])
+        assert z < 3, (name, ref.loc[name, "mean"], new.loc[name, "mean"])
 
 
 def test_fitting_rescaled_scores_gives_the_rescaled_posterior(result):

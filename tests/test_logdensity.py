@@ -25,7 +25,8 @@ FUNCS = {
 
 
 @functools.cache
-def compiled(kind, with_grad=False, mode=None, pregrad=False):
+def compiled(kind, with_grad=False, mode="CVM", pregrad=False):
+    """The log density (and gradient) compiled by PyTensor: on its C backend unless ``mode`` says."""
     inputs = [pt.dvector(n) for n in ("y", "alpha", "beta", "gamma", "sigma")]
     maximize = pt.bvector("maximize")
     out = FUNCS[kind](*inputs, maximize)

@@ -31,7 +31,10 @@ what it compiles apart:
 
 Anything else (another OS or CPU, no libmvec, a PyTensor whose cache module
 moved) makes :func:`libmvec` a no-op, as does the environment variable
-``BAYESQ_LIBMVEC=0``. The wiring follows the approach discussed for
+``BAYESQ_LIBMVEC=0``. So does an LLVM that accepts the option and ignores it
+(llvmlite >= 0.48, LLVM 22, does): before first use, a probe loop of
+``exp`` is compiled with the option set, and :func:`libmvec` is used only if
+its machine code calls libmvec. The wiring follows the approach discussed for
 llvmlite (numba/llvmlite#1441) and PyTensor (pymc-devs/pytensor#2246), which
 do not ship it yet.
 """
@@ -97,11 +100,40 @@ def _load() -> str | None:
         llvm.load_library_permanently("libmvec.so.1")
     except RuntimeError as err:
         return f"libmvec.so.1 could not be loaded ({err})"
+    if not _probe_vectorizes(llvm):
+        return (
+            f"LLVM {'.'.join(map(str, llvm.llvm_version_info))} ignores -vector-library "
+            "(a probe loop of exp compiled with it calls no libmvec function)"
+        )
     return None
 
 
+def _probe_vectorizes(llvm) -> bool:
+    """Whether Numba code compiled with the vector-library option calls libmvec (its ``_ZGV`` symbols)."""
+    import numba
+    import numpy as np
+
+    with _LOCK:
+        _set_options(llvm, {"vector-library": _option_value()})
+        try:
+
+            @numba.njit(fastmath=True, cache=False)
+            def probe(x, out):  # pragma: no cover (compiled by Numba)
+                for i in range(x.size):
+                    out[i] = np.exp(x[i])
+
+            probe(np.zeros(8), np.empty(8))
+            machine_code = "\n".join(probe.inspect_asm().values())
+        finally:
+            _set_options(llvm, {"vector-library": "none"})
+    return "_ZGV" in machine_code
+
+
 def libmvec_available() -> bool:
-    """Whether :func:`libmvec` vectorizes here (x86-64 Linux, glibc's libmvec, Numba)."""
+    """Whether :func:`libmvec` vectorizes here (x86-64 Linux, glibc's libmvec, Numba, an LLVM that obeys).
+
+    The reason it does not is ``bayesq._compat.libmvec._load()``.
+    """
     return _load() is None
 
 

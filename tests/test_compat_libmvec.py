@@ -1,4 +1,5 @@
-"""SIMD exp/log for the Numba program: used while compiling, kept apart, restored after, as accurate."""
+"""bayesq._compat.libmvec, SIMD exp/log for the Numba program: used only where LLVM obeys (a probe says),
+while compiling, kept apart, restored after, as accurate."""
 
 import re
 
@@ -10,8 +11,8 @@ from conftest import as_columns
 from test_backends import subset
 from test_logdensity import compiled
 
-from bayesq import vectormath
-from bayesq.vectormath import libmvec, libmvec_available
+from bayesq._compat import libmvec as vectormath
+from bayesq._compat.libmvec import libmvec, libmvec_available
 
 fresh = compiled.__wrapped__  # not the memoized function another test compiled outside the context
 needs_libmvec = pytest.mark.skipif(not libmvec_available(), reason=f"no libmvec: {vectormath._load()}")
@@ -84,3 +85,14 @@ def test_a_no_op_where_unavailable(monkeypatch):
     with libmvec() as used:
         assert numba_cache.NUMBA_CACHE_PATH == default
     assert used is False
+
+
+def test_libmvec_says_whether_it_vectorizes_and_its_program_agrees(reference):
+    """The truth: where libmvec() yields True, the program it compiles calls libmvec; else not."""
+    args = as_columns(subset(reference, "pdf", n=16))
+    with pytensor.config.change_flags(numba__cache=False):
+        with libmvec() as used:
+            inside = fresh("pdf", with_grad=False, mode="NUMBA")
+            inside(*args)
+    assert used is libmvec_available()
+    assert bool(re.search(r"_ZGV\w+_(exp|log)", _assembly(inside))) is used

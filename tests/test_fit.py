@@ -529,3 +529,27 @@ def test_jsonl_input_with_named_extraction(tmp_path):
             f.write(json.dumps({"learning_curve": [{"top_1": 0.1}, {"top_1": float(score)}]}) + "\n")
     scores = bayesq.data.read_scores(path, extract="best_top_1")
     np.testing.assert_array_equal(scores, SIM.scores)
+
+
+def test_arviz_1_takes_the_fit_as_it_is(result, tmp_path):
+    """The result is an xarray.DataTree that ArviZ 1's statistics and plots (arviz-plots) read."""
+    import arviz as az
+    import matplotlib
+    import xarray as xr
+
+    from bayesq.compare import _single_loglik
+
+    matplotlib.use("Agg")
+    idata = result.idata
+    assert isinstance(idata, xr.DataTree)
+    assert {"posterior", "sample_stats", "log_likelihood", "observed_data"} <= set(idata.children)
+    assert "bayesq" in idata.posterior.attrs
+    table = az.summary(idata, var_names=["beta"], ci_prob=0.9, ci_kind="hdi")
+    assert table.loc["beta", "ess_bulk"] > 100
+    loo = az.loo(_single_loglik(idata), var_name="scores")
+    assert np.isfinite(loo.elpd) and loo.n_data_points == SIM_SPEC["n"]
+    result.prior_sensitivity()  # adds the log_prior group that power-scaling reads
+    assert float(az.psense(idata, var_names=["beta"])["beta"]) >= 0
+    for plot in (az.plot_dist(idata, var_names=["beta"]), az.plot_trace_dist(idata, var_names=["beta"])):
+        plot.savefig(tmp_path / "plot.png")
+        assert (tmp_path / "plot.png").stat().st_size > 1000

@@ -10,9 +10,11 @@ __version__ = "0.2.0.dev0"
 from bayesq.batch import BatchFit, fit_batch
 from bayesq.compare import compare, compare_models
 from bayesq.distributions import NoisyQuadratic, Quadratic
-from bayesq.fit import FitResult, fit, load
 from bayesq.joint import JointFit, fit_joint
-from bayesq.model import Priors, build_model
+from bayesq.model import build_model
+from bayesq.priors import Priors
+from bayesq.results import FitResult, load
+from bayesq.single import fit
 from bayesq.stats import noisy_quadratic, quadratic
 from bayesq.thresholds import scan_thresholds
 

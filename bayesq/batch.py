@@ -30,39 +30,36 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import time
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesq.fit import (
-    MAX_DEPTH_STATS,
-    TARGET_ACCEPT,
-    Diagnostics,
-    FitResult,
-    check_depth,
-    check_sampling,
-    diagnose,
-    log_likelihood_group,
-    sampling_settings,
-)
+from bayesq import validate
+from bayesq.diagnostics import MAX_DEPTH_STATS, Diagnostics, diagnose, warn_problems
+from bayesq.exceptions import InputError
+from bayesq.loglik import log_likelihood_group
 from bayesq.model import (
+    COORDINATES,
     DATA,
-    PreparedScores,
-    _check_priors,
+    GAMMA_LOGIT,
+    PARAMETERS,
     check_n_hyperparameters,
     data_model,
     data_values,
     prepare_scores,
 )
+from bayesq.priors import check_priors
+from bayesq.results import FitResult, Result
+from bayesq.samplers import TARGET_ACCEPT
+from bayesq.settings import DataSettings, ModelSettings, SamplerSettings, Settings
 
 __all__ = ["BatchFit", "fit_batch"]
 
 SAMPLER = "blackjax-batched"
 DEFAULT_DEPTH = 10  # blackjax's default maximum number of trajectory doublings
-REPORTED = ("alpha", "beta", "gamma", "sigma", "tail_mass", "log_beta_gap", "log_sigma", "gamma_logit")
+REPORTED = (*PARAMETERS, *COORDINATES, GAMMA_LOGIT)
 
 
 def _jax():
@@ -258,13 +255,15 @@ def fit_batch(
         ``.result(i)`` (a :class:`bayesq.FitResult`), ``.diagnostics()``.
     """
     jax = _jax()
-    priors = _check_priors(priors)
-    check_sampling("blackjax", draws, tune, chains, target_accept)
+    priors = check_priors(priors)
+    draws, tune = validate.integer(draws, "draws", 1), validate.integer(tune, "tune", 0)
+    chains = validate.integer(chains, "chains", 1)
+    target_accept = validate.probability(target_accept, "target_accept")
     check_n_hyperparameters(n_hyperparameters)
-    depth = check_depth(max_tree_depth)
+    depth = None if max_tree_depth is None else validate.integer(max_tree_depth, "max_tree_depth", 1)
     searches = list(searches)
     if not searches:
-        raise ValueError("searches is empty: give one array of scores per data set")
+        raise InputError("{arg} is empty: give one array of scores per data set", "searches")
     thresholds = _as_list(threshold, len(searches), "threshold")
     units = [None] * len(searches) if spread is None else _as_list(spread, len(searches), "spread")
     prepared = []
@@ -273,7 +272,6 @@ def fit_batch(
             prepared.append(prepare_scores(scores, t, maximize, unit))
         except ValueError as err:
             raise ValueError(f"data set {i}: {err}") from None
-    spreads = [p.spread for p in prepared]
     n_fits = len(prepared)
     batch_size = n_fits if batch_size is None else int(batch_size)
     if batch_size < 1:
@@ -311,19 +309,31 @@ def fit_batch(
             )
     reported = [np.concatenate([p[0][j] for p in parts]) for j in range(len(program.reported))]
     stats = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
-    settings = {
-        "maximize": bool(maximize),
-        "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
-        "priors": dataclasses.asdict(priors),
-        "fixed_spread": spread is not None,
-        **sampling_settings(SAMPLER, draws, tune, chains, target_accept, random_seed),
-        "max_tree_depth": depth,
-        "seconds": time.perf_counter() - started,
-    }
-    return BatchFit(_idata(program.reported, reported, stats, doublings), prepared, spreads, settings)
+    settings = Settings(
+        "batch",
+        ModelSettings(
+            maximize=bool(maximize),
+            priors=priors,
+            n_hyperparameters=hyper,
+            fixed_spread=spread is not None,
+        ),
+        SamplerSettings(SAMPLER, draws, tune, chains, target_accept, random_seed, depth),
+        DataSettings.of([str(i) for i in range(n_fits)], prepared),
+        seconds=time.perf_counter() - started,
+    )
+    return BatchFit(_idata(program.reported, reported, stats, doublings, prepared, settings))
 
 
-def _idata(names, reported, stats, max_tree_depth) -> xr.DataTree:
+def _observed(prepared) -> xr.Dataset:
+    """Every data set's scores, one row per fit (NaN after a shorter one's last)."""
+    length = max(p.scores.size for p in prepared)
+    rows = np.full((len(prepared), length), np.nan)
+    for i, p in enumerate(prepared):
+        rows[i, : p.scores.size] = p.scores
+    return xr.Dataset({"scores": (("fit", "run"), rows)})
+
+
+def _idata(names, reported, stats, max_tree_depth, prepared, settings) -> xr.DataTree:
     """Stacked posterior and sample stats: arrays (fit, chain, draw) -> dims (chain, draw, fit)."""
 
     def dataset(arrays):
@@ -331,36 +341,46 @@ def _idata(names, reported, stats, max_tree_depth) -> xr.DataTree:
 
     stats = dict(stats)
     stats["reached_max_treedepth"] = stats["tree_depth"] >= max_tree_depth
+    posterior = dataset(dict(zip(names, reported, strict=True))).assign_attrs(settings.to_attrs())
     return xr.DataTree.from_dict(
-        {"posterior": dataset(dict(zip(names, reported, strict=True))), "sample_stats": dataset(stats)}
+        {"posterior": posterior, "sample_stats": dataset(stats), "observed_data": _observed(prepared)}
     )
 
 
-class BatchFit:
+class BatchFit(Result, kind="batch"):
     """Posteriors of many data sets, fitted by :func:`fit_batch` (or separate fits, :meth:`stack`).
 
-    Attributes
-    ----------
-    idata : xarray.DataTree
-        ``posterior`` and ``sample_stats`` with dims ``(chain, draw, fit)``.
-    settings : dict
-        Direction, priors and sampling settings shared by the fits.
+    ``idata`` holds ``posterior`` and ``sample_stats`` with dims ``(chain,
+    draw, fit)`` and ``observed_data["scores"]`` (one row per data set);
+    ``settings`` the direction, priors and sampling settings the fits share
+    and each data set's threshold and counts (``settings.data``).
     """
 
-    def __init__(self, idata, prepared: list[PreparedScores], spreads, settings):
-        self.idata = idata
-        self.prepared = prepared
-        self.spreads = list(spreads)
-        self.settings = settings
+    _who = "bayesq.fit_batch"
+
+    @functools.cached_property
+    def prepared(self) -> list:
+        """Each data set's scores split at its threshold (:class:`bayesq.model.PreparedScores`)."""
+        d, m = self.settings.data, self.settings.model
+        rows = self.idata.observed_data["scores"].values
+        return [
+            prepare_scores(row[~np.isnan(row)], t, m.maximize, spread)
+            for row, t, spread in zip(rows, d.thresholds, d.spreads, strict=True)
+        ]
+
+    @property
+    def spreads(self) -> list[float]:
+        return list(self.settings.data.spreads)
 
     @classmethod
-    def stack(cls, results, prepared: list[PreparedScores], settings) -> BatchFit:
+    def stack(cls, results, prepared, seconds: float | None = None) -> BatchFit:
         """Separate fits (:class:`bayesq.FitResult`, one per data set) as one ``BatchFit``.
 
         The posterior keeps the variables a batched fit reports, the sample
         stats those its diagnostics read (``diverging``, ``energy``,
         ``reached_max_treedepth``), each with a last dimension ``fit``; all
-        fits must have the same chains and draws.
+        fits must have the same chains and draws, and share the first's
+        model and sampler settings; ``seconds``: the time they took.
         """
         results = list(results)
         if not results or len(results) != len(prepared):
@@ -384,14 +404,20 @@ class BatchFit:
             parts = [p.reset_coords(drop=True).assign_coords(chain=range(p.sizes["chain"])) for p in parts]
             return xr.concat(parts, dim="fit").transpose("chain", "draw", "fit")
 
+        first = results[0].settings
+        data = DataSettings.of([str(i) for i in range(len(prepared))], prepared)
+        settings = Settings("batch", first.model, first.sampler, data, seconds=seconds)
         posterior = stacked([r.idata.posterior.to_dataset()[names] for r in results])
+        posterior.attrs = settings.to_attrs()
         stats = stacked([stats_of(r) for r in results])
-        spreads = [p.spread for p in prepared]
-        idata = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
-        return cls(idata, prepared, spreads, settings)
+        return cls(
+            xr.DataTree.from_dict(
+                {"posterior": posterior, "sample_stats": stats, "observed_data": _observed(prepared)}
+            )
+        )
 
     def __len__(self) -> int:
-        return len(self.prepared)
+        return len(self.settings.data.names)
 
     def draws(self, name: str) -> np.ndarray:
         """Posterior draws of a variable, shape (fits, chains, draws)."""
@@ -399,7 +425,18 @@ class BatchFit:
 
     def diagnostics(self) -> list[Diagnostics]:
         """The convergence numbers of :func:`bayesq.fit`, one per data set."""
-        return diagnose(self.idata, by="fit", settings=self.settings)
+        return diagnose(self.idata, by="fit", depth_capped=self.settings.sampler.max_tree_depth is not None)
+
+    def check(self) -> list[str]:
+        """Warn (``RuntimeWarning``) about every convergence problem of every fit; return them."""
+        problems = []
+        for i, diagnostics in enumerate(self.diagnostics()):
+            problems += warn_problems(diagnostics, f"{self._who} (fit {i})")
+        return problems
+
+    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
+        """One row per fit: its size, the posterior medians and the diagnostics (:meth:`table`)."""
+        return self.table()
 
     def table(self) -> pd.DataFrame:
         """One row per fit: its size, the posterior medians and the diagnostics."""
@@ -407,7 +444,7 @@ class BatchFit:
         for i, diag in enumerate(self.diagnostics()):
             p = self.prepared[i]
             row = {"n_scores": p.scores.size, "n_tail": p.tail.size, "threshold": p.threshold}
-            row.update({k: float(np.median(self.draws(k)[i])) for k in ("alpha", "beta", "gamma", "sigma")})
+            row.update({k: float(np.median(self.draws(k)[i])) for k in PARAMETERS})
             row.update(dataclasses.asdict(diag))
             rows.append(row)
         return pd.DataFrame(rows).rename_axis("fit")
@@ -426,9 +463,8 @@ class BatchFit:
         observed = {"tail": xr.DataArray(p.tail, dims="tail_run")}
         if p.censored.size:
             observed["censored"] = xr.DataArray(p.censored, dims="censored_run")
-        settings = dict(self.settings, fit=i, threshold=p.threshold, n_scores=int(p.scores.size))
-        settings.update(n_tail=int(p.tail.size), n_censored=int(p.censored.size), tail_spread=self.spreads[i])
-        posterior.attrs = {"bayesq": json.dumps(settings)}
+        one = self.settings.replace(kind="single", data=self.settings.data.select(i), fit=i)
+        posterior.attrs = one.to_attrs()
         return xr.DataTree.from_dict(
             {
                 "posterior": posterior,
@@ -442,9 +478,9 @@ class BatchFit:
         """Fit ``i`` as a :class:`bayesq.FitResult` (summary, tuning curves, best score)."""
         return FitResult(self.idata_of(i))
 
-    def __repr__(self) -> str:
-        s = self.settings
-        return (
-            f"BatchFit: {len(self)} fits, {s['chains']} chains x {s['draws']} draws (tune {s['tune']}), "
-            f"{s['seconds']:.1f} s"
-        )
+    def headline(self) -> str:
+        seconds = "" if self.settings.seconds is None else f", {self.settings.seconds:.1f} s"
+        return f"BatchFit: {len(self)} fits, {super().headline()}{seconds}"
+
+    def __str__(self) -> str:
+        return f"{self.headline()}\n{self.table().to_string()}"

@@ -40,22 +40,16 @@ once each, after the command's own output.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import pathlib
 import signal
 import sys
 import threading
-import time
 import traceback
 import warnings
 
-import numpy as np
-
-from bayesq import __version__, validate
+from bayesq import __version__, commands, validate
+from bayesq.commands import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE
 from bayesq.exceptions import InputError, OutputConflictError, OutputError
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 # loggers that chat while sampling ("Sampling: [...]", compilation notes): silenced by --quiet
 CHATTY_LOGGERS = ("pymc", "pytensor", "jax", "numpyro", "nutpie", "arviz")
@@ -91,334 +85,6 @@ class _Terminated(KeyboardInterrupt):
 
 def _terminate(signum, frame):
     raise _Terminated
-
-
-def _say(args, text: str = "", end: str = "\n"):
-    """Print the command's output (nothing under ``--quiet``)."""
-    if not args.quiet:
-        print(text, end=end, flush=True)
-
-
-@contextlib.contextmanager
-def _results(args, inputs=()):
-    """Where a command writes its files: the temporary twin of ``--out`` (``None`` without it).
-
-    The output directory is checked and prepared on entry, before any work
-    (:class:`bayesq.files.OutputDirectory`), and renamed into place when the
-    block succeeds.
-    """
-    if args.out is None:
-        yield None
-        return
-    from bayesq.files import OutputDirectory
-
-    out = OutputDirectory(args.out, replace=args.force, inputs=inputs, command=args.command)
-    with out as tmp:
-        yield tmp
-    _say(args, f"results written to {out.target}")
-
-
-def _save_figure(axes, path):
-    import matplotlib.pyplot as plt
-
-    figure = np.ravel(axes)[0].figure
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-def _agg():
-    import matplotlib
-
-    matplotlib.use("Agg")
-
-
-def _sensitivity_warnings(table):
-    """Warn about each parameter the prior sensitivity flags (printed once, after the output)."""
-    for name, row in table.iterrows():
-        if row["diagnosis"] != "-":
-            warnings.warn(
-                f"prior sensitivity of {name}: {row['diagnosis']} (prior {row['prior']:.3f}, "
-                f"likelihood {row['likelihood']:.3f}; result.prior_sensitivity(), bayesq.fit's docs)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-
-
-def write_outputs(result, tmp: pathlib.Path, extra: str = "", sensitivity=None):
-    """Write the summary, the InferenceData and the plots of a fit into ``tmp``."""
-    _agg()
-    from bayesq.plots import plot_posterior, plot_tail, plot_trace
-
-    if sensitivity is None:
-        sensitivity = result.prior_sensitivity()
-    problems = result.diagnostics().problems()
-    table = sensitivity.to_string(float_format="{:.3f}".format)
-    text = (
-        str(result)
-        + "\n"
-        + "".join(f"WARNING: {p}\n" for p in problems)
-        + f"\nprior sensitivity (power-scaling; FitResult.prior_sensitivity):\n{table}\n"
-        + extra
-    )
-    (tmp / "summary.txt").write_text(text)
-    result.summary().to_csv(tmp / "summary.csv")
-    if "prior" not in result.idata:
-        from bayesq.fit import quiet_logging
-
-        with quiet_logging(True):  # PyMC's "Sampling: [...]" is not the command's output
-            result.sample_prior()
-    result.save(tmp / "fit.nc")
-    _save_figure(plot_trace(result), tmp / "trace.png")
-    _save_figure(plot_posterior(result), tmp / "posterior.png")
-    _save_figure(plot_tail(result), tmp / "tail.png")
-    _save_figure(plot_tail(result, group="prior"), tmp / "prior.png")
-
-
-def _report(args, result, tmp, extra: str = ""):
-    """Print a fit (and ``extra``) and write its files into ``tmp`` (if any)."""
-    sensitivity = result.prior_sensitivity()
-    _sensitivity_warnings(sensitivity)
-    _say(args, f"{result}\n{extra}", end="")
-    if tmp is not None:
-        write_outputs(result, tmp, extra, sensitivity)
-
-
-def _fit_options(args) -> dict:
-    kwargs = dict(quiet=args.quiet)
-    for name in ("sampler", "draws", "tune", "chains", "target_accept", "max_tree_depth", "random_seed"):
-        value = getattr(args, name)
-        if value is not None:
-            kwargs[name] = value
-    return kwargs
-
-
-def _fit(args) -> int:
-    from bayesq.fit import fit
-
-    with _results(args, inputs=[args.file]) as tmp:
-        result = fit(
-            args.file,
-            args.threshold,
-            maximize=args.maximize,
-            n_hyperparameters=args.n_hyperparameters,
-            extract=args.extract,
-            column=args.column,
-            **_fit_options(args),
-        )
-        _report(args, result, tmp)
-    return EXIT_OK
-
-
-def _run(args) -> int:
-    from bayesq.spec import load_spec
-
-    spec = load_spec(args.spec)
-    with _results(args, inputs=[args.spec, *spec.files()]) as tmp:
-        result = spec.run(**_fit_options(args))
-        _report(args, result, tmp)
-    return EXIT_OK
-
-
-def truth_table(result, truth: dict, ci: float = 0.9) -> str:
-    """Posterior mean and central interval of each parameter beside the truth."""
-    lo, hi = (1 - ci) / 2, (1 + ci) / 2
-    rows = [f"{'':7}{'truth':>10}{'mean':>10}{f'{ci:.0%} interval':>24}  inside"]
-    for name, value in truth.items():
-        draws = result.draws(name).ravel()
-        a, b = np.quantile(draws, [lo, hi])
-        inside = "yes" if a <= value <= b else "NO"
-        rows.append(f"{name:7}{value:10.4g}{draws.mean():10.4g}   [{a:9.4g}, {b:9.4g}]  {inside}")
-    return "\n".join(rows) + "\n"
-
-
-def _demo(args) -> int:
-    from bayesq.spec import DEMO
-
-    with _results(args) as tmp:
-        sim = DEMO.simulation()
-        far = "alpha" if sim.maximize else "beta"
-        _say(
-            args,
-            "bayesq demo: the posterior of a simulated random search with known truth\n"
-            f"  {sim.scores.size} runs ({int(sim.failed.sum())} failed), noisy quadratic "
-            + ", ".join(f"{k}={v}" for k, v in sim.truth.items())
-            + f", threshold {DEMO.threshold} (maximize)\n"
-            f"  the failures stretch the support: the censored tail is exactly that of {far} = "
-            f"{sim.tail_truth[far]:.4g}, the truth the fit is held to (bayesq.simulate)\n",
-        )
-        start = time.perf_counter()
-        result = DEMO.run(**_fit_options(args))
-        elapsed = time.perf_counter() - start
-        table = truth_table(result, sim.tail_truth)
-        _report(args, result, tmp, extra=f"\nposterior vs truth:\n{table}")
-        s = result.settings
-        backend = f" ({s['backend']} backend)" if "backend" in s else ""
-        _say(args, f"fit in {elapsed:.1f} s (compilation included), sampler {s['sampler']}{backend}")
-    return EXIT_OK
-
-
-def _support(text):
-    if text is None:
-        return (-np.inf, np.inf)
-    try:
-        lo, hi = (float(x) for x in text.split(","))
-    except ValueError:
-        raise InputError(f"{{arg}} must be LOW,HIGH (two numbers), got {text!r}", "support") from None
-    if not lo < hi:
-        raise InputError(f"{{arg}} must be LOW,HIGH with LOW < HIGH, got {text}", "support")
-    return (lo, hi)
-
-
-def _fit_path(where) -> pathlib.Path:
-    """The file of a saved fit: ``where`` itself, or the ``fit.nc`` in the directory ``where``."""
-    path = pathlib.Path(where)
-    if path.is_dir():
-        path = path / "fit.nc"
-    if not path.exists():
-        raise FileNotFoundError(f"no saved fit at {where} (expected fit.nc or a directory holding it)")
-    return path
-
-
-def _curves(args) -> int:
-    from bayesq.fit import load
-    from bayesq.joint import JointFit
-
-    support = _support(args.support)
-    path = _fit_path(args.fit)
-    result = load(path)
-    if isinstance(result, JointFit):
-        if args.search is None:
-            raise InputError(
-                f"{args.fit} is a joint fit: name one of its searches with {{arg}} "
-                f"({', '.join(result.names)})",
-                "search",
-            )
-        result = result.result(args.search)
-    elif args.search is not None:
-        raise InputError("{arg} is for joint fits; this fit has one search", "search")
-    with _results(args, inputs=[path]) as tmp:
-        n = result.scores.size
-        k_max = args.k_max if args.k_max is not None else 4 * n
-        k = np.unique(np.geomspace(1, k_max, 200))
-        curve = result.tuning_curve(k, kind=args.kind, ci=args.ci)
-        after = result.best_after(k, ci=args.ci)
-        best = result.best_score(ci=args.best_ci, eps=args.eps, prob=args.prob, predictive=True)
-        table = curve.to_dataframe()
-        shown = table.iloc[np.unique(np.linspace(0, k.size - 1, 12).astype(int))]
-        side = "above" if result.maximize else "below"
-        text = (
-            f"{best}\n\n{args.kind} tuning curve, {args.ci:.0%} credible band "
-            f"(asymptotic regime from k = {curve.k_regime:.3g}: the curve lies {side} the threshold "
-            f"{result.threshold:g}; below it the fitted quadratic is extrapolated):\n"
-            f"{shown.to_string(float_format=lambda v: f'{v:.6g}')}\n"
-        )
-        _say(args, text, end="")
-        if tmp is not None:
-            _agg()
-            import pandas as pd
-
-            from bayesq.plots import plot_cdf, plot_tuning_curve
-
-            table.to_csv(tmp / "tuning_curve.csv")
-            pd.DataFrame(
-                {"lower": after.lower, "median": after.estimate, "upper": after.upper},
-                index=pd.Index(k, name="k"),
-            ).to_csv(tmp / "best_after.csv")
-            (tmp / "best_score.txt").write_text(text)
-            _save_figure(
-                plot_tuning_curve(result, curve=curve, support=support),
-                tmp / "tuning_curve.png",
-            )
-            _save_figure(plot_cdf(result, ci=args.ci, support=support), tmp / "cdf.png")
-    return EXIT_OK
-
-
-def _compare(args) -> int:
-    from bayesq.compare import compare
-    from bayesq.fit import load
-    from bayesq.joint import JointFit
-
-    paths = [_fit_path(f) for f in args.fits]
-    loaded = [(p, load(p)) for p in paths]
-    joint = [r for _, r in loaded if isinstance(r, JointFit)]
-    if joint:
-        if len(loaded) > 1:
-            raise InputError("give either one joint fit or two or more single fits, not both")
-        fits = joint[0]
-        names = fits.names
-    else:
-        if len(loaded) < 2:
-            raise InputError("compare needs two or more saved fits, or one joint fit")
-        if args.names:
-            names = [n.strip() for n in args.names.split(",")]
-        else:
-            names = [p.parent.name if p.name == "fit.nc" else p.stem for p in paths]
-        if len(names) != len(loaded) or len(set(names)) != len(names):
-            raise InputError(
-                f"need one distinct name per fit, got {names} for {len(loaded)} fits (use {{arg}})", "names"
-            )
-        fits = {n: r for n, (_, r) in zip(names, loaded, strict=True)}
-    with _results(args, inputs=paths) as tmp:
-        cmp = compare(fits, random_seed=args.seed)
-        n_max = max(r.scores.size for r in cmp.results.values())
-        k_max = args.k_max if args.k_max is not None else 4 * n_max
-        k = np.unique(np.geomspace(1, k_max, 120))
-        probs = {}
-        lines = []
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                cp = cmp.curve_probability(a, b, k, args.kind)
-                probs[f"P({a} better than {b})"] = cp.prob
-                flips = ", ".join(f"{f:.3g}" for f in cp.flips) or "none"
-                lines.append(
-                    f"P({a}'s {args.kind} tuning curve better than {b}'s): {cp.prob[0]:.3f} at k = 1, "
-                    f"{cp.prob[-1]:.3f} at k = {k[-1]:.3g}; the ranking flips at k = {flips}"
-                )
-        text = f"{cmp}\n\n" + "\n".join(lines) + "\n"
-        _say(args, text, end="")
-        if tmp is not None:
-            _agg()
-            import pandas as pd
-
-            from bayesq.plots import plot_compare_curves, plot_comparison
-
-            (tmp / "comparison.txt").write_text(text)
-            cmp.summary(ci=args.ci).to_csv(tmp / "summary.csv")
-            cmp.pairs(ci=args.ci).to_csv(tmp / "pairs.csv", index=False)
-            pd.DataFrame(probs, index=pd.Index(k, name="k")).to_csv(tmp / "curve_probability.csv")
-            _save_figure(plot_comparison(cmp, ci=args.ci), tmp / "forest.png")
-            _save_figure(
-                plot_compare_curves(cmp, k, kind=args.kind, ci=args.curve_ci), tmp / "tuning_curves.png"
-            )
-    return EXIT_OK
-
-
-def _thresholds(args) -> int:
-    from bayesq.data import read_scores
-    from bayesq.thresholds import scan_thresholds
-
-    try:
-        candidates = [float(x) for x in args.thresholds.split(",")]
-    except ValueError:
-        raise InputError(
-            f"{{arg}} must be numbers separated by commas, got {args.thresholds!r}", "thresholds"
-        ) from None
-    scores = read_scores(args.file, extract=args.extract, column=args.column)
-    with _results(args, inputs=[args.file]) as tmp:
-        scan = scan_thresholds(scores, candidates, maximize=args.maximize, **_fit_options(args))
-        table = scan.to_dataframe()
-        _say(args, table.to_string(float_format=lambda v: f"{v:.5g}"))
-        if scan.suggested is None:
-            _say(args, "no threshold passes the rule (module bayesq.thresholds); inspect thresholds.png")
-        else:
-            _say(args, f"suggested threshold: {scan.suggested:g}")
-        if tmp is not None:
-            _agg()
-            from bayesq.plots import plot_thresholds
-
-            table.to_csv(tmp / "thresholds.csv")
-            _save_figure(plot_thresholds(scan), tmp / "thresholds.png")
-    return EXIT_OK
 
 
 # -- the parser ------------------------------------------------------------------------------
@@ -497,19 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "demo", common, help="fit a simulated random search with known truth (the main job)"
     )
     _add_sampling_options(demo)
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=commands.demo)
 
     fit = _subcommand(sub, "fit", common, help="fit the scores of a random search")
     _add_scores(fit)
     _flag(fit, "--threshold", type=float, required=True, help="start of the asymptotic regime")
     _flag(fit, "--n-hyperparameters", type=float, help="nominal number of hyperparameters (bounds gamma)")
     _add_sampling_options(fit)
-    fit.set_defaults(func=_fit)
+    fit.set_defaults(func=commands.fit_scores)
 
     run = _subcommand(sub, "run", common, help="run an analysis spec (models/*.toml)")
     _flag(run, "spec", help="TOML analysis spec")
     _add_sampling_options(run)
-    run.set_defaults(func=_run)
+    run.set_defaults(func=commands.run_spec)
 
     curves = _subcommand(
         sub, "curves", common, help="tuning curves and the best achievable score of a saved fit"
@@ -524,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(curves, "--support", help="LOW,HIGH range of the scores for opda's band (e.g. 0,1)")
     _flag(curves, "--search", help="the search to report, for a joint fit")
     _add_output(curves, "csv tables, best_score.txt, plots")
-    curves.set_defaults(func=_curves)
+    curves.set_defaults(func=commands.curves_of_fit)
 
     cmp = _subcommand(sub, "compare", common, help="compare saved fits: is one search's best score better?")
     _flag(cmp, "fits", nargs="+", help="two or more fit.nc (or their directories), or one joint fit")
@@ -535,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(cmp, "--k-max", type=float, help="largest k (default 4 x the largest search)")
     _flag(cmp, "--seed", type=int, default=0, help="seed pairing independent posteriors' draws (0)")
     _add_output(cmp, "tables and plots")
-    cmp.set_defaults(func=_compare)
+    cmp.set_defaults(func=commands.compare_fits)
 
     scan = _subcommand(
         sub, "thresholds", common, help="fit across candidate thresholds; stability and tail fit"
@@ -543,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scores(scan)
     _flag(scan, "--thresholds", required=True, help="candidates, comma separated")
     _add_sampling_options(scan, writes="thresholds.csv, thresholds.png")
-    scan.set_defaults(func=_thresholds)
+    scan.set_defaults(func=commands.scan)
     return parser
 
 

@@ -30,16 +30,27 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import typing
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
-from bayesq import curves
+from bayesq import curves, validate
+from bayesq.joint import JointFit
+from bayesq.results import FitResult
 
-__all__ = ["Comparison", "CurveProbability", "compare", "compare_models"]
+__all__ = ["Comparison", "CurveProbability", "Ranking", "compare", "compare_models"]
 
 QUANTITIES = ("best", "gamma", "sigma")
+
+
+class Ranking(typing.NamedTuple):
+    """The three-way answer of :meth:`Comparison.prob_better` with a region of practical equivalence."""
+
+    a_better: float
+    equivalent: float
+    b_better: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,11 +155,42 @@ class Comparison:
         diff = self.difference(a, b, param)
         return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
 
-    def prob_better(self, a: str, b: str) -> float:
-        r"""Posterior probability that ``a``'s best achievable score beats ``b``'s (direction-aware; a tie
-        counts half, so a search compared with itself gives 1/2)."""
-        p = self.prob_greater(a, b, "best")
-        return p if self.maximize else 1 - p
+    def prob_better(self, a: str, b: str, rope: float | None = None):
+        r"""Posterior probability that ``a``'s best achievable score beats ``b``'s (direction-aware).
+
+        Without ``rope``, one probability; a tie counts half, so a search
+        compared with itself gives 1/2. With ``rope=eps`` (a difference too
+        small to matter, in score units), the three-way answer of Benavoli
+        et al. (2017, "Time for a change: a tutorial for comparing multiple
+        classifiers through Bayesian analysis", JMLR 18): with
+        :math:`\delta` the lead of ``a``'s best score over ``b``'s,
+        :math:`P(\delta > \epsilon)`, :math:`P(|\delta| \le \epsilon)`
+        and :math:`P(\delta < -\epsilon)`, which sum to 1.
+
+        Returns
+        -------
+        float, or Ranking
+            ``Ranking(a_better, equivalent, b_better)`` when ``rope`` is given.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesq.compare import Comparison
+        >>> rng = np.random.default_rng(0)
+        >>> draws = {n: {"beta": rng.normal(m, 0.001, 4000)} for n, m in (("a", 0.9), ("b", 0.899))}
+        >>> cmp = Comparison(dict.fromkeys(draws), draws, maximize=True, paired="independent")
+        >>> round(cmp.prob_better("a", "b"), 2)
+        0.75
+        >>> [round(p, 2) for p in cmp.prob_better("a", "b", rope=0.002)]
+        [0.23, 0.75, 0.02]
+        """
+        lead = self.difference(a, b, "best") * (1 if self.maximize else -1)
+        if rope is None:
+            return float(np.mean(lead > 0) + 0.5 * np.mean(lead == 0))
+        eps = validate.number(rope, "rope", low=0)
+        return Ranking(
+            float(np.mean(lead > eps)), float(np.mean(np.abs(lead) <= eps)), float(np.mean(lead < -eps))
+        )
 
     def prob_between(self, name: str, param: str, low: float, high: float) -> float:
         r""":math:`P(\text{low} < \theta < \text{high} \mid \text{data})`, e.g. gamma in (0.5, 1.5)."""
@@ -161,7 +203,7 @@ class Comparison:
         """Per search: median and equal-tailed ``ci`` interval of the best score, gamma and sigma."""
         import pandas as pd
 
-        ci = curves.check_ci(ci)
+        ci = validate.probability(ci, "ci")
         rows = {}
         for name in self.names:
             row = {"runs": self.results[name].scores.size, "threshold": self.results[name].threshold}
@@ -171,14 +213,27 @@ class Comparison:
             rows[name] = row
         return pd.DataFrame.from_dict(rows, orient="index")
 
-    def pairs(self, ci: float = 0.9):
-        """Per pair (a, b): P(a better), the difference of best scores, gamma and sigma (median, interval)."""
+    def pairs(self, ci: float = 0.9, rope: float | None = None):
+        """Per pair (a, b): P(a better), the difference of best scores, gamma and sigma (median, interval).
+
+        With ``rope``, also the three-way probabilities of :meth:`prob_better`
+        (``P(a better by > rope)``, ``P(equivalent)``, ``P(b better by > rope)``).
+        """
         import pandas as pd
 
-        ci = curves.check_ci(ci)
+        ci = validate.probability(ci, "ci")
         rows = []
         for a, b in itertools.combinations(self.names, 2):
             row = {"a": a, "b": b, "P(a better)": self.prob_better(a, b)}
+            if rope is not None:
+                three = self.prob_better(a, b, rope)
+                row.update(
+                    {
+                        "P(a better by > rope)": three.a_better,
+                        "P(equivalent)": three.equivalent,
+                        "P(b better by > rope)": three.b_better,
+                    }
+                )
             for q in QUANTITIES:
                 lower, median, upper = curves.central_interval(self.difference(a, b, q), ci)
                 row.update({f"{q} a-b": median, f"{q} a-b lower": lower, f"{q} a-b upper": upper})
@@ -245,9 +300,6 @@ def compare(fits, random_seed=0) -> Comparison:
     -------
     Comparison
     """
-    from bayesq.fit import FitResult
-    from bayesq.joint import JointFit
-
     if isinstance(fits, JointFit):
         results, paired = fits.results, "joint"
     elif isinstance(fits, Mapping):

@@ -23,6 +23,8 @@ import warnings
 
 import numpy as np
 
+from bayesq import validate
+
 __all__ = ["LD_MAX_RUNS", "cdf_bands", "point_fit", "tuning_curve_band"]
 
 LD_MAX_RUNS = 128
@@ -36,8 +38,7 @@ def cdf_bands(scores, ci: float = 0.8, support=(-np.inf, np.inf), method: str = 
     ``method`` is one of opda's (``"ld_highest_density"``, ``"dkw"``, ...)
     or ``"auto"`` (module docstring). Results are cached per input.
     """
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
+    validate.probability(ci, "ci")
     scores = np.ascontiguousarray(scores, dtype=float)
     if method == "auto":
         method = "ld_highest_density" if scores.size <= LD_MAX_RUNS else "dkw"

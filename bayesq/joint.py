@@ -23,62 +23,40 @@ variables have a ``search`` dimension, with
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
-import arviz as az
 import numpy as np
 import xarray as xr
 
-from bayesq.files import save_netcdf
-from bayesq.fit import (
-    PARAMETERS,
-    SENSITIVITY,
-    TARGET_ACCEPT,
-    FitResult,
-    check_sampling,
-    diagnose,
-    format_summary,
-    pointwise_log_likelihood,
-    prior_sensitivity,
-    sample,
-    sampling_settings,
-    summary_table,
-    user_depth_cap,
-    warn_problems,
-    with_depth_cap,
-)
-from bayesq.model import Priors, build_joint_model, check_searches
+from bayesq.diagnostics import SENSITIVITY, prior_sensitivity
+from bayesq.loglik import pointwise_log_likelihood
+from bayesq.model import COORDINATES, PARAMETERS, build_joint_model, check_n_hyperparameters, check_searches
+from bayesq.priors import Priors, check_priors
+from bayesq.results import FitResult, Result
+from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, sample
+from bayesq.settings import DataSettings, ModelSettings, Settings
 
 __all__ = ["JointFit", "fit_joint"]
 
-_SEARCH_VARIABLES = (*PARAMETERS, "tail_mass", "log_beta_gap", "log_sigma")
+_SEARCH_VARIABLES = (*PARAMETERS, *COORDINATES)  # one per search
 
 
-class JointFit:
+class JointFit(Result, kind="joint"):
     """The posterior of several searches fitted together (:func:`fit_joint`).
 
-    Attributes
-    ----------
-    idata : xarray.DataTree
-        Posterior (dim ``search``), sample stats, ``log_likelihood["scores"]``
-        (module docstring), observed data ``tail_{j}`` / ``censored_{j}``.
-    settings : dict
-        Names, thresholds, direction, pooling, noise, priors, sampler.
+    ``idata`` holds the posterior (dim ``search``), the sample stats,
+    ``log_likelihood["scores"]`` (module docstring) and the observed data
+    ``tail_{j}`` / ``censored_{j}``; ``settings`` the names, thresholds,
+    direction, pooling, noise, priors and sampler.
     """
 
-    def __init__(self, idata: xr.DataTree, model=None):
-        self.idata = idata
-        self.settings = json.loads(idata.posterior.attrs["bayesq_joint"])
-        self._model = model
+    _who = "bayesq.fit_joint"
 
     @property
     def names(self) -> list[str]:
-        return list(self.settings["names"])
+        return list(self.settings.data.names)
 
     @property
     def maximize(self) -> bool:
-        return bool(self.settings["maximize"])
+        return self.settings.model.maximize
 
     def scores(self, name: str) -> np.ndarray:
         """Every score of one search (tail first, then the censored runs)."""
@@ -98,15 +76,15 @@ class JointFit:
     def model(self):
         """The PyMC model (rebuilt from the data and settings after :func:`bayesq.load`)."""
         if self._model is None:
-            s = self.settings
+            m, d = self.settings.model, self.settings.data
             self._model = build_joint_model(
                 {n: self.scores(n) for n in self.names},
-                s["thresholds"],
-                s["maximize"],
-                s["pool"],
-                s["noise"],
-                Priors(**s["priors"]),
-                s.get("n_hyperparameters"),
+                dict(zip(d.names, d.thresholds, strict=True)),
+                m.maximize,
+                m.pool,
+                m.noise,
+                m.priors,
+                m.n_hyperparameters,
             )
         return self._model
 
@@ -122,11 +100,11 @@ class JointFit:
         part = post[[v for v in _SEARCH_VARIABLES if v in post]].sel(search=name, drop=True)
         loglik = self.idata.log_likelihood["scores"]
         mine = loglik.isel(run=np.flatnonzero(loglik["run_search"].values == name))
-        n_tail = s["n_tail"][j]
+        n_tail = s.data.n_tail[j]
         groups = {
             "tail": mine.isel(run=slice(0, n_tail)).rename(run="tail_run").drop_vars("run_search"),
         }
-        if s["n_censored"][j]:
+        if s.data.n_censored[j]:
             cens = mine.isel(run=slice(n_tail, None)).rename(run="censored_run").drop_vars("run_search")
             groups["censored"] = cens
         obs = {"tail": self.idata.observed_data[f"tail_{j}"].rename({f"tail_run_{j}": "tail_run"})}
@@ -134,25 +112,8 @@ class JointFit:
             obs["censored"] = self.idata.observed_data[f"censored_{j}"].rename(
                 {f"censored_run_{j}": "censored_run"}
             )
-        settings = {
-            "threshold": s["thresholds"][name],
-            "maximize": s["maximize"],
-            "n_hyperparameters": s.get("n_hyperparameters"),
-            "priors": s["priors"],
-            "sampler": s["sampler"],
-            "draws": s["draws"],
-            "tune": s["tune"],
-            "chains": s["chains"],
-            "target_accept": s["target_accept"],
-            "max_tree_depth": s.get("max_tree_depth"),
-            "random_seed": s["random_seed"],
-            "n_scores": s["n_tail"][j] + s["n_censored"][j],
-            "n_tail": n_tail,
-            "n_censored": s["n_censored"][j],
-            "tail_spread": s["spreads"][j],
-            "joint": {"search": name, "searches": self.names, "pool": s["pool"], "noise": s["noise"]},
-        }
-        part = part.assign_attrs(bayesq=json.dumps(settings))
+        one = s.replace(kind="single", data=s.data.select(j), search=name)
+        part = part.assign_attrs(one.to_attrs())
         idata = xr.DataTree.from_dict(
             {
                 "posterior": part,
@@ -168,52 +129,34 @@ class JointFit:
         """:meth:`result` of every search."""
         return {name: self.result(name) for name in self.names}
 
-    def _reported(self) -> list[str]:
+    def reported(self) -> list[str]:
         """The parameters (sigma when noisy) and the pooling's spreads: what the tables show."""
         post = self.idata.posterior
         names = [v for v in (*PARAMETERS, "gamma_tau", "sigma_tau") if v in post]
-        return names if self.settings["noise"] else [v for v in names if v != "sigma"]
-
-    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs):
-        """Posterior summary (:func:`arviz.summary`) of the parameters and the pooling's hyperparameters."""
-        return summary_table(self.idata, var_names or self._reported(), hdi_prob, **kwargs)
+        return names if self.settings.model.noise else [v for v in names if v != "sigma"]
 
     def prior_sensitivity(self, var_names=None, threshold: float = SENSITIVITY):
         """Power-scaling sensitivity to the prior and the likelihood, search by search.
 
-        :func:`bayesq.fit.prior_sensitivity` of the joint posterior: one row
+        :func:`bayesq.diagnostics.prior_sensitivity` of the joint posterior: one row
         per search and parameter (``beta[name]``), and one per pooling
         spread (``gamma_tau``); adds the ``log_prior`` group the first time.
         """
-        return prior_sensitivity(self.idata, self.model, var_names or self._reported(), threshold)
-
-    def diagnostics(self):
-        """Convergence of the joint posterior (:func:`bayesq.fit.diagnose`)."""
-        return diagnose(self.idata, settings=self.settings)
-
-    def check(self) -> list[str]:
-        """Warn (``RuntimeWarning``) about every convergence problem; return them."""
-        return warn_problems(self.diagnostics(), "bayesq.fit_joint")
+        return prior_sensitivity(self.idata, self.model, var_names or self.reported(), threshold)
 
     def loo(self, **kwargs):
         """PSIS-LOO of every run (:func:`arviz.loo` with ``pointwise=True``)."""
+        import arviz as az
+
         return az.loo(self.idata, var_name="scores", pointwise=True, **kwargs)
 
-    def save(self, path, overwrite: bool = False):
-        """Write the fit's DataTree to netCDF atomically (read back with :func:`bayesq.load`)."""
-        return save_netcdf(self.idata, path, overwrite)
-
-    def __str__(self) -> str:
-        s = self.settings
-        pool = ", ".join(s["pool"]) or "nothing"
-        head = (
-            f"bayesq joint fit of {len(s['names'])} searches ({', '.join(s['names'])}); "
-            f"{'noisy' if s['noise'] else 'noiseless'} quadratic, pooling {pool}; sampler {s['sampler']}, "
-            f"{s['chains']} chains x {s['draws']} draws (tune {s['tune']})"
+    def headline(self) -> str:
+        m, names = self.settings.model, self.names
+        pool = ", ".join(m.pool) or "nothing"
+        return (
+            f"bayesq joint fit of {len(names)} searches ({', '.join(names)}); "
+            f"{'noisy' if m.noise else 'noiseless'} quadratic, pooling {pool}; sampler {super().headline()}"
         )
-        return f"{head}\n{format_summary(self.summary())}\n{self.diagnostics()}"
-
-    __repr__ = __str__
 
 
 def fit_joint(
@@ -260,7 +203,7 @@ def fit_joint(
         Nominal number of hyperparameters of the (shared) search space: an
         upper bound on every gamma (:func:`bayesq.model.build_joint_model`).
     target_accept : float
-        NUTS target acceptance rate; :data:`bayesq.fit.TARGET_ACCEPT` (0.95)
+        NUTS target acceptance rate; :data:`bayesq.samplers.TARGET_ACCEPT` (0.95)
         by default, as for :func:`bayesq.fit` (the pooled DeBERTa
         model at 0.95: 2 divergences in 4,000 draws with the prior scale of
         tau at 0.5, none with 0.3, the default; at 0.9 and 300 tuning steps,
@@ -277,18 +220,27 @@ def fit_joint(
     RuntimeWarning
         When the draws fall short of 0 divergences, R-hat <= 1.01 and ESS >= 400,
         hit the maximum tree depth, or have an E-BFMI below 0.3
-        (:meth:`bayesq.fit.Diagnostics.problems`).
+        (:meth:`bayesq.diagnostics.Diagnostics.problems`).
     """
-    sampler = check_sampling(sampler, draws, tune, chains, target_accept)
-    sampler_kwargs = with_depth_cap(sampler, sampler_kwargs, max_tree_depth)
-    priors = Priors() if priors is None else priors
+    options = SamplerOptions.checked(
+        sampler,
+        draws,
+        tune,
+        chains,
+        target_accept,
+        max_tree_depth,
+        random_seed,
+        quiet,
+        progressbar,
+        **sampler_kwargs,
+    )
+    priors = check_priors(priors)
+    check_n_hyperparameters(n_hyperparameters)
     data = check_searches(searches, thresholds, maximize)
     names = list(data)
     scores = {n: d.scores for n, d in data.items()}
     model = build_joint_model(scores, thresholds, maximize, pool, noise, priors, n_hyperparameters)
-    idata = sample(
-        model, sampler, draws, tune, chains, target_accept, random_seed, quiet, progressbar, sampler_kwargs
-    )
+    idata = sample(model, options)
     post = idata.posterior
     points, owner = [], []
     for name, d in data.items():
@@ -308,24 +260,15 @@ def fit_joint(
     if "log_likelihood" in idata:
         del idata["log_likelihood"]
     idata["log_likelihood"] = loglik
-    from bayesq import __version__
-
-    settings = {
-        "names": names,
-        "thresholds": {n: d.threshold for n, d in data.items()},
-        "maximize": bool(maximize),
-        "pool": list(pool),
-        "noise": bool(noise),
-        "priors": dataclasses.asdict(priors),
-        "n_hyperparameters": None if n_hyperparameters is None else float(n_hyperparameters),
-        **sampling_settings(sampler, draws, tune, chains, target_accept, random_seed),
-        "max_tree_depth": user_depth_cap(sampler_kwargs),
-        "n_tail": [int(d.tail.size) for d in data.values()],
-        "n_censored": [int(d.censored.size) for d in data.values()],
-        "spreads": [d.spread for d in data.values()],
-        "bayesq_version": __version__,
-    }
-    post.attrs["bayesq_joint"] = json.dumps(settings)
+    model_settings = ModelSettings(
+        maximize=bool(maximize),
+        priors=priors,
+        n_hyperparameters=None if n_hyperparameters is None else float(n_hyperparameters),
+        noise=bool(noise),
+        pool=tuple(pool),
+    )
+    settings = Settings("joint", model_settings, options.recorded(), DataSettings.of(names, data.values()))
+    post.attrs.update(settings.to_attrs())
     result = JointFit(idata, model)
     result.check()
     return result

@@ -16,59 +16,7 @@ other run only says that it fell on the other side:
 once and shared), so the ``log_likelihood`` group of the fit has a point per
 run.
 
-Parametrization and priors
---------------------------
-Geometry decides whether NUTS works here (THEORY.md: a naive model diverges
-thousands of times). The data pin the *tail mass* :math:`p_t = P(Y > t)`
-(the count of tail scores) and the tail's shape; :math:`\alpha` is seen only
-through them. We therefore sample, in the frame where the score is maximized
-(minimization is mirrored by :math:`y \to -y`) and in units of the tail's
-spread :math:`d` (the standard deviation of the tail scores),
-
-* ``tail_mass`` :math:`p_t \sim \operatorname{Beta}(a, b)`, default uniform;
-* ``gamma`` :math:`\gamma \sim \operatorname{LogNormal}(\log 2, 0.75)`: the
-  effective number of hyperparameters, median 2, 95 % within [0.46, 8.7]
-  (the paper finds 1 for language models, 2 for vision models); with
-  ``n_hyperparameters=h``, :math:`\gamma = h\,\operatorname{logistic}(\eta)`,
-  :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(m, h/2)/h), 1.5)`,
-  :math:`m` the median above (``gamma_median``; the scale 1.5 is fixed)
-  (the nominal count bounds the rank of the Hessian);
-* ``log_beta_gap`` :math:`\log((\beta - t)/d) \sim \mathcal N(0, 1.5)`: the best
-  score lies beyond the threshold, within a few tail spreads of it;
-* ``log_sigma`` :math:`\log(\sigma/d) \sim \mathcal N(\log 0.25, 0.75)`: seed
-  noise is a fraction of the tail's spread (95 % within [0.058, 1.09] of it;
-  0.3-0.4 on the three real data sets); the log-normal keeps
-  :math:`\sigma` away from 0, where the density is unbounded at the edge of
-  the support for :math:`\gamma \le 2`;
-
-The two log-scale widths were 1 and 1.5 at first: on AlexNet (93 tail
-scores) NUTS then diverged 29-74 times in 4,000 draws, in trajectories that
-started at :math:`\sigma/d < 0.04` (the funnel where :math:`\beta` must
-hug the best score) or :math:`\sigma/d > 1.5` and flew off to
-:math:`\gamma \approx 500`; with 0.75 for both it sampled without
-divergence (``benchmarks/bench_convergence.py``).
-
-**Polar coordinates for the two scales.** When the seed noise is not small
-against the tail's spread, the data admit two explanations of the tail: a
-quadratic part reaching well beyond the threshold with little noise, or noise
-alone (the upper tail of a normal centred near the threshold, :math:`\beta`
-barely above it). In ``(log_sigma, log_beta_gap)`` the posterior is then an L
-(the noise arm at :math:`\sigma \approx 1.8d`, the signal arm at
-:math:`\beta - t \approx 4d`), and NUTS diverged at its corner: on a
-simulated search with :math:`\gamma = 2`, :math:`\sigma` a fifth of
-:math:`\beta - \alpha` and 256 runs, 143 divergences in 4,000 draws and
-R-hat 1.16. The two normals are therefore sampled (``log_scales``, one
-:class:`pymc.MvNormal` with diagonal covariance, so the prior is unchanged)
-in the polar coordinates of the point :math:`(\sigma/d, (\beta - t)/(Kd))`,
-:math:`K = 2` (:class:`NoiseSignalPolar`): the log radius, which the data
-pin, and the logit of the angle, which moves along the L's bend. On that
-search: 5 divergences and R-hat 1.04, in half the time.
-
-Then set :math:`\alpha = \beta - (\beta - t)\,p_t^{-2/\gamma}`, the noiseless
-relation :math:`p_t = ((\beta - t)/(\beta - \alpha))^{\gamma/2}`. Every prior
-is on a unit-free quantity, so fitting :math:`c\,y + e` (:math:`c > 0`) gives
-the correspondingly transformed posterior. ``alpha``, ``beta``, ``gamma`` and
-``sigma`` are recorded as deterministics in the user's frame.
+The priors and their parametrization are :mod:`bayesq.priors`'s.
 """
 
 from __future__ import annotations
@@ -80,19 +28,20 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pymc.logprob.transforms import Transform
 
 from bayesq import validate
 from bayesq.data import read_scores
 from bayesq.distributions import NoisyQuadratic, Quadratic
 from bayesq.exceptions import InputError
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logsf, quadratic_logcdf, quadratic_logsf
+from bayesq.priors import GAMMA_LOGIT_SD, NoiseSignalPolar, Priors, check_priors
 
 __all__ = [
+    "COORDINATES",
     "MIN_TAIL",
+    "PARAMETERS",
     "POOLABLE",
-    "NoiseSignalPolar",
-    "Priors",
+    "POOLING",
     "build_joint_model",
     "build_model",
     "data_model",
@@ -101,50 +50,15 @@ __all__ = [
     "search_model",
 ]
 
+# The variables the models declare, named once here; everything that reads a posterior reads these.
+PARAMETERS = ("alpha", "beta", "gamma", "sigma")  # the noisy quadratic's, in the user's frame
+COORDINATES = ("tail_mass", "log_beta_gap", "log_sigma")  # what NUTS samples, one set per search
+GAMMA_LOGIT = "gamma_logit"  # sampled instead of gamma when n_hyperparameters bounds it
+POOLABLE = ("gamma", "sigma")  # what build_joint_model can pool across searches
+POOLING_PARTS = ("tau", "level", "contrast")  # pooled_logs' variables, e.g. gamma_tau
+POOLING = tuple(f"{p}_{part}" for p in POOLABLE for part in POOLING_PARTS)
 MIN_TAIL = 8  # fewer tail scores cannot inform four parameters
 DATA = ("tail_scores", "tail_counts", "n_censored", "threshold", "spread")  # data_model's inputs
-POOLABLE = ("gamma", "sigma")
-SIGNAL_SCALE = 2.0  # K: beta - t = K d and sigma = d explain a tail's spread about equally
-GAMMA_LOGIT_SD = 1.5  # prior scale of gamma_logit when gamma is bounded (module docstring)
-_HALF_PI = 0.5 * np.pi
-
-
-@dataclasses.dataclass(frozen=True)
-class Priors:
-    """Hyperparameters of the priors (module docstring), all unit-free.
-
-    Override any of them: ``Priors(gamma_median=1.0)``.
-    """
-
-    tail_mass_a: float = 1.0
-    tail_mass_b: float = 1.0
-    gamma_median: float = 2.0
-    gamma_log_sd: float = 0.75
-    beta_gap_log_mean: float = 0.0
-    beta_gap_log_sd: float = 1.5
-    sigma_log_mean: float = float(np.log(0.25))
-    sigma_log_sd: float = 0.75
-    pool_log_sd: float = 0.3
-    noiseless_gap_log_mean: float = float(np.log(0.1))
-    noiseless_gap_log_sd: float = 2.0
-
-    def __post_init__(self):
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if not np.isfinite(value):
-                raise ValueError(f"prior setting {field.name} must be finite, got {value}")
-        for name in (
-            "tail_mass_a",
-            "tail_mass_b",
-            "gamma_median",
-            "gamma_log_sd",
-            "beta_gap_log_sd",
-            "sigma_log_sd",
-            "pool_log_sd",
-            "noiseless_gap_log_sd",
-        ):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"prior setting {name} must be positive, got {getattr(self, name)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,7 +159,7 @@ def search_model(
     scores and the number of censored runs (:func:`data_model`, which builds
     this one model once for many data sets).
     """
-    priors = _check_priors(priors)
+    priors = check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
     coords = {
         "scale": ["log_sigma", "log_beta_gap"],
@@ -257,94 +171,13 @@ def search_model(
         if n_hyperparameters is None:
             gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd)
         else:
-            gamma = _bounded_gamma(priors, n_hyperparameters)
-        log_sigma, log_gap = _log_scales(priors)
+            gamma = bounded_gamma(priors, n_hyperparameters)
+        log_sigma, log_gap = log_scales(priors)
         sigma = pm.Deterministic("sigma", data.spread * pt.exp(log_sigma))
         alpha, beta = _support(data, tail_mass, gamma, log_gap, noise=True)
         alpha, beta = pm.Deterministic("alpha", alpha), pm.Deterministic("beta", beta)
         add_likelihood(data, alpha, beta, gamma, sigma, weights=weights)
     return model
-
-
-class NoiseSignalPolar(Transform):
-    r"""Polar coordinates of the noise and signal scales (module docstring).
-
-    Maps :math:`(\ell_\sigma, \ell_g) = (\log(\sigma/d), \log((\beta - t)/d))`
-    to :math:`(\log r, \operatorname{logit}(2\theta/\pi))`, where
-    :math:`(r\cos\theta, r\sin\theta) = (\sigma/d, (\beta - t)/(K d))`,
-    :math:`K` = :data:`SIGNAL_SCALE`. The log Jacobian determinant of the
-    inverse map is
-
-    .. math::
-
-        \log\frac{\pi}{2} + \log\rho(u) + \log\rho(-u)
-        - \log\sin\theta - \log\cos\theta,\quad
-        \theta = \tfrac{\pi}{2}\rho(u),
-
-    with :math:`\rho` the logistic function (:math:`\cos\theta` is taken as
-    :math:`\sin(\tfrac\pi2\rho(-u))`, accurate near :math:`\theta = \pi/2`).
-    """
-
-    name = "polar"  # no underscore: PyMC strips a transformed name's last three "_" parts
-    ndim_supp = 1
-
-    def forward(self, value, *inputs):
-        log_noise, log_signal = value[..., 0], value[..., 1] - np.log(SIGNAL_SCALE)
-        log_r = 0.5 * pt.logaddexp(2.0 * log_noise, 2.0 * log_signal)
-        noise, signal = pt.exp(log_noise - log_r), pt.exp(log_signal - log_r)
-        # theta and pi/2 - theta, each from arctan2 (accurate near either end)
-        return pt.stack(
-            [log_r, pt.log(pt.arctan2(signal, noise)) - pt.log(pt.arctan2(noise, signal))], axis=-1
-        )
-
-    def backward(self, value, *inputs):
-        log_r, log_sin, log_cos = _polar_parts(value)
-        return pt.stack([log_r + log_cos, log_r + log_sin + np.log(SIGNAL_SCALE)], axis=-1)
-
-    def log_jac_det(self, value, *inputs):
-        _, log_sin, log_cos = _polar_parts(value)
-        u = value[..., 1]
-        return np.log(_HALF_PI) - pt.softplus(-u) - pt.softplus(u) - log_sin - log_cos
-
-
-def _polar_parts(value):
-    """log r, log sin(theta) and log cos(theta) of a point in the unconstrained polar coordinates."""
-    u = value[..., 1]
-    return value[..., 0], pt.log(pt.sin(_HALF_PI * pt.sigmoid(u))), pt.log(pt.sin(_HALF_PI * pt.sigmoid(-u)))
-
-
-def _log_scales(priors: Priors, dims: str | None = None):
-    """``log_sigma`` and ``log_beta_gap``: independent normals, sampled in polar coordinates.
-
-    One pair, or one per entry of ``dims`` (the joint model's ``"search"``).
-    """
-    mean = np.array([priors.sigma_log_mean, priors.beta_gap_log_mean])
-    sd = np.array([priors.sigma_log_sd, priors.beta_gap_log_sd])
-    outer = () if dims is None else (dims,)
-    scales = pm.MvNormal(
-        "log_scales", mean, np.diag(sd**2), transform=NoiseSignalPolar(), dims=(*outer, "scale")
-    )
-    return (
-        pm.Deterministic("log_sigma", scales[..., 0], dims=dims),
-        pm.Deterministic("log_beta_gap", scales[..., 1], dims=dims),
-    )
-
-
-def _bounded_gamma(priors: Priors, n_hyperparameters, dims: str | None = None, pooled: int = 0):
-    r"""``gamma`` bounded by ``h``: :math:`h\,\operatorname{logistic}(\eta)` (module docstring).
-
-    :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(m, h/2)/h), 1.5)`
-    (``gamma_logit``), one per entry of ``dims``; with ``pooled=n``, the
-    hierarchical normals of :func:`_pooled_logs` across ``n`` searches.
-    """
-    h = float(n_hyperparameters)
-    share = min(priors.gamma_median, h / 2) / h
-    center = float(np.log(share / (1 - share)))
-    if pooled:
-        eta = _pooled_logs("gamma", pooled, center, GAMMA_LOGIT_SD, priors)
-    else:
-        eta = pm.Normal("gamma_logit", center, GAMMA_LOGIT_SD, dims=dims)
-    return pm.Deterministic("gamma", h * pm.math.sigmoid(eta), dims=dims)
 
 
 def _length(values) -> int:
@@ -356,13 +189,6 @@ def check_n_hyperparameters(n_hyperparameters) -> None:
     """Raise ``ValueError`` unless ``n_hyperparameters`` is None or a positive number."""
     if n_hyperparameters is not None and not n_hyperparameters > 0:
         raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
-
-
-def _check_priors(priors) -> Priors:
-    priors = Priors() if priors is None else priors
-    if not isinstance(priors, Priors):
-        raise TypeError(f"priors must be a bayesq.model.Priors, got {type(priors).__name__}")
-    return priors
 
 
 def _support(data: PreparedScores, tail_mass, gamma, log_gap, noise: bool):
@@ -503,25 +329,6 @@ def check_searches(searches, thresholds, maximize=True) -> dict[str, PreparedSco
     return prepared
 
 
-def _pooled_logs(name, n, center, scale, priors):
-    r"""Hierarchical normals: :math:`x_j \sim \mathcal N(\mu, \tau)`, :math:`\mu \sim \mathcal N(c, s)`.
-
-    Sampled without the funnels of the textbook forms: :math:`\mu` is
-    integrated out (:math:`x \sim \mathcal N(c\,1, \tau^2 I + s^2 1 1^\top)`),
-    and :math:`x` is split along an orthonormal basis into its mean
-    component (sd :math:`\sqrt{\tau^2 + n s^2}`, sampled as is: the data pin it)
-    and its :math:`n-1` contrasts (sd :math:`\tau`, sampled as
-    :math:`\tau w`, :math:`w \sim \mathcal N(0, 1)`). Adds ``{name}_tau``,
-    ``{name}_level`` and ``{name}_contrast``.
-    """
-    basis = np.linalg.qr(np.column_stack([np.ones(n), np.eye(n)[:, : n - 1]]))[0]
-    basis[:, 0] = np.abs(basis[:, 0])
-    tau = pm.HalfNormal(f"{name}_tau", priors.pool_log_sd)
-    level = pm.Normal(f"{name}_level", 0.0, pt.sqrt(tau**2 + n * scale**2))
-    contrast = pm.Normal(f"{name}_contrast", 0.0, 1.0, shape=n - 1)
-    return center + basis[:, 0] * level + pt.dot(basis[:, 1:], tau * contrast)
-
-
 def build_joint_model(
     searches, thresholds, maximize=True, pool=("gamma",), noise=True, priors=None, n_hyperparameters=None
 ) -> pm.Model:
@@ -540,7 +347,7 @@ def build_joint_model(
 
     sampled with :math:`\mu_\gamma` integrated out and the vector of
     :math:`\log\gamma_j` split into its mean and its contrasts
-    (:func:`_pooled_logs`: ``gamma_tau``, ``gamma_level``,
+    (:func:`pooled_logs`: ``gamma_tau``, ``gamma_level``,
     ``gamma_contrast``), and likewise
     :math:`\log(\sigma_j/\bar d) = \mu_\sigma + \tau_\sigma z^\sigma_j`
     with ``"sigma"`` in ``pool`` (:math:`\bar d` the geometric mean of the
@@ -596,7 +403,7 @@ def build_joint_model(
         ``sigma``, ``tail_mass``, ``log_beta_gap`` (and ``log_sigma``);
         observed ``tail_{j}`` and ``censored_{j}`` for the ``j``-th search.
     """
-    priors = _check_priors(priors)
+    priors = check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
     pool = tuple(pool)
     unknown = [p for p in pool if p not in POOLABLE]
@@ -621,7 +428,7 @@ def build_joint_model(
         tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b, dims="search")
         if polar:
             # the separate models' priors and polar coordinates, search by search
-            log_sigma, log_gap = _log_scales(priors, dims="search")
+            log_sigma, log_gap = log_scales(priors, dims="search")
         elif noise:
             log_gap = pm.Normal(
                 "log_beta_gap", priors.beta_gap_log_mean, priors.beta_gap_log_sd, dims="search"
@@ -631,18 +438,18 @@ def build_joint_model(
                 "log_beta_gap", priors.noiseless_gap_log_mean, priors.noiseless_gap_log_sd, dims="search"
             )
         if n_hyperparameters is None and "gamma" in pool:
-            log_gamma = _pooled_logs(
+            log_gamma = pooled_logs(
                 "gamma", n_search, np.log(priors.gamma_median), priors.gamma_log_sd, priors
             )
             gamma = pm.Deterministic("gamma", pt.exp(log_gamma), dims="search")
         elif n_hyperparameters is None:
             gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd, dims="search")
         else:
-            gamma = _bounded_gamma(priors, n_hyperparameters, "search", n_search if "gamma" in pool else 0)
+            gamma = bounded_gamma(priors, n_hyperparameters, "search", n_search if "gamma" in pool else 0)
         if not noise:
             sigma = pm.Deterministic("sigma", pt.zeros(len(names)), dims="search")
         elif "sigma" in pool:
-            log_sigma = _pooled_logs("sigma", n_search, priors.sigma_log_mean, priors.sigma_log_sd, priors)
+            log_sigma = pooled_logs("sigma", n_search, priors.sigma_log_mean, priors.sigma_log_sd, priors)
             typical = float(np.exp(np.mean(np.log(spreads))))
             sigma = pm.Deterministic("sigma", typical * pt.exp(log_sigma), dims="search")
         else:
@@ -653,3 +460,57 @@ def build_joint_model(
         for j, d in enumerate(data.values()):
             add_likelihood(d, alpha[j], beta[j], gamma[j], sigma[j] if noise else None, suffix=f"_{j}")
     return model
+
+
+def log_scales(priors: Priors, dims: str | None = None):
+    """``log_sigma`` and ``log_beta_gap``: independent normals, sampled in polar coordinates.
+
+    One pair, or one per entry of ``dims`` (the joint model's ``"search"``).
+    """
+    mean = np.array([priors.sigma_log_mean, priors.beta_gap_log_mean])
+    sd = np.array([priors.sigma_log_sd, priors.beta_gap_log_sd])
+    outer = () if dims is None else (dims,)
+    scales = pm.MvNormal(
+        "log_scales", mean, np.diag(sd**2), transform=NoiseSignalPolar(), dims=(*outer, "scale")
+    )
+    return (
+        pm.Deterministic("log_sigma", scales[..., 0], dims=dims),
+        pm.Deterministic("log_beta_gap", scales[..., 1], dims=dims),
+    )
+
+
+def bounded_gamma(priors: Priors, n_hyperparameters, dims: str | None = None, pooled: int = 0):
+    r"""``gamma`` bounded by ``h``: :math:`h\,\operatorname{logistic}(\eta)` (module docstring).
+
+    :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(m, h/2)/h), 1.5)`
+    (``gamma_logit``), one per entry of ``dims``; with ``pooled=n``, the
+    hierarchical normals of :func:`pooled_logs` across ``n`` searches.
+    """
+    h = float(n_hyperparameters)
+    share = min(priors.gamma_median, h / 2) / h
+    center = float(np.log(share / (1 - share)))
+    if pooled:
+        eta = pooled_logs("gamma", pooled, center, GAMMA_LOGIT_SD, priors)
+    else:
+        eta = pm.Normal(GAMMA_LOGIT, center, GAMMA_LOGIT_SD, dims=dims)
+    return pm.Deterministic("gamma", h * pm.math.sigmoid(eta), dims=dims)
+
+
+def pooled_logs(name, n, center, scale, priors):
+    r"""Hierarchical normals: :math:`x_j \sim \mathcal N(\mu, \tau)`, :math:`\mu \sim \mathcal N(c, s)`.
+
+    Sampled without the funnels of the textbook forms: :math:`\mu` is
+    integrated out (:math:`x \sim \mathcal N(c\,1, \tau^2 I + s^2 1 1^\top)`),
+    and :math:`x` is split along an orthonormal basis into its mean
+    component (sd :math:`\sqrt{\tau^2 + n s^2}`, sampled as is: the data pin it)
+    and its :math:`n-1` contrasts (sd :math:`\tau`, sampled as
+    :math:`\tau w`, :math:`w \sim \mathcal N(0, 1)`). Adds ``{name}_tau``,
+    ``{name}_level`` and ``{name}_contrast``.
+    """
+    basis = np.linalg.qr(np.column_stack([np.ones(n), np.eye(n)[:, : n - 1]]))[0]
+    basis[:, 0] = np.abs(basis[:, 0])
+    tau_name, level_name, contrast_name = (f"{name}_{part}" for part in POOLING_PARTS)
+    tau = pm.HalfNormal(tau_name, priors.pool_log_sd)
+    level = pm.Normal(level_name, 0.0, pt.sqrt(tau**2 + n * scale**2))
+    contrast = pm.Normal(contrast_name, 0.0, 1.0, shape=n - 1)
+    return center + basis[:, 0] * level + pt.dot(basis[:, 1:], tau * contrast)

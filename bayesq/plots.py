@@ -42,8 +42,9 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from bayesq import frequentist as opda_analysis
-from bayesq.curves import check_ci, flat_draws
-from bayesq.fit import PARAMETERS
+from bayesq import validate
+from bayesq.curves import flat_draws
+from bayesq.model import PARAMETERS
 from bayesq.stats import noisy_quadratic
 
 __all__ = [
@@ -98,8 +99,7 @@ def plot_tail(result, group: str = "posterior", ci: float = 0.9, n_draws: int = 
     -------
     matplotlib.axes.Axes
     """
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must lie in (0, 1), got {ci}")
+    validate.probability(ci, "ci")
     if group not in result.idata:
         raise ValueError(
             f"the fit has no {group!r} group"
@@ -162,7 +162,7 @@ def plot_cdf(
     -------
     matplotlib.axes.Axes
     """
-    check_ci(ci)
+    validate.probability(ci, "ci")
     ax = _axes(ax)
     scores, t, maximize = np.sort(result.scores), result.threshold, result.maximize
     # the tail and as wide a stretch of the censored side
@@ -234,7 +234,7 @@ def plot_tuning_curve(
     -------
     matplotlib.axes.Axes
     """
-    check_ci(ci)
+    validate.probability(ci, "ci")
     ax = _axes(ax)
     scores, t, maximize = result.scores, result.threshold, result.maximize
     if curve is None:
@@ -301,7 +301,7 @@ def plot_pit(result, ci: float = 0.95, ax=None):
     """
     from bayesq.thresholds import tail_pit
 
-    check_ci(ci)
+    validate.probability(ci, "ci")
     ax = _axes(ax)
     _ecdf_difference(ax, tail_pit(result), ci, np.linspace(0.0025, 0.9975, 200))
     ax.set_xlabel("PIT of the tail scores")
@@ -410,7 +410,7 @@ def plot_posterior(result, hdi_prob: float = 0.9, axes=None):
     """
     import matplotlib.pyplot as plt
 
-    check_ci(hdi_prob, "hdi_prob")
+    validate.probability(hdi_prob, "hdi_prob")
     if axes is None:
         _, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained")
     axes = np.ravel(axes)
@@ -488,7 +488,7 @@ def plot_comparison(comparison, quantities=("best", "gamma", "sigma"), ci: float
     -------
     ndarray of matplotlib.axes.Axes
     """
-    check_ci(ci)
+    validate.probability(ci, "ci")
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -540,7 +540,7 @@ def plot_compare_curves(comparison, k=None, a=None, b=None, kind: str = "median"
     -------
     ndarray of two matplotlib.axes.Axes
     """
-    check_ci(ci)
+    validate.probability(ci, "ci")
     names = comparison.names
     a = names[0] if a is None else a
     b = names[1] if b is None else b

@@ -49,12 +49,12 @@ import scipy.stats
 from bayesq import validate
 from bayesq.batch import BatchFit, fit_batch
 from bayesq.distributions import NoisyQuadratic
-from bayesq.fit import TARGET_ACCEPT, fit, sampling_settings
-from bayesq.model import MIN_TAIL, PreparedScores, _check_priors, prepare_scores, search_model
+from bayesq.model import MIN_TAIL, PARAMETERS, PreparedScores, prepare_scores, search_model
+from bayesq.priors import check_priors
+from bayesq.samplers import TARGET_ACCEPT
+from bayesq.single import fit
 
 __all__ = ["SBCResult", "prior_datasets", "run_sbc"]
-
-PARAMETERS = ("alpha", "beta", "gamma", "sigma")
 
 
 def prior_datasets(
@@ -98,7 +98,7 @@ def prior_datasets(
         censored=np.zeros(0),
         spread=float(spread),
     )
-    model = search_model(template, None, _check_priors(priors))
+    model = search_model(template, None, check_priors(priors))
     names = ["alpha", "beta", "gamma", "sigma", "tail_mass", "log_beta_gap", "log_sigma"]
     rng = np.random.default_rng(random_seed)
     truth, scores, redrawn = [], [], 0
@@ -283,14 +283,5 @@ def _fit_separately(scores, maximize, priors, settings, seed, quiet) -> BatchFit
             print(
                 f"bayesq.sbc: {i + 1}/{len(scores)} fits, {time.perf_counter() - started:.1f} s", flush=True
             )
-    sampler = results[0].settings["sampler"]
-    info = {
-        "maximize": bool(maximize),
-        "n_hyperparameters": None,
-        "priors": dataclasses.asdict(_check_priors(priors)),
-        "fixed_spread": True,
-        **sampling_settings(sampler, random_seed=seed, **settings),
-        "seconds": time.perf_counter() - started,
-    }
     prepared = [prepare_scores(y, 0.0, maximize, 1.0) for y in scores]
-    return BatchFit.stack(results, prepared, info)
+    return BatchFit.stack(results, prepared, seconds=time.perf_counter() - started)

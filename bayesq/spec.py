@@ -38,7 +38,8 @@ import numpy as np
 
 from bayesq import validate
 from bayesq.data import DATASETS, load_dataset, read_scores
-from bayesq.model import Priors
+from bayesq.priors import Priors
+from bayesq.single import fit
 
 __all__ = ["DEMO", "Analysis", "load_spec"]
 
@@ -120,8 +121,6 @@ class Analysis:
 
     def run(self, **overrides):
         """Fit the analysis; ``overrides`` replace keywords of :func:`bayesq.fit`."""
-        from bayesq.fit import fit
-
         return fit(self.scores(), **{**self.fit_kwargs(), **overrides})
 
 

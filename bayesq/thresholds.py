@@ -32,7 +32,9 @@ import dataclasses
 import numpy as np
 from scipy import stats as scipy_stats
 
-from bayesq.curves import check_ci, flat_draws
+from bayesq import validate
+from bayesq.curves import flat_draws
+from bayesq.single import fit
 from bayesq.stats import noisy_quadratic
 
 __all__ = ["ThresholdScan", "scan_thresholds", "tail_pit"]
@@ -147,9 +149,7 @@ def scan_thresholds(
     **fit_kwargs
         Passed to :func:`bayesq.fit` (sampler, draws, chains, random_seed, ...).
     """
-    from bayesq.fit import fit
-
-    ci = check_ci(ci)
+    ci = validate.probability(ci, "ci")
     thresholds = np.atleast_1d(np.asarray(thresholds, dtype=float))
     if thresholds.ndim != 1 or thresholds.size == 0 or not np.all(np.isfinite(thresholds)):
         raise ValueError("thresholds must be a non-empty list of finite numbers")
@@ -166,7 +166,7 @@ def scan_thresholds(
     tests = [scipy_stats.kstest(tail_pit(r), "uniform") for r in results]
     scan = ThresholdScan(
         thresholds=thresholds,
-        n_tail=np.array([r.settings["n_tail"] for r in results]),
+        n_tail=np.array([r.settings.data.n_tail[0] for r in results]),
         intervals=intervals,
         pit_distance=np.array([t.statistic for t in tests]),
         pit_pvalue=np.array([t.pvalue for t in tests]),

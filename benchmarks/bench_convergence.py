@@ -49,9 +49,10 @@ import scipy.special
 from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
-from bayesq.fit import NOISE_SHARE_NAMED, PARAMETERS
+from bayesq.diagnostics import NOISE_SHARE_NAMED
 from bayesq.logdensity import noisy_quadratic_logsf
-from bayesq.model import NoiseSignalPolar
+from bayesq.model import PARAMETERS
+from bayesq.priors import NoiseSignalPolar
 from bayesq.simulate import simulate_random_search
 from bayesq.spec import load_spec
 

@@ -31,7 +31,7 @@ from opda.parametric import NoisyQuadraticDistribution
 
 import bayesq
 from bayesq.data import load_dataset
-from bayesq.fit import available_samplers
+from bayesq.samplers import available_samplers
 
 
 def opda_fit(scores, threshold):

@@ -28,8 +28,8 @@ def pytest_collection_modifyitems(items):
 
 
 def _short_fit():
-    from bayesq.fit import fit
     from bayesq.simulate import simulate_random_search
+    from bayesq.single import fit
 
     sim = simulate_random_search(**SIM_SPEC)
     with warnings.catch_warnings():
@@ -46,7 +46,7 @@ def short_fit(tmp_path_factory, worker_id):
     """
     if worker_id == "master":
         return _short_fit()
-    from bayesq.fit import load
+    from bayesq.results import load
 
     path = tmp_path_factory.getbasetemp().parent / "short_fit.nc"
     with FileLock(f"{path}.lock"):
@@ -55,6 +55,40 @@ def short_fit(tmp_path_factory, worker_id):
         result = _short_fit()
         result.save(path)
         return result
+
+
+# a second simulated architecture: the same search space, a better best score
+OTHER_SPEC = dict(SIM_SPEC, beta=0.91, random_seed=6)
+
+
+def searches():
+    """Two simulated searches, ``a`` (``SIM_SPEC``) and ``b`` (``OTHER_SPEC``)."""
+    from bayesq.simulate import simulate_random_search
+
+    return {
+        "a": simulate_random_search(**SIM_SPEC).scores,
+        "b": simulate_random_search(**OTHER_SPEC).scores,
+    }
+
+
+@pytest.fixture(scope="session")
+def joint_fit():
+    """``bayesq.fit_joint`` of :func:`searches` with gamma pooled (2 x 300 draws)."""
+    from bayesq.joint import fit_joint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may fall short of ESS 400
+        return fit_joint(searches(), THRESHOLD, random_seed=2, **SHORT)
+
+
+@pytest.fixture(scope="session")
+def other_fit():
+    """``bayesq.fit`` of search ``b`` alone (2 x 300 draws)."""
+    from bayesq.single import fit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fit(searches()["b"], THRESHOLD, random_seed=4, **SHORT)
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +103,18 @@ def as_columns(cases):
     params = np.array([c["params"] for c in cases], dtype=float)
     maximize = np.array([c["maximize"] for c in cases], dtype=np.int8)
     return [params[:, i] for i in range(5)] + [maximize]
+
+
+def with_depth_cap(result, depth: int):
+    """``result`` as if the user had lowered the maximum tree depth to ``depth`` (its settings say so)."""
+    import dataclasses
+
+    s = result.settings
+    idata = result.idata.copy(deep=True)
+    idata.posterior.attrs.update(
+        s.replace(sampler=dataclasses.replace(s.sampler, max_tree_depth=depth)).to_attrs()
+    )
+    return type(result)(idata)
 
 
 def assert_same_log_density(model, other, n_points: int = 3):

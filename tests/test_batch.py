@@ -1,18 +1,21 @@
-"""The batched JAX fitter and simulation-based calibration (bayesq.batch, bayesq.sbc)."""
+"""bayesq.batch: many posteriors in one compiled JAX program."""
 
+import dataclasses
 import warnings
 
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.stats
-from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density
+from conftest import SIM_SPEC, THRESHOLD, assert_same_log_density, with_depth_cap
 
 from bayesq.batch import BatchFit, _program, _sampler, fit_batch
-from bayesq.fit import PARAMETERS, TARGET_ACCEPT, FitResult, diagnose
-from bayesq.model import Priors, build_model, prepare_scores
-from bayesq.sbc import SBCResult, prior_datasets, ranks, run_sbc
+from bayesq.diagnostics import diagnose
+from bayesq.model import PARAMETERS, build_model, prepare_scores
+from bayesq.priors import Priors
+from bayesq.results import FitResult
+from bayesq.samplers import TARGET_ACCEPT
+from bayesq.sbc import ranks
 from bayesq.simulate import simulate_random_search
 from bayesq.stats import noisy_quadratic
 
@@ -74,7 +77,7 @@ def test_batch_fit(batch, short_fit):
     # the default depth is blackjax's, not one the user lowered: hits on it are problems
     assert batch.settings["max_tree_depth"] is None
     assert not any(d.depth_capped for d in diags) and not batch.result(0).diagnostics().depth_capped
-    lowered = BatchFit(batch.idata, batch.prepared, batch.spreads, dict(batch.settings, max_tree_depth=3))
+    lowered = with_depth_cap(batch, 3)
     assert all(d.depth_capped for d in lowered.diagnostics()) and lowered.result(1).diagnostics().depth_capped
     table = batch.table()
     assert list(table.index) == [0, 1] and {"divergences", "max_rhat", "beta"} <= set(table.columns)
@@ -103,9 +106,14 @@ def test_batch_fit(batch, short_fit):
         assert abs(a["mean"] - b["mean"]) < 4 * se, (name, a["mean"], b["mean"], se)
 
     # a fit with a fixed prior unit rebuilds its model in that unit
-    result = batch.result(0)
-    result.settings.update(fixed_spread=True, tail_spread=0.03)
-    assert_same_log_density(result.model, build_model(SEARCHES[0], THRESHOLD, spread=0.03))
+    s = batch.result(0).settings
+    fixed = s.replace(
+        model=dataclasses.replace(s.model, fixed_spread=True),
+        data=dataclasses.replace(s.data, spreads=(0.03,)),
+    )
+    idata = batch.idata_of(0)
+    idata.posterior.attrs.update(fixed.to_attrs())
+    assert_same_log_density(FitResult(idata).model, build_model(SEARCHES[0], THRESHOLD, spread=0.03))
 
     # ranks count the draws below the truth: at each fit's posterior 10 % quantile, about 10 of 101
     truth = pd.DataFrame({p: np.quantile(batch.draws(p), 0.1, axis=(1, 2)) for p in PARAMETERS})
@@ -129,33 +137,16 @@ def test_separate_fits_stacked_keep_their_draws_and_diagnostics(short_fit):
     """``BatchFit.stack``: fits of bayesq.fit, one per data set, as one BatchFit whose draws and
     diagnostics are each fit's own."""
     p = prepare_scores(short_fit.scores, THRESHOLD)
-    stacked = BatchFit.stack([short_fit, short_fit], [p, p], settings={})
+    stacked = BatchFit.stack([short_fit, short_fit], [p, p])
     assert dict(stacked.idata.posterior.sizes) == {"chain": 2, "draw": 300, "fit": 2}
     np.testing.assert_array_equal(stacked.draws("beta")[1], short_fit.idata.posterior["beta"].values)
     assert stacked.diagnostics()[1] == short_fit.diagnostics()
     assert stacked.table().loc[0, "n_tail"] == p.tail.size
     with pytest.raises(ValueError, match="one fit per data set: 1 fits, 2 data sets"):
-        BatchFit.stack([short_fit], [p, p], settings={})
+        BatchFit.stack([short_fit], [p, p])
     shorter = FitResult(short_fit.idata.isel(draw=slice(0, 100)))
     with pytest.raises(ValueError, match=r"differ in \(chains, draws\)"):
-        BatchFit.stack([short_fit, shorter], [p, p], settings={})
-
-
-def test_sbc_with_separate_fits():
-    """``run_sbc(method="separate")``: one bayesq.fit per prior data set, in the prior's fixed unit."""
-    with pytest.raises(ValueError, match="method must be 'batch' or 'separate'"):
-        run_sbc(2, 64, method="each")
-    result = run_sbc(
-        3, 64, draws=100, tune=100, chains=2, n_draws=50, method="separate", random_seed=1, quiet=True
-    )
-    truth, scores, _ = prior_datasets(3, 64, random_seed=np.random.default_rng(1))
-    assert len(result.fits) == 3 and result.fits.settings["fixed_spread"]
-    for i in range(3):
-        np.testing.assert_array_equal(result.fits.prepared[i].scores, scores[i])  # the same prior draws
-        assert result.fits.prepared[i].spread == 1.0
-    pd.testing.assert_frame_equal(result.truth, truth)
-    assert result.ranks.shape == (3, 4) and ((result.ranks >= 0) & (result.ranks <= 50)).all().all()
-    assert result.fits.result(2).settings["threshold"] == 0.0
+        BatchFit.stack([short_fit, shorter], [p, p])
 
 
 def test_batch_bad_input():
@@ -178,39 +169,11 @@ def test_batch_bad_input():
             fit_batch(SEARCHES, THRESHOLD, max_tree_depth=depth)
 
 
-def test_prior_datasets_follow_the_model():
-    truth, scores, redrawn = prior_datasets(400, 64, random_seed=1)
-    assert scores.shape == (400, 64) and len(truth) == 400
-    assert ((scores > 0).sum(axis=1) >= 8).all()  # every kept data set can be fitted
-    # the model's relation alpha = beta - beta * p^(-2/gamma) (threshold 0, unit 1)
-    np.testing.assert_allclose(
-        truth.alpha, truth.beta - truth.beta * truth.tail_mass ** (-2 / truth.gamma), rtol=1e-9
-    )
-    np.testing.assert_allclose(truth.sigma, np.exp(truth.log_sigma), rtol=1e-12)
-    # priors: gamma log-normal(log 2, 0.75)
-    assert np.median(truth.gamma) == pytest.approx(2.0, rel=0.15)
-    assert np.std(np.log(truth.gamma)) == pytest.approx(0.75, rel=0.15)
-    assert 0 < redrawn < 200
-    with pytest.raises(ValueError, match="n_scores"):
-        prior_datasets(3, 4)
+def test_a_batch_fit_saves_and_loads_with_its_data(batch, tmp_path):
+    from bayesq import load
 
-
-def test_sbc_uniformity_test_bins_expect_five_data_sets_each():
-    """The chi-square test uses min(20, n // 5) bins (at least 2); the ECDF band is ArviZ's."""
-    rng = np.random.default_rng(0)
-    for n, bins in ((16, 3), (9, 2), (200, 20), (60, 12)):
-        u = pd.DataFrame({"alpha": rng.uniform(size=n), "beta": np.full(n, 0.01)})
-        ranks_ = (u * 50).astype(int)
-        table = SBCResult(truth=u, ranks=ranks_, n_draws=50, u=u, fits=None, redrawn=0).test(prob=0.99)
-        counts = np.histogram(u["alpha"], bins=bins, range=(0, 1))[0]
-        assert table.loc["alpha", "chi2_p"] == pytest.approx(scipy.stats.chisquare(counts).pvalue)
-        assert table.loc["beta", "chi2_p"] < 0.01 and not table.loc["beta", "inside"]
-        assert table.loc["alpha", "mean_u"] == pytest.approx(u["alpha"].mean())
-
-
-@pytest.mark.slow
-def test_sbc_small_cpu():
-    """A small simulation-based calibration on CPU (the full study: benchmarks/bench_sbc.py)."""
-    result = run_sbc(48, 64, draws=200, tune=300, chains=2, n_draws=50, random_seed=3, quiet=True)
-    table = result.test(prob=0.99)
-    assert table["inside"].all(), table
+    again = load(batch.save(tmp_path / "batch.nc"))
+    assert isinstance(again, BatchFit) and again.settings == batch.settings and len(again) == 2
+    np.testing.assert_array_equal(again.draws("beta"), batch.draws("beta"))
+    np.testing.assert_array_equal(again.prepared[1].scores, batch.prepared[1].scores)
+    np.testing.assert_array_equal(again.result(1).draws("beta"), batch.result(1).draws("beta"))

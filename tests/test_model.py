@@ -7,16 +7,8 @@ from pytensor.graph.traversal import ancestors
 from scipy import stats
 
 from bayesq import noisy_quadratic
-from bayesq.model import (
-    MIN_TAIL,
-    SIGNAL_SCALE,
-    NoiseSignalPolar,
-    Priors,
-    build_model,
-    data_model,
-    data_values,
-    prepare_scores,
-)
+from bayesq.model import MIN_TAIL, build_model, data_model, data_values, prepare_scores
+from bayesq.priors import SIGNAL_SCALE, NoiseSignalPolar, Priors
 from bayesq.simulate import simulate_random_search
 
 SIM = simulate_random_search(n=300, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.002, random_seed=11)
@@ -193,7 +185,7 @@ def test_bad_prior_settings_are_named():
         Priors(gamma_median=-1.0)
     with pytest.raises(ValueError, match="sigma_log_mean must be finite"):
         Priors(sigma_log_mean=np.inf)
-    with pytest.raises(TypeError, match=r"bayesq\.model\.Priors"):
+    with pytest.raises(TypeError, match=r"priors must be a bayesq\.Priors"):
         build_model(SIM.scores, THRESHOLD, priors={"gamma": 1})
 
 

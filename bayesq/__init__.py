@@ -3,36 +3,46 @@
 The tail of the scores of a random search follows the noisy quadratic
 distribution Q(alpha, beta, gamma, sigma) (Lourie et al.); bayesq makes it a
 PyMC distribution and builds posterior inference on it.
+
+The public names below are imported on first use (PEP 562), so that
+``import bayesq`` and the command line's ``--help`` and ``--version`` do not
+import PyMC.
 """
+
+import importlib
 
 __version__ = "0.2.0.dev0"
 
-from bayesq.batch import BatchFit, fit_batch
-from bayesq.compare import compare, compare_models
-from bayesq.distributions import NoisyQuadratic, Quadratic
-from bayesq.joint import JointFit, fit_joint
-from bayesq.model import build_model
-from bayesq.priors import Priors
-from bayesq.results import FitResult, load
-from bayesq.single import fit
-from bayesq.stats import noisy_quadratic, quadratic
-from bayesq.thresholds import scan_thresholds
+# each public name, and the module that defines it
+_HOMES = {
+    "BatchFit": "bayesq.batch",
+    "FitResult": "bayesq.results",
+    "JointFit": "bayesq.joint",
+    "NoisyQuadratic": "bayesq.distributions",
+    "Priors": "bayesq.priors",
+    "Quadratic": "bayesq.distributions",
+    "build_model": "bayesq.model",
+    "compare": "bayesq.comparison",
+    "compare_models": "bayesq.comparison",
+    "fit": "bayesq.single",
+    "fit_batch": "bayesq.batch",
+    "fit_joint": "bayesq.joint",
+    "load": "bayesq.results",
+    "noisy_quadratic": "bayesq.stats",
+    "quadratic": "bayesq.stats",
+    "scan_thresholds": "bayesq.thresholds",
+}
 
-__all__ = [
-    "BatchFit",
-    "FitResult",
-    "JointFit",
-    "NoisyQuadratic",
-    "Priors",
-    "Quadratic",
-    "build_model",
-    "compare",
-    "compare_models",
-    "fit",
-    "fit_batch",
-    "fit_joint",
-    "load",
-    "noisy_quadratic",
-    "quadratic",
-    "scan_thresholds",
-]
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+    raise AttributeError(f"module 'bayesq' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_HOMES])

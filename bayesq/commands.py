@@ -265,7 +265,7 @@ def curves_of_fit(args) -> int:
 
 
 def compare_fits(args) -> int:
-    from bayesq.compare import compare
+    from bayesq.comparison import compare
     from bayesq.joint import JointFit
     from bayesq.results import load
 

@@ -14,7 +14,7 @@ variables have a ``search`` dimension, with
   :math:`\log F(t\mid\theta)` (mirrored when minimizing): leaving a
   censored run out removes one factor of the censored likelihood, so its
   PSIS-LOO term is the predictive probability that a new run lands on the
-  censored side. Models compared with :func:`bayesq.compare.compare_models`
+  censored side. Models compared with :func:`bayesq.comparison.compare_models`
   must split the same scores at the same thresholds.
 * one :class:`bayesq.FitResult` per search (:meth:`JointFit.result`) for
   tuning curves and the best score, and :func:`bayesq.compare` for

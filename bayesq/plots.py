@@ -478,7 +478,7 @@ def plot_comparison(comparison, quantities=("best", "gamma", "sigma"), ci: float
 
     Parameters
     ----------
-    comparison : bayesq.compare.Comparison
+    comparison : bayesq.comparison.Comparison
     quantities : sequence of {"best", "alpha", "beta", "gamma", "sigma"}
     ci : float
         Mass of the thin highest-density intervals.
@@ -526,7 +526,7 @@ def plot_compare_curves(comparison, k=None, a=None, b=None, kind: str = "median"
 
     Parameters
     ----------
-    comparison : bayesq.compare.Comparison
+    comparison : bayesq.comparison.Comparison
     k : array_like, optional
         Iterations; default a log grid from 1 to 4 times the largest search.
     a, b : str, optional

@@ -58,3 +58,25 @@ def test_constants_the_docs_name_are_where_they_say():
 
     assert bayesq.samplers.TARGET_ACCEPT == 0.95 and bayesq.diagnostics.MAX_RHAT == 1.01
     assert callable(bayesq.fit)  # the function, not a module of that name
+
+
+def test_no_public_name_shadows_a_module():
+    import bayesq
+
+    modules = {module_name(p).removeprefix("bayesq.") for p in PACKAGE.rglob("*.py")}
+    assert not set(bayesq.__all__) & modules
+
+
+def test_the_command_line_starts_without_pymc_or_jax():
+    """``bayesq --help`` and ``--version`` read no heavy package: ``bayesq`` imports its names lazily."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, bayesq.cli; "
+        "print(sorted(m for m in ('pymc', 'pytensor', 'jax', 'arviz', 'nutpie') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    version = subprocess.run([sys.executable, "-m", "bayesq", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("bayesq ")

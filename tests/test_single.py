@@ -228,7 +228,7 @@ def test_arviz_1_takes_the_fit_as_it_is(result, tmp_path):
     import matplotlib
     import xarray as xr
 
-    from bayesq.compare import _single_loglik
+    from bayesq.comparison import _single_loglik
 
     matplotlib.use("Agg")
     result = FitResult(result.idata.copy(), model=result.model)  # not the shared fixture: log_prior is added

@@ -1,4 +1,4 @@
-"""bayesq.compare: is one search better than another, tuning effort accounted for."""
+"""bayesq.comparison: is one search better than another, tuning effort accounted for."""
 
 import dataclasses
 import warnings
@@ -9,7 +9,7 @@ from conftest import SHORT, SIM_SPEC, THRESHOLD, searches
 
 import bayesq
 from bayesq import curves
-from bayesq.compare import _crossings, _single_loglik, compare_models
+from bayesq.comparison import _crossings, _single_loglik, compare_models
 from bayesq.model import PARAMETERS
 from bayesq.thresholds import tail_pit
 

@@ -175,7 +175,7 @@ class Comparison:
         Examples
         --------
         >>> import numpy as np
-        >>> from bayesq.compare import Comparison
+        >>> from bayesq.comparison import Comparison
         >>> rng = np.random.default_rng(0)
         >>> draws = {n: {"beta": rng.normal(m, 0.001, 4000)} for n, m in (("a", 0.9), ("b", 0.899))}
         >>> cmp = Comparison(dict.fromkeys(draws), draws, maximize=True, paired="independent")

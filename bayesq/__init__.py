@@ -27,7 +27,7 @@ _HOMES = {
     "fit": "bayesq.single",
     "fit_batch": "bayesq.batch",
     "fit_joint": "bayesq.joint",
-    "load": "bayesq.results",
+    "load": "bayesq.persistence",
     "noisy_quadratic": "bayesq.stats",
     "quadratic": "bayesq.stats",
     "scan_thresholds": "bayesq.thresholds",

@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesq import validate
 from bayesq.diagnostics import MAX_DEPTH_STATS, Diagnostics, diagnose, warn_problems
 from bayesq.exceptions import InputError
 from bayesq.loglik import log_likelihood_group
@@ -52,7 +51,7 @@ from bayesq.model import (
 )
 from bayesq.priors import check_priors
 from bayesq.results import FitResult, Result
-from bayesq.samplers import TARGET_ACCEPT
+from bayesq.samplers.options import TARGET_ACCEPT, check_nuts
 from bayesq.settings import DataSettings, ModelSettings, SamplerSettings, Settings
 
 __all__ = ["BatchFit", "fit_batch"]
@@ -256,11 +255,10 @@ def fit_batch(
     """
     jax = _jax()
     priors = check_priors(priors)
-    draws, tune = validate.integer(draws, "draws", 1), validate.integer(tune, "tune", 0)
-    chains = validate.integer(chains, "chains", 1)
-    target_accept = validate.probability(target_accept, "target_accept")
+    draws, tune, chains, target_accept, depth, random_seed = check_nuts(
+        draws, tune, chains, target_accept, max_tree_depth, random_seed
+    )
     check_n_hyperparameters(n_hyperparameters)
-    depth = None if max_tree_depth is None else validate.integer(max_tree_depth, "max_tree_depth", 1)
     searches = list(searches)
     if not searches:
         raise InputError("{arg} is empty: give one array of scores per data set", "searches")

@@ -5,7 +5,7 @@
 ``fit`` and ``run`` write their results to an output directory (``--out``):
 ``summary.txt`` (the table, the convergence diagnostics and the prior
 sensitivity), ``summary.csv``,
-``fit.nc`` (the InferenceData, reloadable with :func:`bayesq.load`),
+``fit.nc`` (the fit's DataTree, reloadable with :func:`bayesq.load`),
 ``trace.png``, ``posterior.png``, ``tail.png`` (posterior fit of the tail)
 and ``prior.png`` (prior predictive check). The directory is written whole
 or not at all (:class:`bayesq.files.OutputDirectory`): everything goes to a
@@ -50,9 +50,6 @@ import warnings
 from bayesq import __version__, commands, validate
 from bayesq.commands import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE
 from bayesq.exceptions import InputError, OutputConflictError, OutputError
-
-# loggers that chat while sampling ("Sampling: [...]", compilation notes): silenced by --quiet
-CHATTY_LOGGERS = ("pymc", "pytensor", "jax", "numpyro", "nutpie", "arviz")
 
 
 def _positive(value, name):
@@ -255,6 +252,8 @@ def main(argv=None) -> int:
     _check_flags(args, parser)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    from bayesq.samplers import CHATTY_LOGGERS  # (after the parser: --help and --version stay cheap)
+
     levels = {name: logging.getLogger(name).level for name in CHATTY_LOGGERS}
     if args.quiet:
         for name in CHATTY_LOGGERS:

@@ -76,7 +76,7 @@ def sensitivity_warnings(table):
 
 
 def write_outputs(result, tmp: pathlib.Path, extra: str = "", sensitivity=None):
-    """Write the summary, the InferenceData and the plots of a fit into ``tmp``."""
+    """Write the summary, the saved fit (netCDF) and the plots of a fit into ``tmp``."""
     agg()
     from bayesq.plots import plot_posterior, plot_tail, plot_trace
 
@@ -210,13 +210,23 @@ def fit_path(where) -> pathlib.Path:
     return path
 
 
+def refuse_batch(result, where):
+    """A batch of fits is read in Python (``BatchFit.result(i)``), not by the commands of one search."""
+    if result.kind == "batch":
+        raise InputError(
+            f"{where} is a batch of {len(result)} fits (bayesq.fit_batch): read one with "
+            "bayesq.load(...).result(i) in Python, save it, and give that file"
+        )
+
+
 def curves_of_fit(args) -> int:
     from bayesq.joint import JointFit
-    from bayesq.results import load
+    from bayesq.persistence import load
 
     support = support_range(args.support)
     path = fit_path(args.fit)
     result = load(path)
+    refuse_batch(result, args.fit)
     if isinstance(result, JointFit):
         if args.search is None:
             raise InputError(
@@ -267,10 +277,12 @@ def curves_of_fit(args) -> int:
 def compare_fits(args) -> int:
     from bayesq.comparison import compare
     from bayesq.joint import JointFit
-    from bayesq.results import load
+    from bayesq.persistence import load
 
     paths = [fit_path(f) for f in args.fits]
     loaded = [(p, load(p)) for p in paths]
+    for p, r in loaded:
+        refuse_batch(r, p)
     joint = [r for _, r in loaded if isinstance(r, JointFit)]
     if joint:
         if len(loaded) > 1:

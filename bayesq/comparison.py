@@ -37,6 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from bayesq import curves, validate
+from bayesq.exceptions import InputTypeError
 from bayesq.joint import JointFit
 from bayesq.results import FitResult
 
@@ -305,12 +306,14 @@ def compare(fits, random_seed=0) -> Comparison:
     elif isinstance(fits, Mapping):
         results, paired = dict(fits), "independent"
     else:
-        raise TypeError(f"compare takes {{name: FitResult}} or a JointFit, got {type(fits).__name__}")
+        raise InputTypeError(
+            f"compare takes {{name: FitResult}} or a JointFit, got {type(fits).__name__}", "fits"
+        )
     if len(results) < 2:
         raise ValueError(f"compare needs two or more searches, got {len(results)}")
     for name, result in results.items():
         if not isinstance(result, FitResult):
-            raise TypeError(f"{name!r} is a {type(result).__name__}, not a bayesq.FitResult")
+            raise InputTypeError(f"{name!r} is a {type(result).__name__}, not a bayesq.FitResult", "fits")
     directions = {name: r.maximize for name, r in results.items()}
     if len(set(directions.values())) > 1:
         raise ValueError(f"the searches must share a direction (maximize): {directions}")

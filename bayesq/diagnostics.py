@@ -154,7 +154,8 @@ def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = Fal
     are then not a problem: R-hat and ESS measure what they cost).
     """
     post = idata.posterior.to_dataset()
-    names = [v for v in CHECKED if v in post and float(np.ptp(post[v].values)) > 0]
+    # constant variables have no R-hat (the noiseless model's sigma); a NaN or inf draw keeps one checked
+    names = [v for v in CHECKED if v in post and not np.all(post[v].values == post[v].values.flat[0])]
     stats = idata.sample_stats.to_dataset()
     found = {
         "rhat": az.rhat(post, var_names=names),

@@ -39,13 +39,12 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import tempfile
-import threading
 
 import numpy as np
 
 from bayesq.exceptions import OutputConflictError, OutputError, SavedFitError
+from bayesq.settings import ATTR, ATTR_0_1_JOINT
+from bayesq.signals import held
 
 __all__ = ["MARKER", "OutputDirectory", "atomic_file", "checksum", "read_netcdf", "save_netcdf"]
 
@@ -53,40 +52,45 @@ MARKER = ".bayesq-output.json"  # in every directory bayesq writes: what it wrot
 CHECKSUM_ATTR = "bayesq_checksum"  # the posterior's attribute holding the checksum of a saved fit
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _fresh(parent: pathlib.Path, prefix: str, suffix: str, make) -> pathlib.Path:
+    """A new entry of a random name in ``parent``, made by ``make(path)`` (which fails if it exists).
 
-
-@contextlib.contextmanager
-def _interrupts_held():
-    """Hold Ctrl-C (SIGINT) back for the block; an interrupt that came is raised when the block ends.
-
-    Only the main thread handles signals; elsewhere the block runs as is.
+    ``make`` creates it with mode 0666 or 0777 and the kernel applies the
+    umask, as for anything the user creates (``tempfile`` would make it
+    private, and reading the umask means setting it, process-wide).
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # the user's choice: interrupts ignored
-        yield
-        return
-    came = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    for _ in range(100):
+        path = parent / f"{prefix}{os.urandom(6).hex()}{suffix}"
+        try:
+            make(path)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {parent}")
+
+
+def _new_file(path: pathlib.Path):
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+
+
+def _fsync(path: pathlib.Path):
+    """Flush a file, or a directory's entries, to the disk (so a rename after it never lands first)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        yield
+        os.fsync(fd)
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if came:
-        raise KeyboardInterrupt
+        os.close(fd)
 
 
 @contextlib.contextmanager
-def atomic_file(path):
+def atomic_file(path, overwrite: bool = True):
     """A temporary file beside ``path`` to write, moved onto ``path`` only if the block succeeds.
 
-    So ``path`` holds the old file or the whole new one, never a part. The
-    new file gets the permissions of any file the user creates (the umask's).
+    So ``path`` holds the old file or the whole new one, never a part: the
+    new file reaches the disk before the rename. It gets the permissions of
+    any file the user creates (the umask's). With ``overwrite=False`` the
+    rename refuses a file that appeared at ``path`` meanwhile
+    (``FileExistsError``).
 
     Examples
     --------
@@ -98,17 +102,20 @@ def atomic_file(path):
     'k,value\\n1,0.5\\n'
     """
     path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _fresh(path.parent, f".{path.name}.", ".tmp", _new_file)
     try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        with _interrupts_held():
-            os.replace(tmp, path)
+        yield str(tmp)
+        _fsync(tmp)
+        with held():
+            if overwrite or not _rename2(tmp, path, _RENAME_NOREPLACE):
+                if not overwrite and path.exists():
+                    raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+                os.replace(tmp, path)
+        _fsync(path.parent)
     finally:
-        with _interrupts_held():
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with held():
+            if tmp.exists():
+                tmp.unlink()
 
 
 # -- renames that never replace what they were not meant to ----------------------------------
@@ -201,11 +208,10 @@ class OutputDirectory:
             for p in reversed(missing):
                 p.mkdir()
                 self._created.append(p)
-            self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+            self.tmp = _fresh(parent, f".{target.name}.", ".tmp", lambda p: os.mkdir(p, 0o777))
         except OSError as err:
             self._remove_created()
             raise OutputError(f"cannot write the output {path}: {err.strerror or err}") from None
-        os.chmod(self.tmp, 0o777 & ~_umask())
         self.target = target
 
     def _check_replaceable(self, target: pathlib.Path, replace: bool, inputs) -> tuple[int, int]:
@@ -252,7 +258,7 @@ class OutputDirectory:
         return self.tmp
 
     def __exit__(self, kind, value, traceback):
-        with _interrupts_held():
+        with held():
             if kind is None:
                 self._commit()
             else:
@@ -261,7 +267,7 @@ class OutputDirectory:
 
     def discard(self):
         """Remove the temporary directory (and any parent made for it): nothing is written."""
-        with _interrupts_held():
+        with held():
             shutil.rmtree(self.tmp, ignore_errors=True)
             self._remove_created()
 
@@ -271,6 +277,8 @@ class OutputDirectory:
 
         marker = {"written_by": f"bayesq {__version__}", "command": self.command, "files": files}
         (self.tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+        for entry in (*self.tmp.iterdir(), self.tmp):  # on the disk before the rename makes them visible
+            _fsync(entry)
         try:
             if self._replaced is None:
                 self._move_new()
@@ -299,6 +307,7 @@ class OutputDirectory:
             os.rename(self.tmp, self.target)
         except OSError:
             self._conflict("appeared")
+        _fsync(self.target.parent)
 
     def _still_ours(self, path: pathlib.Path) -> bool:
         try:
@@ -313,18 +322,29 @@ class OutputDirectory:
             exchanged = _rename2(self.tmp, self.target, _RENAME_EXCHANGE)
         except FileNotFoundError:
             self._conflict("disappeared")
-        if exchanged:  # self.tmp now holds the old directory
-            if not self._still_ours(self.tmp):
+        if exchanged:  # self.tmp now holds the old directory: put it back unless it is checked to be ours
+            try:
+                ours = self._still_ours(self.tmp)
+            except BaseException:
+                _rename2(self.tmp, self.target, _RENAME_EXCHANGE)
+                raise
+            if not ours:
                 _rename2(self.tmp, self.target, _RENAME_EXCHANGE)
                 self._conflict("changed")
             shutil.rmtree(self.tmp)
+            _fsync(self.target.parent)
             return
         aside = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
         try:
             os.rename(self.target, aside)
         except FileNotFoundError:
             self._conflict("disappeared")
-        if not self._still_ours(aside):
+        try:
+            ours = self._still_ours(aside)
+        except BaseException:
+            os.rename(aside, self.target)
+            raise
+        if not ours:
             os.rename(aside, self.target)
             self._conflict("changed")
         try:
@@ -395,30 +415,35 @@ def _groups(idata) -> dict:
 
 
 def _settings(posterior) -> str:
-    return str(posterior.attrs.get("bayesq", "")) + str(posterior.attrs.get("bayesq_joint", ""))
+    return str(posterior.attrs.get(ATTR, "")) + str(posterior.attrs.get(ATTR_0_1_JOINT, ""))
 
 
 def save_netcdf(idata, path, overwrite: bool = False) -> pathlib.Path:
     """Write a fit's DataTree to netCDF atomically (:func:`atomic_file`), with its checksum.
 
-    Refuses to replace an existing file unless ``overwrite``.
+    ``idata`` itself is left as it is: the file gets a copy that records the
+    checksum and holds text arrays of Python objects (nutpie's divergence
+    messages, ``None`` for most draws) as strings, so that it reads back
+    what was written. Refuses to replace an existing file unless
+    ``overwrite``, also one that appears while the file is written.
     """
     path = pathlib.Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    out = idata.copy(deep=False)
     for name, ds in _groups(idata).items():
-        # text of Python objects (nutpie's divergence messages, None for most draws) is written as
-        # strings, so that the file reads back what is in memory
         texts = [v for v in ds.data_vars if ds[v].dtype == object]
         if texts:
-            as_text = {v: ds[v].copy(data=np.vectorize(_text, otypes=[str])(ds[v].values)) for v in texts}
-            idata[name] = ds.assign(as_text)
-    post = idata.posterior
-    post.attrs.pop(CHECKSUM_ATTR, None)
-    post.attrs[CHECKSUM_ATTR] = checksum(_groups(idata), _settings(post))
-    with atomic_file(path) as tmp:
-        idata.to_netcdf(tmp, engine="h5netcdf")
+            out[name] = ds.assign(
+                {v: ds[v].copy(data=np.vectorize(_text, otypes=[str])(ds[v].values)) for v in texts}
+            )
+    posterior = out.posterior.to_dataset()  # a copy: the caller's attributes stay as they are
+    posterior.attrs.pop(CHECKSUM_ATTR, None)
+    posterior.attrs[CHECKSUM_ATTR] = checksum(_groups(out) | {"posterior": posterior}, _settings(posterior))
+    out["posterior"] = posterior
+    with atomic_file(path, overwrite=overwrite) as tmp:
+        out.to_netcdf(tmp, engine="h5netcdf")
     return path
 
 

@@ -32,6 +32,7 @@ from bayesq.model import COORDINATES, PARAMETERS, build_joint_model, check_n_hyp
 from bayesq.priors import Priors, check_priors
 from bayesq.results import FitResult, Result
 from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, sample
+from bayesq.samplers.nutpie import backend as nutpie_backend
 from bayesq.settings import DataSettings, ModelSettings, Settings
 
 __all__ = ["JointFit", "fit_joint"]
@@ -267,7 +268,8 @@ def fit_joint(
         noise=bool(noise),
         pool=tuple(pool),
     )
-    settings = Settings("joint", model_settings, options.recorded(), DataSettings.of(names, data.values()))
+    recorded = options.recorded(nutpie_backend(options.kwargs) if options.sampler == "nutpie" else None)
+    settings = Settings("joint", model_settings, recorded, DataSettings.of(names, data.values()))
     post.attrs.update(settings.to_attrs())
     result = JointFit(idata, model)
     result.check()

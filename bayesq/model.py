@@ -1,4 +1,4 @@
-r"""The censored-tail model of a random search: priors, parametrization, likelihood.
+r"""The censored-tail model of a random search: its variables and the likelihood.
 
 Likelihood (Lourie et al., section 4; THEORY.md)
 ------------------------------------------------
@@ -131,7 +131,7 @@ def build_model(
     n_hyperparameters : float, optional
         Nominal number of hyperparameters searched: an upper bound on gamma.
     priors : Priors, optional
-        Prior settings (module docstring); defaults are weakly informative.
+        Prior settings (:mod:`bayesq.priors`); defaults are weakly informative.
     spread : float, optional
         The priors' unit :math:`d`; by default the standard deviation of the
         tail scores. Fixing it in advance makes the prior independent of the
@@ -186,9 +186,9 @@ def _length(values) -> int:
 
 
 def check_n_hyperparameters(n_hyperparameters) -> None:
-    """Raise ``ValueError`` unless ``n_hyperparameters`` is None or a positive number."""
-    if n_hyperparameters is not None and not n_hyperparameters > 0:
-        raise ValueError(f"n_hyperparameters must be positive, got {n_hyperparameters}")
+    """``InputError`` unless ``n_hyperparameters`` is None or a finite positive number."""
+    if n_hyperparameters is not None:
+        validate.number(n_hyperparameters, "n_hyperparameters", low=0, open_low=True)
 
 
 def _support(data: PreparedScores, tail_mass, gamma, log_gap, noise: bool):
@@ -335,7 +335,7 @@ def build_joint_model(
     r"""One model of several searches, with partial pooling across them.
 
     Each search :math:`j` keeps its own tail mass, best score and threshold
-    (module docstring); with ``"gamma"`` in ``pool`` the log of the
+    (:mod:`bayesq.priors`); with ``"gamma"`` in ``pool`` the log of the
     effective number of hyperparameters is hierarchical,
 
     .. math::
@@ -480,7 +480,7 @@ def log_scales(priors: Priors, dims: str | None = None):
 
 
 def bounded_gamma(priors: Priors, n_hyperparameters, dims: str | None = None, pooled: int = 0):
-    r"""``gamma`` bounded by ``h``: :math:`h\,\operatorname{logistic}(\eta)` (module docstring).
+    r"""``gamma`` bounded by ``h``: :math:`h\,\operatorname{logistic}(\eta)` (:mod:`bayesq.priors`).
 
     :math:`\eta \sim \mathcal N(\operatorname{logit}(\min(m, h/2)/h), 1.5)`
     (``gamma_logit``), one per entry of ``dims``; with ``pooled=n``, the

@@ -70,7 +70,7 @@ def _axes(ax):
 
 
 def _thin(group, n_draws: int, rng) -> dict:
-    """``n_draws`` random draws of each parameter from an InferenceData group."""
+    """``n_draws`` random draws of each parameter from a group of the fit (posterior or prior)."""
     stacked = flat_draws(group)
     size = stacked["alpha"].size
     pick = rng.choice(size, size=min(n_draws, size), replace=False)

@@ -5,8 +5,8 @@ its :class:`bayesq.settings.Settings` (``settings``, written in the
 posterior's attributes) and, where it was built in this process, the PyMC
 model. The base gives each kind the same summary, diagnostics, check, save
 and printing; ``repr`` computes nothing (one line from the settings),
-``print`` the whole report. :func:`load` reads any kind back: each result
-class registers the ``kind`` of settings it reads.
+``print`` the whole report. :func:`bayesq.load` (:mod:`bayesq.persistence`)
+reads any kind back.
 
 The groups of a single fit's ``idata``: ``posterior`` (``alpha``, ``beta``,
 ``gamma``, ``sigma``, the model's coordinates ``tail_mass``,
@@ -33,13 +33,12 @@ import xarray as xr
 
 from bayesq import curves
 from bayesq.diagnostics import SENSITIVITY, Diagnostics, diagnose, prior_sensitivity, warn_problems
-from bayesq.exceptions import SavedFitError
-from bayesq.files import read_netcdf, save_netcdf
+from bayesq.files import save_netcdf
 from bayesq.model import PARAMETERS, build_model
 from bayesq.priors import Priors
 from bayesq.settings import Settings
 
-__all__ = ["FitResult", "Result", "format_summary", "load", "summary_table"]
+__all__ = ["FitResult", "Result", "format_summary", "summary_table"]
 
 
 def _decimals(scale: float) -> int:
@@ -92,15 +91,12 @@ class Result:
         The model, sampler and data settings the fit ran with.
     """
 
-    kind: ClassVar[str] = ""
-    KINDS: ClassVar[dict[str, type]] = {}  # settings kind -> the class that reads it (load)
+    kind: ClassVar[str] = ""  # the settings' kind this class reads (bayesq.persistence.load)
     _who: ClassVar[str] = "bayesq.fit"  # who warns
 
     def __init_subclass__(cls, kind: str = "", **kwargs):
         super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Result.KINDS[kind] = cls
+        cls.kind = kind or cls.kind
 
     def __init__(self, idata: xr.DataTree, model: pm.Model | None = None):
         self.idata = idata
@@ -134,7 +130,7 @@ class Result:
     def save(self, path, overwrite: bool = False) -> pathlib.Path:
         """Write the fit to netCDF atomically, with a checksum (:func:`~bayesq.files.save_netcdf`).
 
-        Refuses to replace an existing file unless ``overwrite``; :func:`load` reads it back.
+        Refuses to replace an existing file unless ``overwrite``; :func:`bayesq.load` reads it back.
         """
         return save_netcdf(self.idata, path, overwrite)
 
@@ -177,7 +173,7 @@ class FitResult(Result, kind="single"):
 
     @property
     def model(self) -> pm.Model:
-        """The PyMC model (rebuilt from the data and settings after :func:`load`)."""
+        """The PyMC model (rebuilt from the data and settings after :func:`bayesq.load`)."""
         if self._model is None:
             if self.settings.search is not None:
                 raise ValueError(
@@ -264,28 +260,3 @@ class FitResult(Result, kind="single"):
             f"bayesq fit: {d.n_tail[0]} of {d.n_scores[0]} scores {side} the threshold {d.threshold:g} "
             f"({'maximize' if m.maximize else 'minimize'}); sampler {super().headline()}"
         )
-
-
-def load(path) -> Result:
-    """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, joint or batch.
-
-    Returns the result class its settings name (:class:`FitResult`,
-    :class:`bayesq.joint.JointFit`, :class:`bayesq.batch.BatchFit`). The
-    file's checksum is verified (:func:`bayesq.files.read_netcdf`), and its
-    settings schema (:mod:`bayesq.settings`).
-
-    Raises
-    ------
-    FileNotFoundError
-        Nothing at ``path``.
-    bayesq.exceptions.SavedFitError
-        ``path`` is not a whole, unaltered fit saved by bayesq (empty,
-        truncated, corrupted, another kind of file), or was saved by a newer
-        bayesq; the message names it.
-    """
-    idata = read_netcdf(path)
-    try:
-        kind = Settings.from_attrs(idata.posterior.attrs).kind
-    except SavedFitError as err:
-        raise SavedFitError(f"{path}: {err}") from None
-    return Result.KINDS[kind](idata)

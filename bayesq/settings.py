@@ -44,6 +44,7 @@ __all__ = ["ATTR", "SCHEMA", "DataSettings", "ModelSettings", "SamplerSettings",
 
 SCHEMA = 2  # 1: bayesq 0.1's flat JSON; 2: this module's nested one
 ATTR = "bayesq"  # the posterior attribute holding the settings
+ATTR_0_1_JOINT = "bayesq_joint"  # where bayesq 0.1 kept a joint fit's
 KINDS = ("single", "joint", "batch")
 
 
@@ -215,12 +216,21 @@ class Settings:
         bayesq.exceptions.SavedFitError
             None there, or written by a newer bayesq (a newer schema).
         """
+        try:
+            return cls._from_attrs(attrs)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            if isinstance(err, SavedFitError):
+                raise
+            raise SavedFitError(f"its bayesq settings cannot be read ({type(err).__name__}: {err})") from None
+
+    @classmethod
+    def _from_attrs(cls, attrs) -> Settings:
         if ATTR in attrs:
             d = json.loads(attrs[ATTR])
             if "schema" not in d:
                 return cls._from_flat(d, "single")
-        elif "bayesq_joint" in attrs:
-            return cls._from_flat(json.loads(attrs["bayesq_joint"]), "joint")
+        elif ATTR_0_1_JOINT in attrs:
+            return cls._from_flat(json.loads(attrs[ATTR_0_1_JOINT]), "joint")
         else:
             raise SavedFitError("not a bayesq fit: its posterior has no bayesq settings")
         if d["schema"] > SCHEMA:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesq import validate
+from bayesq import signals, validate
 from bayesq.data import read_scores
 from bayesq.exceptions import DirectionError
 from bayesq.loglik import log_likelihood_group
 from bayesq.model import check_n_hyperparameters, prepare_scores, search_model
 from bayesq.priors import Priors, check_priors
 from bayesq.results import FitResult
-from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, interrupts_raised, sample
+from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, sample
 from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.settings import ModelSettings, Settings
 
@@ -151,9 +151,10 @@ def fit(
     column : str, optional
         The CSV column of the scores.
     **sampler_kwargs
-        Passed to the sampler (``pm.sample`` for ``"pymc"``, else as
-        ``nuts_sampler_kwargs``); for nutpie, ``backend="jax"`` samples the
-        model compiled to JAX instead of the cached Numba program.
+        Passed to the sampler: ``nutpie.sample``, ``pm.sample`` (``"pymc"``)
+        or PyMC's ``sample_jax_nuts`` (numpyro, blackjax); for nutpie,
+        ``backend="jax"`` samples the model compiled to JAX instead of the
+        cached Numba program.
 
     Returns
     -------
@@ -183,8 +184,8 @@ def fit(
     >>> from bayesq.simulate import simulate_random_search
     >>> scores = simulate_random_search(n=200, random_seed=0).scores
     >>> result = bayesq.fit(scores, 0.85, draws=100, tune=100, chains=1, random_seed=1, quiet=True)
-    >>> result.settings.sampler.sampler, result.draws("beta").shape
-    ('nutpie', (1, 100))
+    >>> result.draws("beta").shape
+    (1, 100)
     >>> print(result.best_score())  # doctest: +ELLIPSIS
     best achievable score (beta: the expected score of the best configuration, free of seed noise): ...
     """
@@ -209,12 +210,12 @@ def fit(
     check_direction(prepared, stated)
     model = search_model(prepared, n_hyperparameters, priors)
     compiled = None
-    with interrupts_raised():  # Numba's compiler swallows a Ctrl-C that lands in its callbacks
+    with signals.raised():  # Numba's compiler drops a Ctrl-C that lands in its callbacks
         if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):
             compiled = nutpie_sampler.search_program(prepared, n_hyperparameters, priors)
         idata = sample(model, options, compiled)
     idata["log_likelihood"] = log_likelihood_group(prepared, idata.posterior)
-    backend = None if options.sampler != "nutpie" else "numba" if compiled is not None else "jax"
+    backend = nutpie_sampler.backend(options.kwargs, compiled) if options.sampler == "nutpie" else None
     settings = Settings.single(
         ModelSettings(
             maximize=prepared.maximize,

@@ -60,6 +60,8 @@ def number(value, name: str, *, low=None, high=None, open_low=False, open_high=F
     if below or above:
         if low is not None and high is not None:
             where = f"lie {'strictly ' if open_low and open_high else ''}between {low:g} and {high:g}"
+        elif low == 0 and open_low:
+            where = "be positive"
         elif low is not None:
             where = f"be {'>' if open_low else '>='} {low:g}"
         else:

@@ -46,7 +46,7 @@ def short_fit(tmp_path_factory, worker_id):
     """
     if worker_id == "master":
         return _short_fit()
-    from bayesq.results import load
+    from bayesq.persistence import load
 
     path = tmp_path_factory.getbasetemp().parent / "short_fit.nc"
     with FileLock(f"{path}.lock"):

@@ -185,6 +185,19 @@ def test_ctrl_c_while_sampling_stops_at_once_leaving_nothing(workdir):
     assert snapshot(workdir) == before and not temporaries(workdir)
 
 
+def test_sigterm_while_sampling_stops_and_leaves_nothing(workdir):
+    before = snapshot(workdir)
+    args = ["fit", "scores.txt", "--threshold", "0.86", "--draws", "200000", "--chains", "2", "--out", "new"]
+    process = bayesq_process(args, workdir)
+    wait_for(lambda: "sampling 2 chains" in process.stderr.readline(), process)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143
+    assert err.strip().splitlines()[-1] == "bayesq fit: terminated" and "Traceback" not in err
+    assert snapshot(workdir) == before and not temporaries(workdir)
+
+
 def test_ctrl_c_while_compiling_or_writing_leaves_no_output(workdir):
     before = snapshot(workdir)
     # while compiling: as soon as the output's temporary twin exists

@@ -121,8 +121,26 @@ def test_repr_computes_nothing_and_print_reports(short_fit, monkeypatch):
 
 
 def test_load_returns_the_kind_of_result_that_was_saved(short_fit, joint_fit, tmp_path):
+    import subprocess
+    import sys
+
     from bayesq import JointFit, load
 
     assert type(load(short_fit.save(tmp_path / "single.nc"))) is FitResult
     again = load(joint_fit.save(tmp_path / "joint.nc"))
     assert isinstance(again, JointFit) and again.settings == joint_fit.settings
+    # in a fresh process, where nothing has imported bayesq.joint yet
+    probe = f"import bayesq; print(type(bayesq.load({str(tmp_path / 'joint.nc')!r})).__name__)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "JointFit"
+
+
+def test_saving_leaves_the_fit_in_memory_as_it_was(short_fit, tmp_path):
+    from bayesq.files import CHECKSUM_ATTR, read_netcdf
+
+    before = dict(short_fit.idata.posterior.attrs)
+    short_fit.save(tmp_path / "fit.nc")
+    assert dict(short_fit.idata.posterior.attrs) == before and CHECKSUM_ATTR not in before
+    # so a copy written another way is a file without a checksum, not a corrupted one
+    short_fit.idata.to_netcdf(tmp_path / "plain.nc", engine="h5netcdf")
+    assert CHECKSUM_ATTR not in read_netcdf(tmp_path / "plain.nc").posterior.attrs

@@ -100,3 +100,9 @@ def test_a_newer_schema_or_no_settings_is_refused_with_a_message():
         Settings.from_attrs({"bayesq": json.dumps(newer)})
     with pytest.raises(SavedFitError, match="no bayesq settings"):
         Settings.from_attrs({})
+
+
+def test_damaged_settings_are_a_saved_fit_error_not_a_crash():
+    for attrs in ({"bayesq": "{not json"}, {"bayesq": json.dumps({"schema": 2, "kind": "single"})}):
+        with pytest.raises(SavedFitError, match="its bayesq settings cannot be read"):
+            Settings.from_attrs(attrs)

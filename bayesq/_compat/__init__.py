@@ -33,7 +33,11 @@ class UpstreamChanged(ImportError):
 def moved(package: str, what: str, err: Exception) -> UpstreamChanged:
     """The error that says ``package`` no longer has ``what``, and which releases bayesq was tested with."""
     low, high = TESTED[package]
+    try:
+        installed = importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return UpstreamChanged(f"{package} is not installed ({what}): pip install 'bayesq[jax]'")
     return UpstreamChanged(
-        f"{package} {importlib.metadata.version(package)} no longer has {what} ({err}); bayesq was tested "
+        f"{package} {installed} no longer has {what} ({err}); bayesq was tested "
         f"with {package} >= {low}, < {high}: install such a release, or report it to bayesq"
     )

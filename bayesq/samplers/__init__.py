@@ -13,19 +13,16 @@
 
 Every sampler explores the same posterior; they differ in speed only
 (``benchmarks/bench_fit.py``). While one samples, Ctrl-C stops it
-(:func:`interrupts_raised`) and ``quiet`` silences the libraries' logging.
+(:func:`bayesq.signals.raised`) and ``quiet`` silences the libraries' logging.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import signal
-import sys
-import threading
 import warnings
 
+from bayesq import signals
 from bayesq.samplers.options import (
     DEPTH_KEYWORDS,
     SAMPLERS,
@@ -41,13 +38,14 @@ __all__ = [
     "TARGET_ACCEPT",
     "SamplerOptions",
     "available_samplers",
-    "interrupts_raised",
     "quiet_logging",
     "sample",
     "user_depth_cap",
 ]
 
 _log = logging.getLogger("bayesq")
+# the libraries that log while they compile and sample ("Sampling: [...]"): quiet silences them
+CHATTY_LOGGERS = ("pymc", "pytensor", "jax", "numpyro", "nutpie", "arviz")
 
 
 @contextlib.contextmanager
@@ -56,7 +54,7 @@ def quiet_logging(enabled: bool):
     if not enabled:
         yield
         return
-    loggers = [logging.getLogger(name) for name in ("pymc", "jax", "numpyro")]
+    loggers = [logging.getLogger(name) for name in CHATTY_LOGGERS]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.WARNING)
@@ -65,50 +63,6 @@ def quiet_logging(enabled: bool):
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
-
-
-@contextlib.contextmanager
-def interrupts_raised():
-    """Make Ctrl-C stop the block, even where a library would drop or absorb it.
-
-    Ctrl-C raises ``KeyboardInterrupt`` at once, as always, but two places
-    would lose it: PyMC's samplers catch it and return the draws made so
-    far (a fit of part of its draws would pass for a whole one), and an
-    interrupt that lands in a ctypes callback of Numba's compiler (LLVM's
-    object cache) is printed as "Exception ignored" and dropped. So the
-    handler records each interrupt; a dropped one is signalled again (it
-    lands, at the latest, when the compiler is back in Python), and the
-    block raises ``KeyboardInterrupt`` when it ends if one came. Main
-    thread only (where Python handles signals), and not where the user made
-    the process ignore SIGINT.
-    """
-    default = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or default is signal.SIG_IGN:
-        yield
-        return
-    came = []
-    unraisable = sys.unraisablehook
-
-    def record(signum, frame):
-        came.append(signum)
-        raise KeyboardInterrupt
-
-    def dropped(info):
-        if issubclass(info.exc_type, KeyboardInterrupt):
-            # again, soon: from another thread, so that it lands outside the callback that dropped it
-            threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
-        else:
-            unraisable(info)
-
-    signal.signal(signal.SIGINT, record)
-    sys.unraisablehook = dropped
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, default)
-        sys.unraisablehook = unraisable
-    if came:
-        raise KeyboardInterrupt
 
 
 def sample(model, options: SamplerOptions, compiled=None):
@@ -124,7 +78,7 @@ def sample(model, options: SamplerOptions, compiled=None):
             f"sampling {options.chains} chains x {options.draws} draws (tune {options.tune}) "
             f"with {options.sampler}"
         )
-    with quiet_logging(options.quiet), interrupts_raised(), warnings.catch_warnings():
+    with quiet_logging(options.quiet), signals.raised(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not enough devices.*")
         if options.sampler == "nutpie":
             from bayesq.samplers import nutpie

@@ -22,9 +22,17 @@ from bayesq._compat.libmvec import libmvec
 from bayesq.model import data_model, data_values
 from bayesq.priors import Priors
 
-__all__ = ["NUMBA_DEFAULT", "sample", "search_program", "seed_for", "uses_program"]
+__all__ = ["NUMBA_DEFAULT", "backend", "sample", "search_program", "seed_for", "uses_program"]
 
 NUMBA_DEFAULT = {"backend": "numba", "gradient_backend": "pytensor"}  # the cached program's
+
+
+def backend(kwargs, compiled=None) -> str:
+    """The backend nutpie samples on: the cached Numba program, else the model compiled as ``kwargs`` say
+    (JAX, when it is installed and they say nothing)."""
+    if compiled is not None:
+        return "numba"
+    return kwargs.get("backend", "jax" if importlib.util.find_spec("jax") else "numba")
 
 
 def uses_program(kwargs) -> bool:
@@ -77,7 +85,7 @@ def sample(model, options, compiled=None):
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, dict_to_dataset, find_observations
 
     kwargs = {"adaptation": "low_rank"}
-    if compiled is None and importlib.util.find_spec("jax"):
+    if compiled is None and backend(options.kwargs) == "jax":
         kwargs.update(backend="jax", gradient_backend="jax")
     kwargs.update(options.kwargs)
     backends = {k: kwargs.pop(k) for k in ("backend", "gradient_backend") if k in kwargs}

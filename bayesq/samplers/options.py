@@ -23,6 +23,7 @@ __all__ = [
     "TARGET_ACCEPT",
     "SamplerOptions",
     "available_samplers",
+    "check_nuts",
     "resolve_sampler",
     "user_depth_cap",
 ]
@@ -99,6 +100,18 @@ def _with_depth_cap(sampler: str, kwargs: Mapping, max_tree_depth: int | None) -
     return {**kwargs, "nuts_kwargs": home} if sampler == "numpyro" else home
 
 
+def check_nuts(draws, tune, chains, target_accept, max_tree_depth=None, random_seed=None) -> tuple:
+    """The NUTS settings every sampler shares, validated (each error names its argument)."""
+    return (
+        validate.integer(draws, "draws", 1),
+        validate.integer(tune, "tune", 0),
+        validate.integer(chains, "chains", 1),
+        validate.probability(target_accept, "target_accept"),
+        None if max_tree_depth is None else validate.integer(max_tree_depth, "max_tree_depth", 1),
+        None if random_seed is None else validate.integer(random_seed, "random_seed", 0),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class SamplerOptions:
     """The sampling settings of a fit (:meth:`checked` validates them and resolves the sampler).
@@ -159,12 +172,9 @@ class SamplerOptions:
         **kwargs,
     ) -> SamplerOptions:
         """Validated options: arguments by type and value (named in errors), the sampler installed."""
-        draws = validate.integer(draws, "draws", 1)
-        tune = validate.integer(tune, "tune", 0)
-        chains = validate.integer(chains, "chains", 1)
-        target_accept = validate.probability(target_accept, "target_accept")
-        depth = None if max_tree_depth is None else validate.integer(max_tree_depth, "max_tree_depth", 1)
-        seed = None if random_seed is None else validate.integer(random_seed, "random_seed", 0)
+        draws, tune, chains, target_accept, depth, seed = check_nuts(
+            draws, tune, chains, target_accept, max_tree_depth, random_seed
+        )
         quiet = validate.boolean(quiet, "quiet")
         progressbar = None if progressbar is None else validate.boolean(progressbar, "progressbar")
         sampler = resolve_sampler(sampler)

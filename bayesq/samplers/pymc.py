@@ -1,4 +1,4 @@
-"""PyMC's own NUTS (one process per chain, on PyTensor's default backend, Numba)."""
+"""PyMC's own NUTS (chains in as many processes as there are cores, on PyTensor's default backend, Numba)."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ import time
 import warnings
 
 import numpy as np
+import recording
 from opda.nonparametric import EmpiricalDistribution
 
 import bayesq
@@ -109,6 +110,11 @@ def _se(values) -> float:
     return float(np.std(values, ddof=1) / np.sqrt(values.size)) if values.size > 1 else np.nan
 
 
+def _jsonable(row: dict) -> dict:
+    """A row of :func:`one` as JSON values (arrays as lists)."""
+    return {key: np.asarray(value).tolist() for key, value in row.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20)
@@ -129,14 +135,16 @@ def main():
         "| opda width k=8/32/128 | opda trivial k=8/32/128 | divergent fits | mean fit (s) |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    all_coverage, where = [], []
+    all_coverage, where, record = [], [], {}
     for name in args.datasets.split(","):
         spec = load_spec(MODELS / f"{name}.toml")
         scores = spec.scores()
         full_curve = EmpiricalDistribution(scores).quantile_tuning_curve(GRID)
         fit_kwargs = {"draws": args.draws, "tune": args.tune}
+        record[name] = {"runs": SUBSAMPLE[name], "threshold": spec.threshold, "fits": []}
         if args.reference:
-            where.append(f"{name}: {reference(scores, full_curve, spec.threshold, fit_kwargs)}")
+            record[name]["reference"] = reference(scores, full_curve, spec.threshold, fit_kwargs)
+            where.append(f"{name}: {record[name]['reference']}")
             print(where[-1], file=sys.stderr, flush=True)
         rng = np.random.default_rng(args.seed)
         rows = []
@@ -150,6 +158,7 @@ def main():
                 fit_kwargs,
             )
             rows.append(row)
+            record[name]["fits"].append(_jsonable(row))
             print(
                 f"{name} {rep}: coverage {row['coverage']:.2f} (k <= {SUBSAMPLE[name]}: {row['within']:.2f}, "
                 f"beyond: {row['beyond']:.2f}; below band {row['below']:.2f}, above {row['above']:.2f}), "
@@ -181,6 +190,9 @@ def main():
             flush=True,
         )
     print("\n".join(where))
+    settings = {"reps": args.reps, "seed": args.seed, "draws": args.draws, "tune": args.tune, "ci": CI}
+    settings.update(grid=GRID.tolist(), width_at=WIDTH_AT.tolist())
+    recording.write("bench_extrapolation", {"settings": settings, "datasets": record})
     if all_coverage:
         print(
             f"coverage (a) averaged over all {len(all_coverage)} fits: "

@@ -1,6 +1,6 @@
 """Speed of the noisy quadratic log density + gradient against opda's pdf.
 
-For each reference fit of THEORY.md (opda 0.8.0 on the real data), 1,024
+For each reference fit (opda 0.8.0 on the real data, parameters below), 1,024
 points drawn from the fitted distribution are evaluated, side by side in one
 run:
 
@@ -33,7 +33,7 @@ import recording
 from bayesq._compat.libmvec import libmvec, libmvec_available
 from bayesq.logdensity import noisy_quadratic_logpdf
 
-FITS = {  # opda's fits of THEORY.md: alpha, beta, gamma, sigma
+FITS = {  # opda 0.8.0 fits of the real searches: alpha, beta, gamma, sigma
     "deberta-base": (0.829, 0.887, 1.0, 1.9e-3),
     "deberta-v3-base": (0.859, 0.905, 1.0, 1.1e-3),
     "alexnet": (0.135, 0.582, 2.0, 6.2e-3),

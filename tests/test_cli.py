@@ -90,7 +90,7 @@ def wait_for(condition, process, timeout=300.0):
 
 @pytest.fixture
 def workdir(tmp_path, short_fit):
-    """The folder of README's table of errors ("Errors and exit codes")."""
+    """The folder of the table of errors (docs/guide/errors.md)."""
     sim = simulate_random_search(n=150, random_seed=4)
     np.savetxt(tmp_path / "scores.txt", sim.scores, fmt="%.6f")
     np.savetxt(tmp_path / "losses.txt", 1 - sim.scores, fmt="%.6f")
@@ -118,9 +118,9 @@ def workdir(tmp_path, short_fit):
     os.chmod(tmp_path / "sealed", 0o755)
 
 
-def readme_error_table() -> list[tuple[str, str, int]]:
-    """The rows of README's table of errors that are commands: (command, message, exit code)."""
-    text = (ROOT / "README.md").read_text()
+def documented_errors() -> list[tuple[str, str, int]]:
+    """The rows of the table of errors (docs/guide/errors.md) that are commands: (command, message, exit)."""
+    text = (ROOT / "docs" / "guide" / "errors.md").read_text()
     table = text.split("| Command | Message (stderr) | Exit |", 1)[1].split("\n\n", 1)[0]
     rows = []
     for line in table.strip().splitlines()[1:]:
@@ -130,15 +130,15 @@ def readme_error_table() -> list[tuple[str, str, int]]:
     return rows
 
 
-ERRORS = readme_error_table()
+ERRORS = documented_errors()
 
 
-def test_readme_lists_the_errors_it_promises():
+def test_the_docs_list_the_errors_they_promise():
     assert len(ERRORS) >= 20
 
 
 @pytest.mark.parametrize(("command", "message", "code"), ERRORS, ids=[row[0][7:] for row in ERRORS])
-def test_each_bad_input_of_the_readme_table_gives_its_message_and_exit_code(
+def test_each_documented_error_gives_its_message_and_exit_code(
     workdir, command, message, code, monkeypatch, capsys
 ):
     before = snapshot(workdir)

@@ -1,4 +1,4 @@
-"""Reading scores: the real data sets (counts against THEORY.md) and every input format."""
+"""Reading scores: the real data sets (runs, and runs beyond the analyses' thresholds), every format."""
 
 import json
 

@@ -1,0 +1,489 @@
+"""Validation pages from measured result files: tables, numbers and provenance, read at build time.
+
+Every figure on the validation pages comes from a file under ``benchmarks/results/``, written by a
+benchmark script (``benchmarks/recording.py``) with the command, commit, date, host and package
+versions of the run. Three MyST constructs read them:
+
+``{results-table} FILE``, with ``:view: NAME``
+    A table computed from ``FILE`` by the view ``NAME`` (:data:`VIEWS`), captioned with the file.
+``{results-provenance} FILE``
+    How ``FILE`` was made: command, commit, date, host, Python and package versions. For a CSV of
+    repetitions, which carries no provenance of its own, the command and notes come from the table
+    in ``benchmarks/results/README.md`` that lists the file.
+``{result}`FILE PATH [FORMAT]```
+    One number inline: ``PATH`` walks the JSON (``a.b[2].c``, or ``[key=value]`` to pick the element
+    of a list whose ``key`` is ``value``); ``FORMAT`` is a format spec (``.2f``, ``.0%``, ``,.0f``).
+
+A missing file, view or path fails the build (the docs are built with warnings as errors), so a
+page can never show a figure that no file holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import math
+import pathlib
+import re
+from typing import ClassVar
+
+import numpy as np
+from docutils import nodes
+from docutils.parsers.rst import directives
+from scipy import stats
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+RESULTS = pathlib.Path(__file__).parents[2] / "benchmarks" / "results"
+PARAMETERS = ("alpha", "beta", "gamma", "sigma")
+SHOWN_PACKAGES = ("bayesq", "pymc", "pytensor", "arviz", "nutpie", "numba", "jax", "numpy", "opda")
+
+
+class ResultsError(Exception):
+    """A result file, view or path that a page names and that does not exist."""
+
+
+@functools.cache
+def load(name: str):
+    """The content of a result file: a dict for JSON, a list of row dicts for CSV."""
+    path = RESULTS / name
+    if not path.is_file():
+        raise ResultsError(f"no result file {path}")
+    if path.suffix == ".json":
+        return json.loads(path.read_text())
+    with path.open(newline="") as handle:
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _number(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def lookup(data, path: str):
+    """Walk ``path`` (``a.b[0].c``, ``rows[backend=c].ms``) into ``data``."""
+    value = data
+    for part in re.findall(r"[^.\[\]]+|\[[^\]]*\]", path):
+        if part.startswith("["):
+            key = part[1:-1]
+            if "=" in key:
+                field, wanted = key.split("=", 1)
+                matches = [item for item in value if str(item.get(field)) == wanted]
+                if len(matches) != 1:
+                    raise ResultsError(f"{path}: {len(matches)} elements with {field} = {wanted}")
+                value = matches[0]
+            else:
+                value = value[int(key)]
+        else:
+            if part not in value:
+                raise ResultsError(f"{path}: no key {part!r} (there are {sorted(value)})")
+            value = value[part]
+    return value
+
+
+# -- views: a result file's content -> (header, rows) -------------------------------------------------
+
+
+def _g(x, digits=3) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
+
+
+def _pm(values) -> str:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
+    return f"{values.mean():.2f} ± {se:.2f} [min {values.min():.2f}]"
+
+
+def view_accuracy(data):
+    header = [
+        "backend",
+        "function",
+        "values",
+        "largest relative error",
+        "gradient cases",
+        "largest gradient error",
+    ]
+    rows = []
+    for row in data["results"]["rows"]:
+        grad = row.get("max_gradient_error") or {}
+        worst = max(grad.values()) if grad else None
+        rows.append(
+            [
+                row["backend"],
+                row["function"],
+                f"{row['values']:,}",
+                _g(row["max_value_error"], 2),
+                f"{row.get('gradient_cases') or 0:,}",
+                _g(worst, 2),
+            ]
+        )
+    return header, rows
+
+
+def view_logp(data):
+    header = ["data", "backend", "log density + gradient (ms)", "opda's log density (ms)", "ratio to opda"]
+    rows = [
+        [r["data"], r["backend"], f"{r['ms']:.2f}", f"{r['opda_ms']:.2f}", f"{r['ms'] / r['opda_ms']:.2f}"]
+        for r in data["results"]["rows"]
+    ]
+    return header, rows
+
+
+def view_fit(data):
+    results = data["results"]
+    opda = float(np.median(results["opda_seconds"]))
+    header = [
+        "sampler",
+        "cold (s)",
+        "warm (s)",
+        "warm / opda",
+        "new data (s)",
+        "divergences",
+        "max R-hat",
+        "min ESS bulk",
+        "min ESS tail",
+    ]
+    rows = [
+        [
+            r["sampler"],
+            f"{r['cold_seconds']:.1f}",
+            f"{r['warm_seconds']:.1f}",
+            f"{r['warm_seconds'] / opda:.2f}",
+            f"{r['new_data_seconds']:.1f}",
+            str(r["divergences"]),
+            f"{r['max_rhat']:.4f}",
+            f"{r['min_ess_bulk']:,.0f}",
+            f"{r['min_ess_tail']:,.0f}",
+        ]
+        for r in results["samplers"]
+    ]
+    return header, rows
+
+
+def view_convergence_real(data):
+    header = [
+        "data",
+        "tail scores",
+        "divergences",
+        "max R-hat",
+        "min ESS bulk",
+        "min ESS tail",
+        "beta, 90 % interval",
+        "opda's beta (median of seeds)",
+        "opda inside",
+        "largest prior sensitivity",
+    ]
+    rows = []
+    for r in data["results"]["fits"]:
+        lo, hi = r["beta_90"]
+        rows.append(
+            [
+                r["data"],
+                str(r["n_tail"]),
+                str(r["divergences"]),
+                f"{r['max_rhat']:.4f}",
+                f"{r['min_ess_bulk']:,.0f}",
+                f"{r['min_ess_tail']:,.0f}",
+                f"[{lo:.5f}, {hi:.5f}]",
+                f"{np.median(r['opda_beta']):.5f}",
+                "yes" if r["opda_inside"] else "no",
+                f"{r['max_prior_sensitivity']:.3f} ({r['most_sensitive']})",
+            ]
+        )
+    return header, rows
+
+
+SIM_RANGE = 0.1  # beta - alpha of bench_convergence.py's simulated searches
+
+
+def view_convergence_grid(data):
+    fits = data["results"]["fits"]
+    ns = sorted({f["n"] for f in fits})
+    header = ["sigma / (beta - alpha)"] + [f"n = {n:,}" for n in ns]
+    rows = []
+    for sigma in sorted({f["sigma"] for f in fits}):
+        row = [f"{sigma / SIM_RANGE:.0%}"]
+        for n in ns:
+            cell = [f["meets_standard"] for f in fits if f["sigma"] == sigma and f["n"] == n]
+            row.append(f"{sum(cell)} of {len(cell)}")
+        rows.append(row)
+    return header, rows
+
+
+def view_convergence_gamma(data):
+    fits = data["results"]["fits"]
+    header = ["gamma", "fits meeting the standard", "largest R-hat", "smallest ESS", "fits with divergences"]
+    rows = []
+    for gamma in sorted({f["gamma"] for f in fits}):
+        group = [f for f in fits if f["gamma"] == gamma]
+        rows.append(
+            [
+                f"{gamma:g}",
+                f"{sum(f['meets_standard'] for f in group)} of {len(group)}",
+                f"{max(f['max_rhat'] for f in group):.3f}",
+                f"{min(f['min_ess'] for f in group):,.0f}",
+                str(sum(f["divergences"] > 0 for f in group)),
+            ]
+        )
+    return header, rows
+
+
+def view_coverage_sim(data):
+    fits = data["results"]["fits"]
+    header = ["parameter", "intervals", "holding the truth (nominal 0.90)", "binomial s.e."]
+    rows, every = [], []
+    for name in PARAMETERS:
+        inside = [f["inside_90"][name] for f in fits if name in f["inside_90"]]
+        every += inside
+        rows.append([name, str(len(inside)), f"{np.mean(inside):.3f}", f"{np.sqrt(0.09 / len(inside)):.3f}"])
+    rows.append(["all", str(len(every)), f"{np.mean(every):.3f}", f"{np.sqrt(0.09 / len(every)):.3f}"])
+    return header, rows
+
+
+def view_sbc(data):
+    header = [
+        "parameter",
+        "ranks inside the 99 % band",
+        "largest ECDF difference",
+        "band half-width",
+        "chi-square p",
+        "mean rank / (draws + 1)",
+    ]
+    rows = [
+        [
+            t["parameter"],
+            "yes" if t["inside"] else "no",
+            f"{t['max_ecdf_diff']:.3f}",
+            f"{t['band_half_width']:.3f}",
+            f"{t['chi2_p']:.3f}",
+            f"{t['mean_u']:.3f}",
+        ]
+        for t in data["results"]["test"]
+    ]
+    return header, rows
+
+
+def view_sbc_ranks(rows):
+    """A CSV of SBC ranks (0..draws): uniformity per parameter, by a chi-square test on 10 bins."""
+    header = ["parameter", "data sets", "chi-square p (10 bins)", "mean rank / 100", "fits with divergences"]
+    out = []
+    divergent = sum(r["divergences"] > 0 for r in rows)
+    for name in PARAMETERS:
+        ranks = np.array([r[name] for r in rows])
+        counts = np.histogram(ranks, bins=10, range=(0, ranks.max() + 1))[0]
+        out.append(
+            [
+                name,
+                str(ranks.size),
+                f"{stats.chisquare(counts).pvalue:.3f}",
+                f"{ranks.mean() / 100:.3f}",
+                str(divergent),
+            ]
+        )
+    return header, out
+
+
+def view_extrapolation(data):
+    header = [
+        "data",
+        "runs",
+        "fits",
+        "coverage of the full curve, mean ± s.e.",
+        "80 % band width, k = 8/32/128",
+        "opda's band width, k = 8/32/128",
+        "opda's band trivial, k = 8/32/128",
+        "fits with divergences",
+        "mean fit (s)",
+    ]
+    rows = []
+    for name, d in data["results"]["datasets"].items():
+        fits = d["fits"]
+        if not fits:
+            continue
+        ours = np.mean([f["ours"] for f in fits], axis=0)
+        opda = np.mean([f["opda"] for f in fits], axis=0)
+        trivial = np.mean([f["trivial"] for f in fits], axis=0)
+        rows.append(
+            [
+                name,
+                str(d["runs"]),
+                str(len(fits)),
+                _pm([f["coverage"] for f in fits]),
+                "/".join(f"{w:.4f}" for w in ours),
+                "/".join(f"{w:.4f}" for w in opda),
+                "/".join(f"{t:.0%}" for t in trivial),
+                str(sum(f["divergences"] > 0 for f in fits)),
+                f"{np.mean([f['time'] for f in fits]):.0f}",
+            ]
+        )
+    every = [f["coverage"] for d in data["results"]["datasets"].values() for f in d["fits"]]
+    if every:
+        rows.append(["all", "", str(len(every)), _pm(every), "", "", "", "", ""])
+    return header, rows
+
+
+def view_compare(rows):
+    """A CSV of simulated comparisons: ``u`` (the posterior CDF of the difference at the truth) is uniform."""
+    u = np.array([r["u"] for r in rows])
+    p = np.array([r["p_b_better"] for r in rows])
+    better = np.array([r["delta"] > 0 for r in rows])
+    header = [
+        "repetitions",
+        "central 50 % intervals holding the truth",
+        "80 %",
+        "90 %",
+        "KS p (u uniform)",
+        "Brier score of P(B better)",
+        "repetitions with divergences",
+    ]
+    held = [f"{np.mean(np.abs(u - 0.5) <= level / 2):.3f}" for level in (0.5, 0.8, 0.9)]
+    return header, [
+        [
+            str(u.size),
+            *held,
+            f"{stats.kstest(u, 'uniform').pvalue:.3f}",
+            f"{np.mean((p - better) ** 2):.3f}",
+            str(sum(r["divergences"] > 0 for r in rows)),
+        ]
+    ]
+
+
+VIEWS = {
+    "accuracy": view_accuracy,
+    "logp": view_logp,
+    "fit": view_fit,
+    "convergence-real": view_convergence_real,
+    "convergence-grid": view_convergence_grid,
+    "convergence-gamma": view_convergence_gamma,
+    "coverage-sim": view_coverage_sim,
+    "sbc": view_sbc,
+    "sbc-ranks": view_sbc_ranks,
+    "extrapolation": view_extrapolation,
+    "compare": view_compare,
+}
+
+
+# -- provenance ---------------------------------------------------------------------------------------
+
+
+def readme_entry(name: str) -> str | None:
+    """The command column of ``benchmarks/results/README.md``'s table row that lists ``name``."""
+    for line in (RESULTS / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and f"`{name}`" in cells[0]:
+            return cells[1]
+    return None
+
+
+def provenance_items(name: str) -> list[tuple[str, str]]:
+    data = load(name)
+    if isinstance(data, list):  # a CSV of repetitions
+        entry = readme_entry(name)
+        if entry is None:
+            raise ResultsError(f"{name} is not listed in {RESULTS / 'README.md'}")
+        return [("file", f"benchmarks/results/{name}"), ("made by", entry), ("rows", f"{len(data):,}")]
+    host = data["host"]
+    packages = ", ".join(f"{p} {data['packages'][p]}" for p in SHOWN_PACKAGES if data["packages"].get(p))
+    commit = data["commit"][:10] + (" (with uncommitted changes)" if data.get("uncommitted_changes") else "")
+    return [
+        ("file", f"benchmarks/results/{name}"),
+        ("command", data["command"]),
+        ("commit", commit),
+        ("date", data["date"]),
+        ("host", f"{host['cpu']}, {host['cores']} cores, {host['os']}"),
+        ("Python", data["python"]),
+        ("packages", packages),
+    ]
+
+
+# -- docutils nodes ------------------------------------------------------------------------------------
+
+
+def table_node(header, rows, caption: str) -> nodes.table:
+    table = nodes.table(classes=["bayesq-results"])
+    table += nodes.title(text=caption)
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    for _ in header:
+        group += nodes.colspec(colwidth=1)
+    head = nodes.thead()
+    group += head
+    body = nodes.tbody()
+    group += body
+    for parent, cells in [(head, header), *((body, row) for row in rows)]:
+        row_node = nodes.row()
+        for cell in cells:
+            entry = nodes.entry()
+            entry += nodes.paragraph(text=str(cell))
+            row_node += entry
+        parent += row_node
+    return table
+
+
+class ResultsTable(SphinxDirective):
+    required_arguments = 1
+    option_spec: ClassVar = {"view": directives.unchanged_required, "caption": directives.unchanged}
+
+    def run(self):
+        name, view = self.arguments[0], self.options["view"]
+        if view not in VIEWS:
+            raise self.error(f"unknown view {view!r}; known: {sorted(VIEWS)}")
+        try:
+            header, rows = VIEWS[view](load(name))
+        except ResultsError as error:
+            raise self.error(str(error)) from error
+        self.env.note_dependency(str(RESULTS / name))
+        caption = self.options.get("caption", "")
+        source = f"benchmarks/results/{name}"
+        caption = f"{caption} (from {source})" if caption else f"From {source}"
+        return [table_node(header, rows, caption)]
+
+
+class ResultsProvenance(SphinxDirective):
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0]
+        try:
+            items = provenance_items(name)
+        except ResultsError as error:
+            raise self.error(str(error)) from error
+        self.env.note_dependency(str(RESULTS / name))
+        fields = nodes.field_list(classes=["bayesq-provenance"])
+        for key, value in items:
+            field = nodes.field()
+            field += nodes.field_name(text=key)
+            body = nodes.field_body()
+            body += nodes.paragraph("", "", nodes.literal(text=value))
+            field += body
+            fields += field
+        return [fields]
+
+
+class ResultRole(SphinxRole):
+    def run(self):
+        parts = self.text.split()
+        if len(parts) not in (2, 3):
+            return self.error(f"{{result}} needs FILE PATH [FORMAT], got {self.text!r}")
+        name, path, spec = (*parts, "")[:3]
+        try:
+            value = lookup(load(name), path)
+            text = format(value, spec)
+        except (ResultsError, KeyError, IndexError, ValueError, TypeError) as error:
+            return self.error(f"{{result}}`{self.text}`: {error}")
+        self.env.note_dependency(str(RESULTS / name))
+        return [nodes.inline(text=text, classes=["bayesq-result"])], []
+
+    def error(self, message):
+        msg = self.inliner.reporter.error(message, line=self.lineno)
+        return [self.inliner.problematic(self.rawtext, self.rawtext, msg)], [msg]
+
+
+def setup(app):
+    app.add_directive("results-table", ResultsTable)
+    app.add_directive("results-provenance", ResultsProvenance)
+    app.add_role("result", ResultRole())
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,12 +2,12 @@ r"""Many posteriors at once: the censored-tail model of :func:`bayesq.fit`,
 sampled for many data sets by one compiled JAX program.
 
 One fit of a few hundred scores is small work for an accelerator: its
-gradient is latency bound (THEORY.md: ~0.1 ms on an H100, no faster than a
-CPU). Studies that need hundreds of posteriors -- simulation-based
-calibration (:mod:`bayesq.sbc`), subsample studies, many architectures -- are
-where the GPU pays: :func:`fit_batch` maps NUTS over data sets and chains with
-``jax.vmap`` inside one ``jax.jit``, so every lane of the device works on one
-chain of one data set.
+gradient is latency bound, no faster on a GPU than on a CPU. Studies that
+need hundreds of posteriors -- simulation-based calibration
+(:mod:`bayesq.sbc`), subsample studies, many architectures -- are where the
+GPU pays: :func:`fit_batch` maps NUTS over data sets and chains with
+``jax.vmap`` inside one ``jax.jit``, so every lane of the device works on
+one chain of one data set.
 
 The model is the one of :func:`bayesq.build_model`, built once by
 :func:`bayesq.model.search_model` with the data as symbolic inputs (the
@@ -219,21 +219,38 @@ def fit_batch(
 ) -> BatchFit:
     r"""Fit the model of :func:`bayesq.fit` to many searches in one compiled program.
 
+    The model of :func:`bayesq.build_model` is compiled to JAX once per
+    setting, with the data as inputs, and blackjax's NUTS (Stan's windowed
+    adaptation of the step size and a diagonal mass matrix) is mapped over
+    data sets and chains with ``jax.vmap`` inside one ``jax.jit``: every
+    lane of the device samples one chain of one data set. The path for a
+    GPU and for studies that need hundreds of posteriors (simulation-based
+    calibration, :mod:`bayesq.sbc`); on a CPU, one :func:`bayesq.fit` per
+    data set is usually faster. Under ``vmap`` the lanes advance in
+    lockstep, so data sets of similar difficulty batch best.
+
     Parameters
     ----------
     searches : sequence of array_like
         One array of scores per data set (lengths may differ).
     threshold : float or sequence of float
         The threshold of every data set, or one per data set.
-    maximize, n_hyperparameters, priors
-        As for :func:`bayesq.fit` (shared by all data sets).
+    maximize : bool
+        Whether higher scores are better (shared by all data sets).
+    n_hyperparameters : float, optional
+        Nominal number of hyperparameters: bounds gamma above, as for
+        :func:`bayesq.fit`.
+    priors : bayesq.Priors, optional
+        Prior settings, shared by all data sets.
     spread : float or sequence of float, optional
         The unit :math:`d` of the priors (:mod:`bayesq.model`). Default: the
         standard deviation of each tail, as :func:`bayesq.fit` does. Give it
         to fix the unit in advance: simulation-based calibration needs a
         prior that does not look at the data (:mod:`bayesq.sbc`).
-    draws, tune, chains, target_accept
-        As for :func:`bayesq.fit`.
+    draws, tune, chains : int
+        Draws kept per chain, tuning steps per chain, number of chains.
+    target_accept : float
+        NUTS target acceptance rate, in (0, 1), as for :func:`bayesq.fit`.
     max_tree_depth : int, optional
         NUTS's maximum number of trajectory doublings (default: blackjax's,
         10). A depth you give is recorded in ``settings`` and, as for
@@ -252,6 +269,32 @@ def fit_batch(
     BatchFit
         ``.idata`` (posterior and sample_stats with a ``fit`` dimension),
         ``.result(i)`` (a :class:`bayesq.FitResult`), ``.diagnostics()``.
+
+    Raises
+    ------
+    ImportError
+        JAX or blackjax is not installed (``pip install 'bayesq[jax]'``).
+    bayesq.exceptions.InputError
+        An argument or a data set cannot be used; the message names it
+        (``data set i: ...``).
+
+    See Also
+    --------
+    BatchFit.stack : Separate :func:`bayesq.fit` results as one ``BatchFit``.
+    bayesq.sbc.run_sbc : Simulation-based calibration, on batched fits.
+
+    Examples
+    --------
+    JAX compiles the program on the first call (a minute or more on a small
+    CPU), so the test suite runs these calls in tests/test_batch.py, not here:
+
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> searches = [simulate_random_search(n=200, random_seed=s).scores for s in range(3)]
+    >>> batch = bayesq.fit_batch(searches, 0.85, draws=200, tune=200, chains=2)  # doctest: +SKIP
+    >>> len(batch), batch.draws("beta").shape  # doctest: +SKIP
+    (3, (3, 2, 200))
+    >>> best = batch.result(0).best_score()  # one data set, as a FitResult  # doctest: +SKIP
     """
     jax = _jax()
     priors = check_priors(priors)
@@ -351,7 +394,39 @@ class BatchFit(Result, kind="batch"):
     ``idata`` holds ``posterior`` and ``sample_stats`` with dims ``(chain,
     draw, fit)`` and ``observed_data["scores"]`` (one row per data set);
     ``settings`` the direction, priors and sampling settings the fits share
-    and each data set's threshold and counts (``settings.data``).
+    and each data set's threshold and counts (``settings.data``). Its
+    :meth:`diagnostics` and :meth:`summary` have one entry per data set;
+    :meth:`result` gives one data set's posterior as a
+    :class:`bayesq.FitResult`.
+
+    Attributes
+    ----------
+    idata : xarray.DataTree
+        The stacked posteriors and sample stats, and the data.
+    settings : bayesq.settings.Settings
+        The shared model and sampler settings, and each data set's.
+
+    See Also
+    --------
+    fit_batch : Makes one with JAX.
+
+    Examples
+    --------
+    Two separate fits as one batch (:meth:`stack`):
+
+    >>> import bayesq
+    >>> from bayesq.model import prepare_scores
+    >>> from bayesq.simulate import simulate_random_search
+    >>> searches = [simulate_random_search(n=200, random_seed=s).scores for s in (0, 1)]
+    >>> short = dict(draws=200, tune=200, chains=2, random_seed=1, quiet=True)
+    >>> fits = [bayesq.fit(y, 0.85, **short) for y in searches]
+    >>> batch = bayesq.BatchFit.stack(fits, [prepare_scores(y, 0.85) for y in searches])
+    >>> len(batch), batch.draws("beta").shape, len(batch.diagnostics())  # (fits, chains, draws)
+    (2, (2, 2, 200), 2)
+    >>> list(batch.summary().columns[:4])
+    ['n_scores', 'n_tail', 'threshold', 'alpha']
+    >>> batch.result(1).draws("beta").shape  # one data set, as a FitResult
+    (2, 200)
     """
 
     _who = "bayesq.fit_batch"
@@ -368,6 +443,7 @@ class BatchFit(Result, kind="batch"):
 
     @property
     def spreads(self) -> list[float]:
+        """Each data set's unit of the priors (the tail's standard deviation, or the given ``spread``)."""
         return list(self.settings.data.spreads)
 
     @classmethod
@@ -378,7 +454,20 @@ class BatchFit(Result, kind="batch"):
         stats those its diagnostics read (``diverging``, ``energy``,
         ``reached_max_treedepth``), each with a last dimension ``fit``; all
         fits must have the same chains and draws, and share the first's
-        model and sampler settings; ``seconds``: the time they took.
+        model and sampler settings.
+
+        Parameters
+        ----------
+        results : iterable of bayesq.FitResult
+            One fit per data set.
+        prepared : list of bayesq.model.PreparedScores
+            Each data set's scores split at its threshold (:func:`bayesq.model.prepare_scores`).
+        seconds : float, optional
+            The time the fits took, recorded in the settings.
+
+        Returns
+        -------
+        BatchFit
         """
         results = list(results)
         if not results or len(results) != len(prepared):
@@ -415,14 +504,15 @@ class BatchFit(Result, kind="batch"):
         )
 
     def __len__(self) -> int:
+        """The number of data sets."""
         return len(self.settings.data.names)
 
     def draws(self, name: str) -> np.ndarray:
-        """Posterior draws of a variable, shape (fits, chains, draws)."""
+        """Posterior draws of a variable (``"beta"``, ...), an array of shape (fits, chains, draws)."""
         return np.moveaxis(self.idata.posterior[name].values, -1, 0)
 
     def diagnostics(self) -> list[Diagnostics]:
-        """The convergence numbers of :func:`bayesq.fit`, one per data set."""
+        """The convergence numbers of :func:`bayesq.fit`, a list of one Diagnostics per data set."""
         return diagnose(self.idata, by="fit", depth_capped=self.settings.sampler.max_tree_depth is not None)
 
     def check(self) -> list[str]:
@@ -433,11 +523,19 @@ class BatchFit(Result, kind="batch"):
         return problems
 
     def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
-        """One row per fit: its size, the posterior medians and the diagnostics (:meth:`table`)."""
+        """One row per fit: its size, the posterior medians and the diagnostics (:meth:`table`).
+
+        The arguments are ignored; ``result(i).summary()`` summarizes one data set.
+        """
         return self.table()
 
     def table(self) -> pd.DataFrame:
-        """One row per fit: its size, the posterior medians and the diagnostics."""
+        """One row per fit: its size, the posterior medians and the diagnostics.
+
+        A :class:`pandas.DataFrame` indexed by ``fit``: ``n_scores``,
+        ``n_tail``, ``threshold``, the medians of ``alpha``, ``beta``,
+        ``gamma``, ``sigma``, and the fields of :class:`bayesq.diagnostics.Diagnostics`.
+        """
         rows = []
         for i, diag in enumerate(self.diagnostics()):
             p = self.prepared[i]
@@ -451,7 +549,8 @@ class BatchFit(Result, kind="batch"):
         """The DataTree of fit ``i`` alone, as :func:`bayesq.fit` writes it.
 
         Its ``log_likelihood`` group (for :func:`arviz.loo`) is computed on
-        each call, from the draws.
+        each call, from the draws. ``i`` may be negative; out of range, an
+        ``IndexError``.
         """
         if not -len(self) <= i < len(self):
             raise IndexError(f"fit {i} out of range: {len(self)} fits")
@@ -473,10 +572,11 @@ class BatchFit(Result, kind="batch"):
         )
 
     def result(self, i: int) -> FitResult:
-        """Fit ``i`` as a :class:`bayesq.FitResult` (summary, tuning curves, best score)."""
+        """Fit ``i`` (negative: from the end) as a :class:`bayesq.FitResult` (tuning curves, best score)."""
         return FitResult(self.idata_of(i))
 
     def headline(self) -> str:
+        """One line about the batch: the number of fits, the sampler, the time."""
         seconds = "" if self.settings.seconds is None else f", {self.settings.seconds:.1f} s"
         return f"BatchFit: {len(self)} fits, {super().headline()}{seconds}"
 

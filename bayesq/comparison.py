@@ -47,7 +47,21 @@ QUANTITIES = ("best", "gamma", "sigma")
 
 
 class Ranking(typing.NamedTuple):
-    """The three-way answer of :meth:`Comparison.prob_better` with a region of practical equivalence."""
+    r"""The three-way answer of :meth:`Comparison.prob_better` with a region of practical equivalence.
+
+    With :math:`\delta` the lead of ``a``'s best achievable score over
+    ``b``'s and :math:`\epsilon` the ``rope``, the three probabilities sum
+    to 1.
+
+    Attributes
+    ----------
+    a_better : float
+        :math:`P(\delta > \epsilon \mid \text{data})`.
+    equivalent : float
+        :math:`P(|\delta| \le \epsilon \mid \text{data})`.
+    b_better : float
+        :math:`P(\delta < -\epsilon \mid \text{data})`.
+    """
 
     a_better: float
     equivalent: float
@@ -84,6 +98,14 @@ class CurveProbability:
     kind: str
 
     def to_dataframe(self):
+        """The probability along ``k`` as a :class:`pandas.DataFrame`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column, ``P(a better than b)`` with the searches' names,
+            indexed by ``k``.
+        """
         import pandas as pd
 
         return pd.DataFrame(
@@ -118,15 +140,30 @@ def _crossings(k: np.ndarray, prob: np.ndarray, margin: float = 0.0) -> np.ndarr
 class Comparison:
     """Posterior comparison of several searches (:func:`compare`).
 
+    Holds paired posterior draws of every search (:func:`compare`) and
+    answers with posterior probabilities: :meth:`prob_better` (whose best
+    achievable score is better), :meth:`difference` and
+    :meth:`prob_greater` (any parameter), :meth:`curve_probability` (whose
+    tuning curve is better after ``k`` runs), and the tables
+    :meth:`summary` and :meth:`pairs`. Probabilities are Monte Carlo
+    estimates over the paired draws.
+
     Attributes
     ----------
     names : list of str
+        The searches, in order.
     maximize : bool
+        Whether higher scores are better.
     paired : str
         ``"joint"`` (draws of one posterior) or ``"independent"`` (separate
         fits, paired by shuffling).
     results : dict
         The :class:`bayesq.FitResult` of each search.
+
+    See Also
+    --------
+    compare : Makes one.
+    bayesq.plots.plot_comparison : Draws the differences.
     """
 
     def __init__(self, results: dict, draws: dict, maximize: bool, paired: str):
@@ -137,7 +174,12 @@ class Comparison:
         self._draws = draws
 
     def draws(self, name: str, param: str = "best") -> np.ndarray:
-        """The paired draws of ``param`` (``"best"``, ``"alpha"``, ``"beta"``, ``"gamma"``, ``"sigma"``)."""
+        """The paired draws of ``param`` (``"best"``, ``"alpha"``, ``"beta"``, ``"gamma"``, ``"sigma"``).
+
+        A 1-D array, paired with the other searches' draws by position;
+        ``"best"`` is ``beta`` when maximizing, ``alpha`` when minimizing.
+        An unknown search is a ``KeyError``, an unknown parameter a ``ValueError``.
+        """
         if name not in self._draws:
             raise KeyError(f"no search {name!r}; searches: {', '.join(self.names)}")
         if param == "best":
@@ -148,11 +190,18 @@ class Comparison:
 
     def difference(self, a: str, b: str, param: str = "best") -> np.ndarray:
         r"""Draws of :math:`\theta_a - \theta_b` (for ``"best"`` in score units: when
-        minimizing, a negative difference means ``a`` is better)."""
+        minimizing, a negative difference means ``a`` is better).
+
+        ``param`` is one of :meth:`draws`'; the result is a 1-D array.
+        """
         return self.draws(a, param) - self.draws(b, param)
 
     def prob_greater(self, a: str, b: str, param: str = "best") -> float:
-        r""":math:`P(\theta_a > \theta_b \mid \text{data})` (a tie counts half)."""
+        r""":math:`P(\theta_a > \theta_b \mid \text{data})` (a tie counts half).
+
+        ``param`` is one of :meth:`draws`'. Not direction-aware: for the
+        best score, :meth:`prob_better` is.
+        """
         diff = self.difference(a, b, param)
         return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
 
@@ -167,6 +216,14 @@ class Comparison:
         :math:`\delta` the lead of ``a``'s best score over ``b``'s,
         :math:`P(\delta > \epsilon)`, :math:`P(|\delta| \le \epsilon)`
         and :math:`P(\delta < -\epsilon)`, which sum to 1.
+
+        Parameters
+        ----------
+        a, b : str
+            Two searches.
+        rope : float, optional
+            Half-width :math:`\epsilon` of the region of practical
+            equivalence, in score units (``>= 0``).
 
         Returns
         -------
@@ -194,14 +251,30 @@ class Comparison:
         )
 
     def prob_between(self, name: str, param: str, low: float, high: float) -> float:
-        r""":math:`P(\text{low} < \theta < \text{high} \mid \text{data})`, e.g. gamma in (0.5, 1.5)."""
+        r""":math:`P(\text{low} < \theta < \text{high} \mid \text{data})`, e.g. gamma in (0.5, 1.5).
+
+        ``param`` is one of :meth:`draws`'; ``low < high``.
+        """
         if not low < high:
             raise ValueError(f"need low < high, got ({low}, {high})")
         x = self.draws(name, param)
         return float(np.mean((x > low) & (x < high)))
 
     def summary(self, ci: float = 0.9):
-        """Per search: median and equal-tailed ``ci`` interval of the best score, gamma and sigma."""
+        """Per search: median and equal-tailed ``ci`` interval of the best score, gamma and sigma.
+
+        Parameters
+        ----------
+        ci : float
+            Mass of the intervals, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per search: ``runs``, ``threshold``, and for ``best``,
+            ``gamma`` and ``sigma`` the median and the interval's ends
+            (``best_lower``, ``best_upper``, ...).
+        """
         import pandas as pd
 
         ci = validate.probability(ci, "ci")
@@ -219,6 +292,18 @@ class Comparison:
 
         With ``rope``, also the three-way probabilities of :meth:`prob_better`
         (``P(a better by > rope)``, ``P(equivalent)``, ``P(b better by > rope)``).
+
+        Parameters
+        ----------
+        ci : float
+            Mass of the intervals of the differences, in (0, 1).
+        rope : float, optional
+            Half-width of the region of practical equivalence, in score units.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair of searches.
         """
         import pandas as pd
 
@@ -244,7 +329,23 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def tuning_curve(self, name: str, k, kind: str = "median", ci: float = 0.8) -> curves.TuningCurve:
-        """The tuning curve of one search over the paired draws (:func:`bayesq.curves.tuning_curve`)."""
+        """The tuning curve of one search over the paired draws (:func:`bayesq.curves.tuning_curve`).
+
+        Parameters
+        ----------
+        name : str
+            A search.
+        k : array_like
+            Numbers of iterations, real, ``>= 1``.
+        kind : {"median", "mean"}
+            The median or the expected best score after ``k`` iterations.
+        ci : float
+            Mass of the credible band, in (0, 1).
+
+        Returns
+        -------
+        bayesq.curves.TuningCurve
+        """
         return self._curve(name, tuple(np.atleast_1d(np.asarray(k, dtype=float))), kind, ci)
 
     @functools.lru_cache(maxsize=32)  # noqa: B019 (a comparison is immutable and short-lived)
@@ -266,6 +367,21 @@ class Comparison:
 
         Draws whose curve is not finite (extreme parameters) count as
         neither better nor worse (they are left out).
+
+        Parameters
+        ----------
+        a, b : str
+            Two searches.
+        k : array_like
+            Numbers of iterations, real, ``>= 1``; a grid, to locate where
+            the ranking flips.
+        kind : {"median", "mean"}
+            Which tuning curve.
+
+        Returns
+        -------
+        CurveProbability
+            The probability at each ``k`` and the budgets where it crosses 1/2.
         """
         ta, tb = self.tuning_curve(a, k, kind).draws, self.tuning_curve(b, k, kind).draws
         ok = np.isfinite(ta) & np.isfinite(tb)
@@ -287,7 +403,18 @@ class Comparison:
 
 
 def compare(fits, random_seed=0) -> Comparison:
-    """Compare searches: posterior probabilities that one is better than another.
+    r"""Compare searches: posterior probabilities that one is better than another.
+
+    Is architecture A better than B, tuning effort accounted for? Each
+    search's best achievable score (:math:`\beta` when maximizing,
+    :math:`\alpha` when minimizing) has a posterior; pairing the draws of
+    two searches gives draws of their difference, and
+    :math:`P(\text{best}_a \text{ better than } \text{best}_b \mid
+    \text{data})` is the share of pairs in which ``a`` leads. Separate fits
+    have independent posteriors, whose draws are paired by a seeded shuffle;
+    a joint fit's draws are paired as sampled. With :math:`S` pairs the
+    Monte Carlo standard error of a probability is at most
+    :math:`0.5/\sqrt S`.
 
     Parameters
     ----------
@@ -300,6 +427,45 @@ def compare(fits, random_seed=0) -> Comparison:
     Returns
     -------
     Comparison
+
+    Raises
+    ------
+    bayesq.exceptions.InputTypeError
+        ``fits`` is neither a mapping nor a :class:`~bayesq.JointFit`, or
+        holds something other than :class:`~bayesq.FitResult`.
+    ValueError
+        Fewer than two searches, or searches of different directions.
+
+    See Also
+    --------
+    bayesq.fit_joint : One posterior for several searches (pooled gamma).
+    compare_models : Ranks model variants of the same scores.
+
+    Examples
+    --------
+    Two simulated searches whose best achievable scores are 0.90 and 0.92:
+
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> a = simulate_random_search(n=200, beta=0.90, random_seed=0).scores
+    >>> b = simulate_random_search(n=200, beta=0.92, random_seed=1).scores
+    >>> short = dict(draws=200, tune=200, chains=2, quiet=True)
+    >>> fits = {
+    ...     "a": bayesq.fit(a, 0.85, random_seed=1, **short),
+    ...     "b": bayesq.fit(b, 0.85, random_seed=2, **short),
+    ... }
+    >>> comparison = bayesq.compare(fits)
+    >>> comparison.names, comparison.paired
+    (['a', 'b'], 'independent')
+    >>> bool(comparison.prob_better("b", "a") > 0.95)
+    True
+    >>> ranking = comparison.prob_better("b", "a", rope=0.005)  # within 0.005: equivalent
+    >>> bool(ranking.a_better > 0.9), round(sum(ranking), 6)
+    (True, 1.0)
+    >>> comparison.difference("b", "a").shape  # paired draws of beta_b - beta_a
+    (400,)
+    >>> comparison.curve_probability("b", "a", [1, 10, 100]).prob.shape
+    (3,)
     """
     if isinstance(fits, JointFit):
         results, paired = fits.results, "joint"
@@ -347,6 +513,12 @@ def _single_loglik(idata):
 def compare_models(models: Mapping, **kwargs):
     r"""Rank model variants fitted to the same scores by PSIS-LOO (:func:`arviz.compare`).
 
+    Pareto-smoothed importance sampling leave-one-out cross-validation
+    estimates each model's expected log predictive density (elpd) of a new
+    run from the pointwise log-likelihood the fits store: one point per run,
+    a tail score's :math:`\log f(y_i \mid \theta)` or a censored run's
+    :math:`\log F(t \mid \theta)`.
+
     Parameters
     ----------
     models : mapping
@@ -365,6 +537,36 @@ def compare_models(models: Mapping, **kwargs):
         ``pareto_k_bad`` (points with k > 0.7, whose LOO estimate is
         unreliable; ArviZ's own flag, in ``diag_elpd``, uses the sample-size
         dependent bound :math:`\min(1 - 1/\log_{10} S, 0.7)`).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two models, or models fitted to different numbers of runs.
+
+    See Also
+    --------
+    bayesq.fit_joint : Fits the noiseless (``noise=False``) and unpooled
+        (``pool=()``) variants of several searches.
+
+    Examples
+    --------
+    The same search with the priors' unit taken from the tail (the default)
+    and fixed in advance (``spread``); ``n_hyperparameters`` or other
+    ``priors`` make variants too:
+
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> scores = simulate_random_search(n=200, random_seed=0).scores
+    >>> short = dict(draws=200, tune=200, chains=2, random_seed=1, quiet=True)
+    >>> models = {
+    ...     "default": bayesq.fit(scores, 0.85, **short),
+    ...     "fixed unit": bayesq.fit(scores, 0.85, spread=0.01, **short),
+    ... }
+    >>> table = bayesq.compare_models(models)
+    >>> sorted(table.index), int(table["rank"].min())
+    (['default', 'fixed unit'], 0)
+    >>> {"elpd_diff", "weight", "pareto_k_max", "pareto_k_bad"} <= set(table.columns)
+    True
     """
     import arviz as az
 

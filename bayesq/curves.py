@@ -3,7 +3,10 @@ r"""Tuning curves and the best achievable score, from posterior draws.
 The best score after :math:`k` iterations of random search is
 :math:`T_k = \max(Y_1, \dots, Y_k)` (``min`` when minimizing), with
 :math:`P(T_k \le y \mid \theta) = F(y \mid \theta)^k`, which defines it for
-real :math:`k \ge 1` (Lourie et al., section 3; THEORY.md). For one parameter
+real :math:`k \ge 1` (Lourie, Cho and He, "Show Your Work with Confidence:
+Confidence Bands for Tuning Curves", NAACL 2024, after Dodge et al. 2019;
+the theory page of the documentation, docs/theory.md, "Tuning curves and the
+best score"). For one parameter
 draw :math:`\theta`:
 
 * the **median tuning curve** is :math:`F^{-1}(2^{-1/k})` (maximizing) or
@@ -73,12 +76,38 @@ __all__ = [
 
 # ------------------------------------------------------------ summaries
 def flat_draws(posterior) -> dict:
-    """Flattened draws of alpha, beta, gamma, sigma from a posterior (xarray or dict)."""
+    """Flattened draws of alpha, beta, gamma, sigma from a posterior (xarray or dict).
+
+    ``posterior`` holds the four parameters' draws in any shape (e.g.
+    ``idata.posterior``); the result maps each name to its draws, 1-D.
+    """
     return {name: np.asarray(posterior[name]).reshape(-1) for name in ("alpha", "beta", "gamma", "sigma")}
 
 
 def central_interval(draws: np.ndarray, ci: float, axis: int = 0):
-    """Lower end, median and upper end of the central ``ci`` interval of ``draws`` along ``axis``."""
+    """Lower end, median and upper end of the central ``ci`` interval of ``draws`` along ``axis``.
+
+    Parameters
+    ----------
+    draws : numpy.ndarray
+        Draws of one or more quantities.
+    ci : float
+        Mass of the interval, in (0, 1).
+    axis : int
+        The axis of the draws.
+
+    Returns
+    -------
+    lower, estimate, upper : numpy.ndarray or float
+        The ``(1 - ci)/2``, 0.5 and ``(1 + ci)/2`` quantiles.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesq.curves import central_interval
+    >>> [float(x) for x in central_interval(np.arange(101.0), 0.5)]
+    [25.0, 50.0, 75.0]
+    """
     lower, estimate, upper = np.quantile(draws, [(1 - ci) / 2, 0.5, (1 + ci) / 2], axis=axis)
     return lower, estimate, upper
 
@@ -86,6 +115,12 @@ def central_interval(draws: np.ndarray, ci: float, axis: int = 0):
 @dataclasses.dataclass(frozen=True)
 class TuningCurve:
     r"""A tuning curve with its credible band.
+
+    What :func:`tuning_curve` and :meth:`bayesq.FitResult.tuning_curve`
+    return: for each number of iterations :math:`k`, the posterior median
+    and an equal-tailed credible band of the median tuning curve
+    :math:`F^{-1}(2^{-1/k} \mid \theta)` or of the expected one
+    :math:`E[T_k \mid \theta]` (maximizing).
 
     Attributes
     ----------
@@ -104,9 +139,14 @@ class TuningCurve:
     k_regime : float
         Posterior median of the ``k`` at which each draw's curve crosses the
         threshold; below it the curve is an extrapolation of the fitted
-        quadratic to the censored side (module docstring).
+        quadratic to the censored side, outside the data the likelihood used:
+        read the empirical tuning curve there.
     maximize : bool
         Direction of the search.
+
+    See Also
+    --------
+    bayesq.plots.plot_tuning_curve : Draws it.
     """
 
     k: np.ndarray
@@ -126,7 +166,13 @@ class TuningCurve:
         return self.k >= self.k_regime
 
     def to_dataframe(self):
-        """The band as a :class:`pandas.DataFrame` indexed by ``k``."""
+        """The band as a :class:`pandas.DataFrame` indexed by ``k``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower``, ``estimate``, ``upper`` and ``in_regime``.
+        """
         import pandas as pd
 
         return pd.DataFrame(
@@ -145,6 +191,16 @@ def tuning_curve(
 ) -> TuningCurve:
     r"""Posterior tuning curve: per-draw curves summarized as a credible band.
 
+    For each posterior draw :math:`\theta` the curve is the median
+    :math:`F^{-1}(2^{-1/k} \mid \theta)` (``kind="median"``) or the
+    expectation :math:`E[T_k \mid \theta] = \int_0^1 F^{-1}(u^{1/k} \mid
+    \theta)\,du` (``kind="mean"``) of the best score after :math:`k`
+    iterations (maximizing; mirrored when minimizing), computed from a
+    table of each draw's quantile function (:mod:`bayesq.quantiles`). The
+    band is the equal-tailed ``ci`` interval of the draws' curves at each
+    :math:`k`. Draws whose curve is not finite (extreme parameters) are left
+    out of the band, with a ``RuntimeWarning``.
+
     Parameters
     ----------
     posterior : mapping
@@ -159,6 +215,42 @@ def tuning_curve(
         Threshold of the fit, to locate the asymptotic regime.
     maximize : bool
         Direction of the search.
+
+    Returns
+    -------
+    TuningCurve
+        The band, the per-draw curves and the regime.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1 or not finite, ``ci`` outside (0, 1), or an unknown ``kind``.
+
+    See Also
+    --------
+    bayesq.FitResult.tuning_curve : The same for a fit.
+    best_after : The predictive distribution of the best score, seed noise included.
+
+    Examples
+    --------
+    A posterior given as draws (here made up; a fit's is ``result.idata.posterior``):
+
+    >>> import numpy as np
+    >>> from bayesq.curves import tuning_curve
+    >>> rng = np.random.default_rng(0)
+    >>> posterior = {
+    ...     "alpha": 0.8 + 0.01 * rng.standard_normal(400),
+    ...     "beta": 0.9 + 0.002 * rng.standard_normal(400),
+    ...     "gamma": np.full(400, 2.0),
+    ...     "sigma": np.full(400, 0.003),
+    ... }
+    >>> curve = tuning_curve(posterior, [1, 10, 100], threshold=0.87)
+    >>> curve.estimate.round(3)
+    array([0.85 , 0.893, 0.901])
+    >>> curve.in_regime  # one run's median lies below the threshold 0.87
+    array([False,  True,  True])
+    >>> bool(np.all(curve.lower < curve.upper))
+    True
     """
     k = check_ks(k)
     ci = validate.probability(ci, "ci")
@@ -200,9 +292,21 @@ def tuning_curve(
 class BestAfter:
     r"""Posterior predictive distribution of the best score after ``k`` iterations.
 
+    What :func:`best_after` and :meth:`bayesq.FitResult.best_after` return.
     ``lower``, ``estimate``, ``upper`` are the ``(1 - ci)/2``, 0.5 and
     ``(1 + ci)/2`` quantiles of :math:`P(T_k \le y \mid \text{data}) =
     E_\theta[F(y \mid \theta)^k]` at each ``k``.
+
+    Attributes
+    ----------
+    k : ndarray
+        Numbers of iterations.
+    lower, estimate, upper : ndarray
+        The predictive interval's ends and median at each ``k``.
+    ci : float
+        Mass of the interval.
+    maximize : bool
+        Direction of the search.
     """
 
     k: np.ndarray
@@ -219,7 +323,47 @@ def best_after(posterior, k, ci: float = 0.8, maximize=True, iterations: int = 6
     The mixture CDF :math:`\bar F_k(y) = E_\theta[F(y\mid\theta)^k]` is
     averaged over the posterior draws and its quantiles found by bisection
     in :math:`y`; :math:`F(y \mid \theta)` comes from each draw's
-    :class:`QuantileTable` (:meth:`QuantileTable.tail_index`).
+    :class:`QuantileTable` (:meth:`QuantileTable.tail_index`). Unlike the
+    tuning curve's credible band, the interval includes the seed noise of
+    the runs: it says what a search of ``k`` runs will observe.
+
+    Parameters
+    ----------
+    posterior : mapping
+        Draws of ``alpha``, ``beta``, ``gamma``, ``sigma`` (e.g. ``idata.posterior``).
+    k : array_like
+        Numbers of iterations, real, ``>= 1``.
+    ci : float
+        Mass of the central predictive interval, in (0, 1).
+    maximize : bool
+        Direction of the search.
+    iterations : int
+        Bisection steps (each halves the bracket of every quantile).
+
+    Returns
+    -------
+    BestAfter
+
+    See Also
+    --------
+    tuning_curve : The credible band of the curve itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesq.curves import best_after
+    >>> rng = np.random.default_rng(0)
+    >>> posterior = {
+    ...     "alpha": 0.8 + 0.01 * rng.standard_normal(400),
+    ...     "beta": 0.9 + 0.002 * rng.standard_normal(400),
+    ...     "gamma": np.full(400, 2.0),
+    ...     "sigma": np.full(400, 0.003),
+    ... }
+    >>> after = best_after(posterior, [10, 100])
+    >>> after.estimate.round(3)
+    array([0.893, 0.901])
+    >>> bool(np.all(after.lower < after.estimate)) and bool(np.all(after.estimate < after.upper))
+    True
     """
     k = check_ks(k)
     ci = validate.probability(ci, "ci")
@@ -264,11 +408,16 @@ class BestScore:
     distribution of the best observed score after ``n_runs`` runs
     (``predicted``, :func:`best_after`), noise included.
 
+    What :func:`best_score` and :meth:`bayesq.FitResult.best_score`
+    return; ``print`` words it, placing the observed best against the
+    intervals.
+
     Attributes
     ----------
     estimate, lower, upper : float
         Posterior median and equal-tailed ``ci`` credible interval.
     ci : float
+        Mass of the intervals.
     draws : ndarray
         Posterior draws of the best score.
     eps, prob : float or None
@@ -286,6 +435,8 @@ class BestScore:
     predicted : (float, float, float) or None
         Lower end, median and upper end of the ``ci`` predictive interval of
         the best observed score after ``n_runs`` runs.
+    maximize : bool
+        Direction of the search (the best score is ``beta``, else ``alpha``).
     """
 
     estimate: float
@@ -373,6 +524,40 @@ def best_score(
     interval of the best observed score after ``n_runs`` runs
     (:func:`best_after`), which includes seed noise: the report places the
     observed best against both.
+
+    Parameters
+    ----------
+    posterior : mapping
+        Draws of ``alpha``, ``beta``, ``gamma``, ``sigma`` (e.g. ``idata.posterior``).
+    ci : float
+        Mass of the equal-tailed credible interval, in (0, 1).
+    eps : float, optional
+        Distance to the best achievable score, in score units, for the
+        iterations to come within it.
+    prob : float
+        Posterior probability that goes with ``eps``, in (0, 1).
+    maximize : bool
+        Direction of the search.
+    n_runs : int
+        Runs the search made (``more_iterations`` counts from them).
+    observed : array_like, optional
+        The search's scores, whose best the result records.
+    predictive : bool
+        Also compute the predictive interval of the best observed score
+        after ``n_runs`` runs.
+
+    Returns
+    -------
+    BestScore
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        ``ci`` or ``prob`` outside (0, 1), or ``eps`` not positive.
+
+    See Also
+    --------
+    bayesq.FitResult.best_score : The same for a fit.
 
     Examples
     --------

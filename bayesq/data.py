@@ -59,6 +59,21 @@ def data_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
     Looked up in order: ``path``, the environment variable ``BAYESQ_DATA``,
     ``../shared/data`` relative to the repository checkout, then relative to
     the working directory.
+
+    Parameters
+    ----------
+    path : str or path, optional
+        The directory, given explicitly.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        No directory found (an explicit ``path`` or ``$BAYESQ_DATA`` that
+        does not exist is not passed over); the message lists what was tried.
     """
     checkout = pathlib.Path(__file__).resolve().parents[1]
     candidates = [
@@ -83,7 +98,27 @@ def data_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
 
 
 def load_dataset(name: str, path: str | os.PathLike | None = None) -> np.ndarray:
-    """Scores of one of the real data sets (:data:`DATASETS`), in run order."""
+    """Scores of one of the real data sets (:data:`DATASETS`), in run order.
+
+    Parameters
+    ----------
+    name : {"deberta-base", "deberta-v3-base", "alexnet"}
+        The data set.
+    path : str or path, optional
+        The data directory (:func:`data_dir` finds it otherwise).
+
+    Returns
+    -------
+    numpy.ndarray
+        One score per run (an accuracy; higher is better).
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        An unknown name.
+    FileNotFoundError
+        No data directory, or the data set's file missing from it.
+    """
     if name not in DATASETS:
         raise InputError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
     file, extract = DATASETS[name]
@@ -91,7 +126,7 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> np.ndarray
 
 
 def read_scores(source, *, extract: str | Callable[[dict], float] | None = None, column: str | None = None):
-    """Scores as a 1-D float array, from an array, a pandas Series or a file.
+    r"""Scores as a 1-D float array, from an array, a pandas Series or a file.
 
     Parameters
     ----------
@@ -101,9 +136,16 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
         anything else: one score per line (blank lines and ``#`` comments
         skipped).
     extract : str or callable, optional
-        How to get a run's score from a JSONL record (module docstring).
+        How to get a run's score from a JSONL record: ``"best_matched"``
+        (DeBERTa's records), ``"best_top_1"`` (AlexNet's), another string for
+        a top-level field, or a callable ``extract(record) -> float``.
     column : str, optional
         CSV column holding the scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        The scores, one per run, in the order given.
 
     Raises
     ------
@@ -113,6 +155,18 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
         A directory, an empty file, an entry that is not a number (naming
         the file and line), ``extract`` for anything but JSONL or ``column``
         for anything but CSV, or scores that are not one-dimensional.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesq.data import read_scores
+    >>> read_scores([0.81, 0.84, 0.9])
+    array([0.81, 0.84, 0.9 ])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "runs.jsonl"
+    ...     _ = path.write_text('{"acc": 0.81}\n{"acc": 0.9}\n')
+    ...     read_scores(path, extract="acc")
+    array([0.81, 0.9 ])
     """
     if isinstance(source, str | os.PathLike):
         path = pathlib.Path(source)

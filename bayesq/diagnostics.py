@@ -51,7 +51,54 @@ MAX_DEPTH_STATS = ("reached_max_treedepth", "maxdepth_reached")
 
 @dataclasses.dataclass(frozen=True)
 class Diagnostics:
-    """Convergence of a fit: the numbers :func:`bayesq.fit` checks."""
+    """Convergence of a fit: the numbers :func:`bayesq.fit` checks.
+
+    What :meth:`bayesq.FitResult.diagnostics` returns. The standard: no
+    divergences, R-hat at most :data:`MAX_RHAT` (1.01), bulk and tail ESS at
+    least :data:`MIN_ESS` (400) for every parameter and sampled coordinate,
+    no trajectory cut at the maximum tree depth (unless the user lowered
+    it), E-BFMI at least 0.3. :meth:`problems` words each shortfall with
+    advice; ``str`` gives the numbers on one line.
+
+    Attributes
+    ----------
+    divergences : int
+        Divergent transitions after tuning, all chains.
+    draws : int
+        Draws after tuning, all chains.
+    max_rhat : float
+        The largest rank-normalized split R-hat.
+    min_ess_bulk, min_ess_tail : float
+        The smallest bulk and tail effective sample sizes.
+    max_tree_depth_hits : int
+        Draws whose trajectory stopped at the maximum tree depth.
+    min_bfmi : float
+        The smallest E-BFMI of a chain (NaN without energy statistics).
+    depth_capped : bool
+        Whether the user lowered the maximum tree depth (its hits are then
+        not a problem: R-hat and ESS measure what they cost).
+    noise_share : float
+        Share of draws in which the seed noise exceeds the best score's
+        lead over the threshold (:func:`noise_share`).
+
+    Examples
+    --------
+    >>> from bayesq.diagnostics import Diagnostics
+    >>> fine = Diagnostics(
+    ...     divergences=0, draws=4000, max_rhat=1.002, min_ess_bulk=1850.0,
+    ...     min_ess_tail=1620.0, max_tree_depth_hits=0, min_bfmi=0.95,
+    ... )
+    >>> fine.problems()
+    []
+    >>> print(fine)
+    divergences 0/4000, max R-hat 1.0020, min ESS bulk 1850, tail 1620, E-BFMI >= 0.95
+    >>> short = Diagnostics(
+    ...     divergences=0, draws=4000, max_rhat=1.002, min_ess_bulk=350.0,
+    ...     min_ess_tail=1620.0, max_tree_depth_hits=0, min_bfmi=0.95,
+    ... )
+    >>> print(short.problems()[0])
+    effective sample size down to 350 (bulk 350, tail 1620; want >= 400): draw more (draws, chains)
+    """
 
     divergences: int
     draws: int
@@ -64,7 +111,14 @@ class Diagnostics:
     noise_share: float = float("nan")  # share of draws with sigma > |best - t| (:func:`noise_share`)
 
     def problems(self) -> list[str]:
-        """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice."""
+        """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice.
+
+        Returns
+        -------
+        list of str
+            One sentence per shortfall (divergences, R-hat, ESS, tree depth,
+            E-BFMI), empty when the fit meets the standard.
+        """
         out = []
         why = self._two_explanations()  # named once: with R-hat if it falls short, else with the ESS
         if self.divergences:
@@ -136,6 +190,15 @@ def noise_share(posterior) -> float:
     :mod:`bayesq.model` describes, and NUTS mixes slowly. With several
     searches (a joint fit), the share of the search most evenly split. NaN
     when the variables are missing.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset or xarray.DataTree
+        A fit's posterior, with ``log_sigma`` and ``log_beta_gap``.
+
+    Returns
+    -------
+    float
     """
     if "log_sigma" not in posterior or "log_beta_gap" not in posterior:
         return float("nan")
@@ -149,9 +212,22 @@ def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = Fal
 
     With ``by`` (a dimension of the posterior, e.g. ``"fit"`` of
     :func:`bayesq.batch.fit_batch`), one :class:`Diagnostics` per coordinate
-    along it, from one vectorized ArviZ call per statistic. ``depth_capped``:
-    whether the user lowered the maximum tree depth (trajectories cut there
-    are then not a problem: R-hat and ESS measure what they cost).
+    along it, from one vectorized ArviZ call per statistic.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A fit's posterior and sample stats.
+    by : str, optional
+        A dimension of the posterior to diagnose along.
+    depth_capped : bool
+        Whether the user lowered the maximum tree depth (trajectories cut
+        there are then not a problem: R-hat and ESS measure what they cost).
+
+    Returns
+    -------
+    Diagnostics or list of Diagnostics
+        One, or one per coordinate of ``by``.
     """
     post = idata.posterior.to_dataset()
     # constant variables have no R-hat (the noiseless model's sigma); a NaN or inf draw keeps one checked
@@ -190,7 +266,20 @@ def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = Fal
 
 
 def warn_problems(diagnostics: Diagnostics, who: str = "bayesq.fit") -> list[str]:
-    """Warn (``RuntimeWarning``) about every convergence problem; return them."""
+    """Warn (``RuntimeWarning``) about every convergence problem; return them.
+
+    Parameters
+    ----------
+    diagnostics : Diagnostics
+        The numbers.
+    who : str
+        The name each warning starts with.
+
+    Returns
+    -------
+    list of str
+        :meth:`Diagnostics.problems`.
+    """
     problems = diagnostics.problems()
     for problem in problems:
         warnings.warn(f"{who}: {problem}", RuntimeWarning, stacklevel=3)

@@ -51,6 +51,15 @@ class InputError(BayesqError, ValueError):
     cli : str, optional
         The whole message as the command line says it, where it differs
         beyond the argument's name (e.g. ``--minimize`` for ``maximize=False``).
+
+    Attributes
+    ----------
+    template : str
+        ``message``, with ``{arg}`` unrendered.
+    argument : str or None
+        The Python keyword at fault.
+    cli : str or None
+        The command line's message, where it differs.
     """
 
     def __init__(self, message: str, argument: str | None = None, cli: str | None = None):
@@ -60,7 +69,18 @@ class InputError(BayesqError, ValueError):
         super().__init__(self.naming(argument))
 
     def naming(self, name: str | None) -> str:
-        """The message with ``{arg}`` rendered as ``name``."""
+        """The message with ``{arg}`` rendered as ``name``.
+
+        Parameters
+        ----------
+        name : str or None
+            The argument's name as the caller knows it (a keyword, a flag);
+            ``None`` renders "the argument".
+
+        Returns
+        -------
+        str
+        """
         return self.template.replace("{arg}", name or "the argument")
 
 

@@ -6,8 +6,7 @@ bayesq does not re-implement it; these are thin calls into :mod:`opda`:
   the CDF of the scores (``EmpiricalDistribution.confidence_bands``): the
   highest-density Learned-Miller--DeWitt band (the paper's) up to
   :data:`LD_MAX_RUNS` runs, the Dvoretzky-Kiefer-Wolfowitz band (instant,
-  more conservative) beyond, where the LD band takes minutes (151 s for
-  1,024 runs here);
+  more conservative) beyond, where the LD band takes minutes;
 * :func:`tuning_curve_band`: the median tuning curve of those bands. The upper
   CDF band gives the lower tuning curve and vice versa; the band becomes
   trivial (the end of the support, ``b``) once :math:`k` exceeds a few times

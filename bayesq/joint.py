@@ -44,23 +44,65 @@ class JointFit(Result, kind="joint"):
     """The posterior of several searches fitted together (:func:`fit_joint`).
 
     ``idata`` holds the posterior (dim ``search``), the sample stats,
-    ``log_likelihood["scores"]`` (module docstring) and the observed data
+    ``log_likelihood["scores"]`` (one point per run of every search, search
+    by search, its tail scores then its censored runs; the coordinate
+    ``run_search`` names each point's search) and the observed data
     ``tail_{j}`` / ``censored_{j}``; ``settings`` the names, thresholds,
-    direction, pooling, noise, priors and sampler.
+    direction, pooling, noise, priors and sampler. Each search's part is a
+    :class:`bayesq.FitResult` (:meth:`result`), for its tuning curves and
+    best score; :func:`bayesq.compare` compares the searches on the joint
+    draws, and :func:`bayesq.compare_models` compares joint fits of the same
+    scores (pooled or not, noisy or not) by PSIS-LOO.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        The joint posterior, with its settings in the attributes of its
+        ``posterior`` group.
+    model : pymc.Model, optional
+        The PyMC model that drew it; rebuilt on demand otherwise.
+
+    Attributes
+    ----------
+    idata : xarray.DataTree
+        The posterior and its companions.
+    settings : bayesq.settings.Settings
+        The model, sampler and data settings the fit ran with.
+
+    See Also
+    --------
+    fit_joint : Makes one; its example uses one.
     """
 
     _who = "bayesq.fit_joint"
 
     @property
     def names(self) -> list[str]:
+        """The searches' names, in the order given to :func:`fit_joint`."""
         return list(self.settings.data.names)
 
     @property
     def maximize(self) -> bool:
+        """Whether higher scores are better (shared by the searches)."""
         return self.settings.model.maximize
 
     def scores(self, name: str) -> np.ndarray:
-        """Every score of one search (tail first, then the censored runs)."""
+        """Every score of one search (tail first, then the censored runs).
+
+        Parameters
+        ----------
+        name : str
+            A search.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        KeyError
+            No search of that name.
+        """
         j = self._index(name)
         obs = self.idata.observed_data
         parts = [obs[f"tail_{j}"].values]
@@ -94,6 +136,20 @@ class JointFit(Result, kind="joint"):
 
         Its draws are the joint posterior's (pooling included); its
         ``model`` is not available on its own.
+
+        Parameters
+        ----------
+        name : str
+            A search.
+
+        Returns
+        -------
+        bayesq.FitResult
+
+        Raises
+        ------
+        KeyError
+            No search of that name.
         """
         j = self._index(name)
         s = self.settings
@@ -127,7 +183,7 @@ class JointFit(Result, kind="joint"):
 
     @property
     def results(self) -> dict[str, FitResult]:
-        """:meth:`result` of every search."""
+        """:meth:`result` of every search, ``{name: FitResult}``."""
         return {name: self.result(name) for name in self.names}
 
     def reported(self) -> list[str]:
@@ -142,16 +198,41 @@ class JointFit(Result, kind="joint"):
         :func:`bayesq.diagnostics.prior_sensitivity` of the joint posterior: one row
         per search and parameter (``beta[name]``), and one per pooling
         spread (``gamma_tau``); adds the ``log_prior`` group the first time.
+
+        Parameters
+        ----------
+        var_names : iterable of str, optional
+            The posterior variables to report; by default :meth:`reported`.
+        threshold : float
+            Sensitivity from which a variable is flagged.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``prior``, ``likelihood`` and ``diagnosis``.
         """
         return prior_sensitivity(self.idata, self.model, var_names or self.reported(), threshold)
 
     def loo(self, **kwargs):
-        """PSIS-LOO of every run (:func:`arviz.loo` with ``pointwise=True``)."""
+        """PSIS-LOO of every run (:func:`arviz.loo` with ``pointwise=True``).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`arviz.loo`.
+
+        Returns
+        -------
+        arviz_stats.ELPDData
+            The estimate of the expected log predictive density, with the
+            Pareto-k of every run.
+        """
         import arviz as az
 
         return az.loo(self.idata, var_name="scores", pointwise=True, **kwargs)
 
     def headline(self) -> str:
+        """One line about the fit: the searches, the model and the sampler."""
         m, names = self.settings.model, self.names
         pool = ", ".join(m.pool) or "nothing"
         return (
@@ -182,6 +263,18 @@ def fit_joint(
 ) -> JointFit:
     r"""Posterior of several searches in one model, with partial pooling.
 
+    Searches on one search space (architectures tuned over the same
+    hyperparameters) are expected to share the effective number of
+    hyperparameters :math:`\gamma`. With ``"gamma"`` in ``pool`` its log is
+    hierarchical across searches,
+    :math:`\log\gamma_j = \mu_\gamma + \tau_\gamma z_j`,
+    :math:`\tau_\gamma \sim \text{HalfNormal}(0.3)`, so the data say how
+    much the searches share (:func:`bayesq.model.build_joint_model`); each
+    search keeps its own tail mass, best score and threshold. The joint
+    draws are paired across searches, which :func:`bayesq.compare` uses,
+    and the pointwise log-likelihood (one point per run) serves
+    :func:`bayesq.compare_models`.
+
     Parameters
     ----------
     searches : mapping
@@ -203,18 +296,35 @@ def fit_joint(
     n_hyperparameters : float, optional
         Nominal number of hyperparameters of the (shared) search space: an
         upper bound on every gamma (:func:`bayesq.model.build_joint_model`).
+    sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
+        NUTS implementation, as for :func:`bayesq.fit`.
+    draws, tune, chains : int
+        Draws kept per chain, tuning steps per chain, number of chains.
     target_accept : float
         NUTS target acceptance rate; :data:`bayesq.samplers.TARGET_ACCEPT` (0.95)
         by default, as for :func:`bayesq.fit` (the pooled DeBERTa
         model at 0.95: 2 divergences in 4,000 draws with the prior scale of
         tau at 0.5, none with 0.3, the default; at 0.9 and 300 tuning steps,
         3 in 1,200).
-    sampler, draws, tune, chains, max_tree_depth, random_seed, quiet, progressbar, **sampler_kwargs
-        As for :func:`bayesq.fit`.
+    max_tree_depth : int, optional
+        Cap on the NUTS tree depth, as for :func:`bayesq.fit`.
+    random_seed : int, optional
+        Seed for reproducible draws.
+    quiet : bool
+        No progress bars or informational logging (diagnostic warnings stay).
+    progressbar : bool, optional
+        Override the progress bar alone (default: ``not quiet``).
+    **sampler_kwargs
+        Passed to the sampler, as for :func:`bayesq.fit`.
 
     Returns
     -------
     JointFit
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        An argument or a search's scores cannot be used; the message names it.
 
     Warns
     -----
@@ -222,6 +332,36 @@ def fit_joint(
         When the draws fall short of 0 divergences, R-hat <= 1.01 and ESS >= 400,
         hit the maximum tree depth, or have an E-BFMI below 0.3
         (:meth:`bayesq.diagnostics.Diagnostics.problems`).
+
+    See Also
+    --------
+    bayesq.fit : One search.
+    bayesq.compare : Probabilities that one search beats another.
+
+    Examples
+    --------
+    Two simulated searches of one search space (gamma 2 for both), with
+    best achievable scores 0.90 and 0.92:
+
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> searches = {
+    ...     "a": simulate_random_search(n=200, beta=0.90, random_seed=0).scores,
+    ...     "b": simulate_random_search(n=200, beta=0.92, random_seed=1).scores,
+    ... }
+    >>> joint = bayesq.fit_joint(
+    ...     searches, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+    ... )
+    >>> joint.names, joint.draws("gamma").shape  # (chains, draws, search)
+    (['a', 'b'], (2, 200, 2))
+    >>> list(joint.summary().index[-3:])  # one row per search, and the pooling's spread
+    ['sigma[a]', 'sigma[b]', 'gamma_tau']
+    >>> best_b = joint.result("b").best_score()  # one search, as a FitResult
+    >>> bool(best_b.lower < 0.92 < best_b.upper)
+    True
+    >>> comparison = bayesq.compare(joint)  # the joint draws, paired as sampled
+    >>> comparison.paired, bool(comparison.prob_better("b", "a") > 0.95)
+    ('joint', True)
     """
     options = SamplerOptions.checked(
         sampler,

@@ -1,8 +1,12 @@
 r"""Log density, log CDF and log survival function of the (noisy) quadratic
 distribution, in pure PyTensor: the single source of truth for the math.
 
-Definitions (Lourie et al., "Show your work with confidence", appendix A)
--------------------------------------------------------------------------
+Definitions
+-----------
+The noisy quadratic distribution is Lourie, He and Cho's ("Hyperparameter
+Loss Surfaces Are Simple Near their Optima", COLM 2025); the theory page of
+the documentation (docs/theory.md) derives what follows.
+
 The quadratic distribution :math:`\mathcal{Q}(\alpha, \beta, \gamma)` is the
 law of the score of a uniformly random point on a :math:`\gamma`-dimensional
 quadratic bowl. With :math:`k = \gamma/2` and :math:`V \sim \operatorname{Beta}(k, 1)`
@@ -74,18 +78,13 @@ where the missing share is weighted by :math:`\log v`, within 1e-10 at
 0.3, 1e-9 at 0.25, 3e-7 at 0.2, 2e-2 at 0.1. The prior on gamma puts 0.1 %
 of its mass below 0.2.
 
-The tanh-sinh panel had 22 nodes left of its centre and 15 right of it
-(first node :math:`3 \times 10^{-56}` from the end) until 2026-12-06: the
-table above within 1.2x, but 6e-7 at gamma 0.2 and 8e-4 at 0.1, the
-derivative in gamma off by 3e-4 and 0.5. On a simulated search with large
-noise (gamma 2, sigma a fifth of beta - alpha, 1,024 runs, 4,000 draws per
-chain) 28 of 57 divergent trajectories ran from gamma 0.5 towards gamma
-below 0.15; with the nodes moved, 2 divergences in all (over the README's
-convergence studies, 64 against 106: the geometry there causes
-divergences too). Two nodes taken from the right end, where the integrand
-is smooth, keep the count (86) and the work; a third (h = 0.2, 25 and 12)
-costs accuracy above gamma 0.5 (values within 2e-9 only), and five more
-nodes on the left (91) cost 9-15 % of the time per gradient.
+The tanh-sinh panel therefore puts more of its nodes towards the singular
+end (24 left of its centre, 13 right of it, :math:`h = 0.2`) than towards
+the smooth one: with fewer on the left, the density at small gamma was
+less accurate, and NUTS, on searches with large noise, diverged in
+trajectories that ran towards gamma below 0.15. Moving one more node to
+the left costs accuracy above gamma 0.5; adding nodes costs time in every
+gradient.
 """
 
 from __future__ import annotations
@@ -110,10 +109,9 @@ __all__ = [
 ]
 
 _DELTA = 32.0  # log-integrand drop that bounds the window: e^-32 ~ 1e-14
-# Newton steps on each end of the window. From 6 to 3 (2026-12-06):
-# benchmarks/bench_accuracy.py gives the same table with 3 to 6 steps,
-# 4.7e-11 (values) with 2, 3.8e-10 with 1, 1.8e-5 with none; each step
-# cost ~7 us of a 182-score log density + gradient (Numba, libmvec)
+# Newton steps on each end of the window: benchmarks/bench_accuracy.py
+# gives the same table with 3 to 6 steps, 4.7e-11 (values) with 2,
+# 3.8e-10 with 1, 1.8e-5 with none; each step costs time in every gradient
 _NEWTON_STEPS = 3
 N_PANELS = 7
 # more nodes towards the singular end than the smooth one (module docstring: gamma < 0.5)
@@ -163,11 +161,9 @@ def _window(kind, zlo, zhi, k):
     """Integration window [A, B] in z (module docstring, step 1); no gradient flows through it.
 
     One opaque node of the graph (an ``OpFromGraph``): its elementwise
-    operations (the unrolled Newton steps: 164 for the density's window, 280
-    when there were six steps) are rewritten once on their own, not with every
-    graph that uses them. Inlined, they made compiling a model's log density
-    and gradient take 1.7 times as long (60.6 against 34.7 s for 400 scores,
-    C backend, six steps).
+    operations (the unrolled Newton steps, 164 for the density's window) are
+    rewritten once on their own, not with every graph that uses them, which
+    keeps the compilation of a model's log density and gradient short.
     """
     inputs = [t.type() for t in (zlo, zhi, k)]
     op = OpFromGraph(
@@ -290,15 +286,14 @@ def _log_smoothed(kind, x, x1, s, k):
         sc[ex] * (gap_hi[ex] + width[ex] * steps_hi), v1_at_right[ex] + s_width[ex] * steps_hi
     )
     log_w = _log_weight(kind, v, one_minus_v, k[ex])
-    # log of panel width x integrand at each node (the width inside the sum
-    # measured faster than outside it, 2026-12-06)
+    # log of panel width x integrand at each node (the width inside the sum)
     log_f = pt.log(pt.maximum(width[ex], _TINY)) + log_w - 0.5 * z * z
     # log-sum-exp of the weighted nodes, shifted by the largest term. The shift
     # carries no gradient (it cancels), so the gradient is the softmax-weighted
     # mean of the terms' gradients; PyTensor's own log(sum(exp(.))) rewrite
     # would differentiate its max too (a mask and a reduction more per
     # gradient). The rule's weights enter as factors, which that rewrite
-    # leaves alone. Measured: 8 % off nutpie's log density + gradient.
+    # leaves alone.
     top = stop_gradient(pt.max(log_f + nodes(_LOG_W), axis=-1))
     top = pt.switch(pt.isinf(top), 0.0, top)  # every term -inf: a log of 0 below, -inf
     total = pt.sum(nodes(np.exp(_LOG_W)) * pt.exp(log_f - top[ex]), axis=-1)

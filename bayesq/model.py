@@ -1,10 +1,14 @@
 r"""The censored-tail model of a random search: its variables and the likelihood.
 
-Likelihood (Lourie et al., section 4; THEORY.md)
-------------------------------------------------
+Likelihood
+----------
 Scores beyond the threshold :math:`t` (above it when maximizing, below it when
-minimizing) follow the noisy quadratic distribution and enter exactly; every
-other run only says that it fell on the other side:
+minimizing) follow the noisy quadratic distribution (Lourie, He and Cho,
+"Hyperparameter Loss Surfaces Are Simple Near their Optima", COLM 2025, who
+fit the same censored tail by maximum product of spacings) and enter
+exactly; every other run only says that it fell on the other side (the
+theory page of the documentation, docs/theory.md, "The censored
+likelihood"):
 
 .. math::
 
@@ -79,6 +83,23 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
     ``spread``, the priors' unit, is the standard deviation of the tail
     scores unless given (a fixed unit, chosen before seeing the data).
 
+    Parameters
+    ----------
+    scores : array_like, pandas.Series or path
+        One score per run (:func:`bayesq.data.read_scores`).
+    threshold : float
+        Scores beyond it (above when maximizing) form the tail.
+    maximize : bool
+        Whether higher scores are better.
+    spread : float, optional
+        The priors' unit.
+
+    Returns
+    -------
+    PreparedScores
+        The scores, the threshold, the direction, the tail, the censored
+        runs and the unit.
+
     Raises
     ------
     ValueError
@@ -116,7 +137,15 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
 def build_model(
     scores, threshold, maximize=True, n_hyperparameters=None, priors=None, spread=None
 ) -> pm.Model:
-    """The PyMC model of a random search's censored tail.
+    r"""The PyMC model of a random search's censored tail.
+
+    The model :func:`bayesq.fit` samples: the scores beyond ``threshold``
+    follow :class:`bayesq.NoisyQuadratic` and enter with their density, the
+    others through :math:`\log F(t \mid \theta)` each (module docstring),
+    with the priors and coordinates of :mod:`bayesq.priors`, all in units
+    of the tail's spread :math:`d`. Build it to inspect the model, to draw
+    from its prior, or to sample it with settings :func:`bayesq.fit` does
+    not offer.
 
     Parameters
     ----------
@@ -142,9 +171,35 @@ def build_model(
     pymc.Model
         With free variables ``tail_mass``, ``gamma`` (or ``gamma_logit``) and
         ``log_scales`` (``log_sigma`` and ``log_beta_gap``, sampled in polar
-        coordinates), deterministics ``alpha``, ``beta``, ``gamma``,
-        ``sigma``, ``log_sigma``, ``log_beta_gap``, and observed ``tail`` and
+        coordinates), deterministics ``alpha``, ``beta``, ``sigma``,
+        ``log_sigma``, ``log_beta_gap`` (and ``gamma`` when
+        ``n_hyperparameters`` bounds it), and observed ``tail`` and
         ``censored``.
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        Scores or a threshold that cannot be used: non-finite scores, fewer
+        than :data:`MIN_TAIL` (8) scores beyond the threshold, a tail without
+        spread, a ``spread`` that is not positive.
+
+    See Also
+    --------
+    bayesq.fit : Samples this model and checks the draws.
+    build_joint_model : Several searches in one model.
+
+    Examples
+    --------
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> scores = simulate_random_search(n=200, random_seed=0).scores
+    >>> model = bayesq.build_model(scores, 0.85)
+    >>> [rv.name for rv in model.free_RVs]
+    ['tail_mass', 'gamma', 'log_scales']
+    >>> [rv.name for rv in model.observed_RVs]
+    ['tail', 'censored']
+    >>> bayesq.build_model(scores, 0.85, n_hyperparameters=3).free_RVs[1].name
+    'gamma_logit'
     """
     return search_model(prepare_scores(scores, threshold, maximize, spread), n_hyperparameters, priors)
 

@@ -27,7 +27,18 @@ def load(path) -> Result:
     Returns the result class its settings name (:class:`FitResult`,
     :class:`bayesq.joint.JointFit`, :class:`bayesq.batch.BatchFit`). The
     file's checksum is verified (:func:`bayesq.files.read_netcdf`), and its
-    settings schema (:mod:`bayesq.settings`).
+    settings schema (:mod:`bayesq.settings`). The result has the saved
+    draws and settings; its PyMC model is rebuilt from them when asked for.
+
+    Parameters
+    ----------
+    path : str or path
+        A file written by ``save`` (``fit.nc`` in an output directory of the
+        command line).
+
+    Returns
+    -------
+    FitResult, JointFit or BatchFit
 
     Raises
     ------
@@ -37,6 +48,25 @@ def load(path) -> Result:
         ``path`` is not a whole, unaltered fit saved by bayesq (empty,
         truncated, corrupted, another kind of file), or was saved by a newer
         bayesq; the message names it.
+
+    See Also
+    --------
+    bayesq.FitResult.save : Writes the file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> scores = simulate_random_search(n=200, random_seed=0).scores
+    >>> result = bayesq.fit(scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = result.save(pathlib.Path(folder) / "fit.nc")
+    ...     again = bayesq.load(path)
+    >>> type(again).__name__, again.threshold, again.settings == result.settings
+    ('FitResult', 0.85, True)
+    >>> bool((again.draws("beta") == result.draws("beta")).all())
+    True
     """
     idata = read_netcdf(path)
     try:

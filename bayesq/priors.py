@@ -2,8 +2,10 @@ r"""The priors of the censored-tail model and the coordinates NUTS samples.
 
 Parametrization and priors
 --------------------------
-Geometry decides whether NUTS works here (THEORY.md: a naive model diverges
-thousands of times). The data pin the *tail mass* :math:`p_t = P(Y > t)`
+Geometry decides whether NUTS works here: with flat or half-normal priors
+on :math:`(\alpha, \beta, \gamma, \sigma)` default NUTS diverges heavily (the
+theory page of the documentation, docs/theory.md, "Priors and
+parametrization"). The data pin the *tail mass* :math:`p_t = P(Y > t)`
 (the count of tail scores) and the tail's shape; :math:`\alpha` is seen only
 through them. We therefore sample, in the frame where the score is maximized
 (minimization is mirrored by :math:`y \to -y`) and in units of the tail's
@@ -46,7 +48,7 @@ R-hat 1.16. The two normals are therefore sampled (``log_scales``, one
 in the polar coordinates of the point :math:`(\sigma/d, (\beta - t)/(Kd))`,
 :math:`K = 2` (:class:`NoiseSignalPolar`): the log radius, which the data
 pin, and the logit of the angle, which moves along the L's bend. On that
-search: 5 divergences and R-hat 1.04, in half the time.
+search: 5 divergences and R-hat 1.04.
 
 Then set :math:`\alpha = \beta - (\beta - t)\,p_t^{-2/\gamma}`, the noiseless
 relation :math:`p_t = ((\beta - t)/(\beta - \alpha))^{\gamma/2}`. Every prior
@@ -74,9 +76,68 @@ _HALF_PI = 0.5 * np.pi
 
 @dataclasses.dataclass(frozen=True)
 class Priors:
-    """Hyperparameters of the priors (module docstring), all unit-free.
+    r"""Hyperparameters of the priors, all unit-free.
 
-    Override any of them: ``Priors(gamma_median=1.0)``.
+    Override any of them: ``Priors(gamma_median=1.0)``. The priors are set
+    in the frame where the score is maximized and in units of the tail's
+    spread :math:`d` (the standard deviation of the tail scores, or the
+    ``spread`` given to :func:`bayesq.fit`), so they fit any score's scale:
+
+    .. math::
+
+        p_t &\sim \operatorname{Beta}(a_p, b_p),\\
+        \gamma &\sim \operatorname{LogNormal}(\log \gamma_\text{med}, s_\gamma),\\
+        \log((\beta - t)/d) &\sim \mathcal N(\mu_\beta, s_\beta),\\
+        \log(\sigma/d) &\sim \mathcal N(\mu_\sigma, s_\sigma),
+
+    with :math:`p_t = P(Y > t)` the tail mass and
+    :math:`\alpha = \beta - (\beta - t)\,p_t^{-2/\gamma}`. The theory page
+    of the documentation (docs/theory.md, "Priors and parametrization")
+    explains each choice.
+
+    Parameters
+    ----------
+    tail_mass_a, tail_mass_b : float
+        :math:`a_p, b_p`: the Beta prior of the tail mass (default uniform).
+    gamma_median : float
+        :math:`\gamma_\text{med}`: the prior median of the effective number
+        of hyperparameters (2; the paper finds about 1 for language models,
+        2 for vision models). With ``n_hyperparameters=h`` it is the centre
+        of the bounded prior, :math:`\min(\gamma_\text{med}, h/2)`.
+    gamma_log_sd : float
+        :math:`s_\gamma`: the log-normal's scale (95 % of the prior within
+        [0.46, 8.7] at the defaults).
+    beta_gap_log_mean, beta_gap_log_sd : float
+        :math:`\mu_\beta, s_\beta`: how far beyond the threshold the best
+        score lies, in tail spreads (log scale).
+    sigma_log_mean, sigma_log_sd : float
+        :math:`\mu_\sigma, s_\sigma`: the seed noise as a fraction of the
+        tail's spread (log scale; median 0.25).
+    pool_log_sd : float
+        The scale of the half-normal prior on the spread :math:`\tau` of a
+        pooled parameter across searches (:func:`bayesq.fit_joint`).
+    noiseless_gap_log_mean, noiseless_gap_log_sd : float
+        The prior of :math:`\log((\beta - \max y)/d)` in the noiseless model
+        (``fit_joint(..., noise=False)``).
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        A setting that is not finite, or a Beta parameter, median or scale
+        that is not positive.
+
+    Examples
+    --------
+    >>> import bayesq
+    >>> priors = bayesq.Priors(gamma_median=1.0)  # language models: gamma near 1
+    >>> priors.gamma_median, priors.gamma_log_sd
+    (1.0, 0.75)
+    >>> bayesq.Priors(sigma_log_sd=0)
+    Traceback (most recent call last):
+        ...
+    bayesq.exceptions.InputError: prior setting sigma_log_sd must be positive, got 0
+
+    A fit takes them as ``bayesq.fit(scores, threshold, priors=priors)``.
     """
 
     tail_mass_a: float = 1.0

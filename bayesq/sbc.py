@@ -157,6 +157,19 @@ class SBCResult:
         that each bin expects 5 or more of the :math:`n` data sets, the
         usual condition for the test's chi-square approximation;
         ``mean_u`` the mean continuous rank (1/2 when unbiased).
+
+        Parameters
+        ----------
+        prob : float
+            Mass of the simultaneous band, in (0, 1).
+        n_points : int
+            Points at which the ECDF is checked against the band.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter; columns ``inside``, ``max_ecdf_diff``,
+            ``band_half_width``, ``chi2_p``, ``mean_u``.
         """
         from bayesq._compat.arviz_stats import ecdf_band
 
@@ -179,7 +192,17 @@ class SBCResult:
         return pd.DataFrame(rows).T.rename_axis("parameter")
 
     def passed(self, prob: float = 0.99) -> bool:
-        """Whether every parameter's ranks stay inside the ``prob`` band."""
+        """Whether every parameter's ranks stay inside the ``prob`` band.
+
+        Parameters
+        ----------
+        prob : float
+            Mass of the simultaneous band (:meth:`test`).
+
+        Returns
+        -------
+        bool
+        """
         return bool(self.test(prob)["inside"].all())
 
 
@@ -216,18 +239,29 @@ def run_sbc(
 ) -> SBCResult:
     """Simulation-based calibration: prior draws, fits, ranks.
 
+    Draws ``n_datasets`` parameter sets from the priors (unit 1, threshold
+    0, fixed in advance), a search of ``n_scores`` runs from each, fits each
+    with that fixed unit, and ranks every true parameter among its
+    posterior's draws. :meth:`SBCResult.test` and :meth:`SBCResult.passed`
+    say whether the ranks are uniform, as they are when the sampler draws
+    from the exact posterior.
+
     Parameters
     ----------
     n_datasets, n_scores : int
         Data sets drawn from the prior predictive, scores in each.
-    maximize, priors
-        Direction and priors of the model.
+    maximize : bool
+        Direction of the model.
+    priors : bayesq.Priors, optional
+        Prior settings of the model.
     n_draws : int
         Posterior draws each rank is counted among (thinned evenly from
         ``chains * draws``, which should exceed it several times so that the
         kept draws are nearly independent).
-    draws, tune, chains, target_accept
-        Sampling settings.
+    draws, tune, chains : int
+        Draws kept per chain, tuning steps per chain, number of chains.
+    target_accept : float
+        NUTS target acceptance rate, in (0, 1).
     method : {"batch", "separate"}
         ``"batch"``: all data sets in one compiled JAX program
         (:func:`bayesq.batch.fit_batch`, blackjax; the path for a GPU).
@@ -236,10 +270,20 @@ def run_sbc(
         path on a CPU. Either way ``fits`` is a :class:`~bayesq.batch.BatchFit`.
     batch_size : int, optional
         Data sets per compiled call (``"batch"`` only).
-    quiet : bool
-        No progress lines (``"separate"``: one per fit).
     random_seed : int, optional
         Seeds the prior draws, the data, the sampler and the rank jitter.
+    quiet : bool
+        No progress lines (``"separate"``: one per fit).
+
+    Returns
+    -------
+    SBCResult
+        The truth, the ranks and the fits.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method``, or ``n_draws`` beyond the draws of a fit.
     """
     if method not in ("batch", "separate"):
         raise ValueError(f"method must be 'batch' or 'separate', got {method!r}")

@@ -19,7 +19,23 @@ __all__ = ["SimulatedSearch", "simulate_random_search"]
 
 @dataclass(frozen=True)
 class SimulatedSearch:
-    """Scores of a simulated random search and the truth that made them."""
+    """Scores of a simulated random search and the truth that made them.
+
+    What :func:`simulate_random_search` returns.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray
+        One score per run, in run order.
+    alpha, beta, gamma, sigma : float
+        The noisy quadratic that scored the successful runs.
+    maximize : bool
+        Whether higher scores are better.
+    failed : numpy.ndarray of bool
+        Which runs failed.
+    failure_rate : float
+        The probability of a failure.
+    """
 
     scores: np.ndarray
     alpha: float
@@ -81,12 +97,43 @@ def simulate_random_search(
     scores ``failure_score`` plus a little noise (default: the worst end of
     the support pushed a further ``(beta - alpha)`` away).
 
+    Parameters
+    ----------
+    n : int
+        Number of runs.
+    alpha, beta, gamma, sigma : float
+        The noisy quadratic of the successful runs (:func:`bayesq.noisy_quadratic`).
+    maximize : bool
+        Whether higher scores are better (the concave form, best score ``beta``).
+    failure_rate : float
+        Probability that a run fails, in [0, 1).
+    failure_score : float, optional
+        The score of a failed run, before its noise of sd ``0.1 * (beta - alpha)``.
+    random_seed : int or numpy.random.Generator, optional
+        Seed of the simulation (0 by default, so that a call is reproducible).
+
     Returns
     -------
     SimulatedSearch
         ``scores`` in run order, the true parameters, the mask of failures
         and the failure rate; ``.tail_truth`` holds what a censored fit
         estimates (the failures stretch the support's far end).
+
+    Raises
+    ------
+    ValueError
+        ``n`` below 1 or ``failure_rate`` outside [0, 1).
+
+    Examples
+    --------
+    >>> from bayesq.simulate import simulate_random_search
+    >>> search = simulate_random_search(n=100, random_seed=0)
+    >>> search.scores.shape, int(search.failed.sum())
+    ((100,), 10)
+    >>> search.truth
+    {'alpha': 0.8, 'beta': 0.9, 'gamma': 2.0, 'sigma': 0.002}
+    >>> round(search.tail_truth["alpha"], 4)  # what a censored fit estimates
+    0.7889
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")

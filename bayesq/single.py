@@ -49,6 +49,13 @@ def check_direction(prepared, stated: bool) -> None:
     ``benchmarks/bench_convergence.py`` (no failed runs, threshold at the
     median) up to 2.25.
 
+    Parameters
+    ----------
+    prepared : bayesq.model.PreparedScores
+        The scores split at the threshold, in the direction assumed.
+    stated : bool
+        Whether the user gave the direction (then nothing is refused).
+
     Raises
     ------
     bayesq.exceptions.DirectionError
@@ -100,6 +107,31 @@ def fit(
 ) -> FitResult:
     r"""Posterior of the noisy quadratic tail of a random search.
 
+    Fits the censored-tail model of :func:`bayesq.build_model`: the scores
+    beyond ``threshold`` (above it when maximizing) follow the noisy
+    quadratic distribution :math:`\mathcal Q(\alpha, \beta, \gamma, \sigma)`
+    (:class:`bayesq.NoisyQuadratic`) and enter the likelihood with their
+    density; every other run enters only through the probability of falling
+    short of the threshold,
+
+    .. math::
+
+        \log L(\theta) = \sum_{i:\, y_i > t} \log f(y_i \mid \theta)
+                         + (n - n_t)\,\log F(t \mid \theta),
+
+    with :math:`n_t` the number of tail scores (mirrored when minimizing).
+    The posterior is drawn with NUTS, and the fit is checked against the
+    convergence standard (0 divergences, R-hat :math:`\le 1.01`, bulk and
+    tail ESS :math:`\ge 400`), with a ``RuntimeWarning`` for each shortfall.
+    The parameters are the best achievable score :math:`\beta`
+    (:math:`\alpha` when minimizing), the effective number of
+    hyperparameters :math:`\gamma`, the far end of the quadratic's support
+    :math:`\alpha` (:math:`\beta` when minimizing) and the seed noise
+    :math:`\sigma` (Lourie, He and Cho,
+    "Hyperparameter Loss Surfaces Are Simple Near their Optima", COLM 2025;
+    the theory page of the documentation, docs/theory.md, derives the
+    likelihood and the priors).
+
     Parameters
     ----------
     scores : array_like, pandas.Series or path
@@ -109,6 +141,8 @@ def fit(
     threshold : float
         Start of the asymptotic regime. Scores beyond it (above when
         maximizing) enter the likelihood exactly, the others as censored.
+        At least 8 scores must lie beyond it; :func:`bayesq.scan_thresholds`
+        helps to choose it.
     maximize : bool, optional
         Whether higher scores are better (best achievable score ``beta``);
         ``False`` for losses (best score ``alpha``). Unstated, higher is
@@ -117,29 +151,34 @@ def fit(
     n_hyperparameters : float, optional
         Nominal number of hyperparameters searched: bounds gamma above.
     priors : bayesq.Priors, optional
-        Prior settings (:mod:`bayesq.priors`).
+        Prior settings (:class:`bayesq.Priors`); the defaults are weakly
+        informative and unit-free.
     spread : float, optional
         The priors' unit; by default the standard deviation of the tail
         scores (:func:`bayesq.build_model`). Give it to fix the prior before
         seeing the data, as calibration studies do.
     sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
         NUTS implementation; ``"auto"`` takes the first installed in that order.
-    draws, tune, chains : int
-        Draws kept per chain, tuning steps per chain, number of chains.
-        ``tune=300`` (nutpie's own default) takes a third less time than
-        the default 1,000 with diagnostics as good on the three real searches
-        and the simulated study (README, "Speed").
+    draws : int
+        Draws kept per chain.
+    tune : int
+        Tuning steps per chain. ``tune=300`` (nutpie's own default) is
+        quicker, and kept the diagnostics as good on the real and simulated
+        searches bayesq is validated on.
+    chains : int
+        Number of chains.
     target_accept : float
         NUTS target acceptance rate, in (0, 1); 0.95 by default
-        (:data:`bayesq.samplers.TARGET_ACCEPT`: at 0.9 AlexNet's tail diverged once in 4,000
-        draws for 2 of 8 seeds).
+        (:data:`bayesq.samplers.TARGET_ACCEPT`: at 0.9 AlexNet's tail diverged
+        once in 4,000 draws for 2 of 8 seeds).
     max_tree_depth : int, optional
         Cap on the NUTS tree depth (at most :math:`2^d - 1` leapfrog steps per
         draw) for nutpie, PyMC's NUTS and numpyro; by default the sampler's
         own (10). Trajectories cut at a depth given here (or in the
-        sampler's own keyword, :data:`bayesq.samplers.DEPTH_KEYWORDS`) are not reported as
-        a problem: R-hat and ESS measure what they cost. ``tune=300,
-        max_tree_depth=2`` is the fast setting of README "Speed".
+        sampler's own keyword, :data:`bayesq.samplers.DEPTH_KEYWORDS`) are not
+        reported as a problem: R-hat and ESS measure what they cost. With
+        ``tune=300``, ``max_tree_depth=2`` is a fast setting for tails whose
+        posterior is well scaled.
     random_seed : int, optional
         Seed for reproducible draws.
     quiet : bool
@@ -159,7 +198,10 @@ def fit(
     Returns
     -------
     FitResult
-        ``.idata`` (:class:`xarray.DataTree`), ``.summary()``, ``.diagnostics()``, ``.model``.
+        The posterior (``.idata``, an :class:`xarray.DataTree`), its
+        settings, and the reports on it: ``.summary()``,
+        ``.diagnostics()``, ``.best_score()``, ``.tuning_curve(k)``,
+        ``.save(path)``.
 
     Raises
     ------
@@ -178,16 +220,34 @@ def fit(
         R-hat <= 1.01 and ESS >= 400, hit the maximum tree depth, or have an
         E-BFMI below 0.3 (:meth:`bayesq.diagnostics.Diagnostics.problems`).
 
+    See Also
+    --------
+    bayesq.FitResult : What the fit returns.
+    bayesq.scan_thresholds : Fits at several candidate thresholds.
+    bayesq.fit_joint : Several searches in one posterior.
+    bayesq.fit_batch : Many data sets in one compiled program.
+    bayesq.build_model : The PyMC model alone.
+
     Examples
     --------
+    A simulated search of 200 runs whose true best achievable score is 0.9,
+    fitted above 0.85 with short chains (the defaults, 4 chains of 1,000
+    draws, are what a real analysis wants; short chains may fall short of
+    the ESS standard and warn):
+
     >>> import bayesq
     >>> from bayesq.simulate import simulate_random_search
-    >>> scores = simulate_random_search(n=200, random_seed=0).scores
-    >>> result = bayesq.fit(scores, 0.85, draws=100, tune=100, chains=1, random_seed=1, quiet=True)
+    >>> search = simulate_random_search(n=200, random_seed=0)
+    >>> result = bayesq.fit(
+    ...     search.scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+    ... )
     >>> result.draws("beta").shape
-    (1, 100)
-    >>> print(result.best_score())  # doctest: +ELLIPSIS
-    best achievable score (beta: the expected score of the best configuration, free of seed noise): ...
+    (2, 200)
+    >>> best = result.best_score()  # the posterior of beta
+    >>> bool(best.lower < search.beta < best.upper)
+    True
+    >>> print(result)  # doctest: +ELLIPSIS
+    bayesq fit: 91 of 200 scores above the threshold 0.85 (maximize); sampler ...
     """
     options = SamplerOptions.checked(
         sampler,

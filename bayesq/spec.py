@@ -49,7 +49,32 @@ _SIMULATE_KEYS = {"n", "alpha", "beta", "gamma", "sigma", "failure_rate", "rando
 
 @dataclasses.dataclass(frozen=True)
 class Analysis:
-    """One analysis: where the scores come from, the model settings, the sampler settings."""
+    """One analysis: where the scores come from, the model settings, the sampler settings.
+
+    What :func:`load_spec` returns; the fields are the TOML file's.
+
+    Attributes
+    ----------
+    name : str
+        The analysis's name (the file's stem unless the file names it).
+    data : dict
+        Exactly one of ``dataset``, ``file`` or ``simulate``, with
+        ``extract`` or ``column`` for a file.
+    threshold : float
+        The threshold of :func:`bayesq.fit`.
+    maximize : bool or None
+        The direction, or ``None`` when unstated.
+    n_hyperparameters : float or None
+        The nominal number of hyperparameters.
+    priors : bayesq.Priors
+        The prior settings.
+    sampler : dict
+        Keywords of :func:`bayesq.fit` (``name`` is its ``sampler``).
+    description : str
+        Free text.
+    base_dir : pathlib.Path
+        The folder a ``file`` is relative to.
+    """
 
     name: str
     data: dict
@@ -134,7 +159,50 @@ def _unknown(name, table, given, allowed):
 
 
 def load_spec(path) -> Analysis:
-    """Read an analysis from a TOML file (module docstring), validating every key."""
+    r"""Read an analysis from a TOML file, validating every key.
+
+    The file says where the scores come from (``[data]``: exactly one of
+    ``dataset``, ``file`` or ``simulate``), the model (``[analysis]``:
+    ``threshold``, ``maximize``, ``n_hyperparameters``), ``[priors]``
+    (fields of :class:`bayesq.Priors`) and ``[sampler]`` (keywords of
+    :func:`bayesq.fit`). Unknown keys are errors, so that a misspelled
+    setting is not ignored.
+
+    Parameters
+    ----------
+    path : str or path
+        The TOML file; a ``file`` in its ``[data]`` is relative to the
+        file's folder.
+
+    Returns
+    -------
+    Analysis
+        ``.scores()`` reads the data, ``.run()`` fits them with
+        :func:`bayesq.fit`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        Not valid TOML, a missing threshold, an unknown key anywhere, or a
+        ``[data]`` table without exactly one source.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from bayesq.spec import load_spec
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "demo.toml"
+    ...     _ = path.write_text(
+    ...         '[data]\nsimulate = { n = 200, random_seed = 0 }\n\n[analysis]\nthreshold = 0.85\n'
+    ...     )
+    ...     analysis = load_spec(path)
+    >>> analysis.name, analysis.threshold, analysis.scores().shape
+    ('demo', 0.85, (200,))
+    >>> analysis.fit_kwargs()["threshold"]
+    0.85
+    """
     path = pathlib.Path(path)
     try:
         raw = tomllib.loads(path.read_text())

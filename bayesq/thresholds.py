@@ -47,7 +47,24 @@ def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
 
     :math:`u_i = E_\theta[1 - S(y_i \mid \theta)/S(t \mid \theta)]` when
     maximizing, :math:`E_\theta[F(y_i \mid \theta)/F(t \mid \theta)]` when
-    minimizing, over ``n_draws`` posterior draws; sorted.
+    minimizing, over ``n_draws`` posterior draws; sorted. If the fitted
+    tail describes the scores, these are close to uniform on (0, 1)
+    (:func:`bayesq.plots.plot_pit` draws them; :func:`scan_thresholds`
+    tests them).
+
+    Parameters
+    ----------
+    result : bayesq.FitResult
+        A fit.
+    n_draws : int
+        Posterior draws to average over (chosen at random).
+    random_seed : int, optional
+        Seed of the choice of draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per tail score, in (0, 1), sorted.
     """
     flat = flat_draws(result.idata.posterior)
     rng = np.random.default_rng(random_seed)
@@ -64,7 +81,10 @@ def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
 
 @dataclasses.dataclass
 class ThresholdScan:
-    """Fits across candidate thresholds (see the module docstring).
+    """Fits across candidate thresholds, with their stability and goodness-of-fit diagnostics.
+
+    What :func:`scan_thresholds` returns; :func:`bayesq.plots.plot_thresholds`
+    draws it.
 
     Attributes
     ----------
@@ -87,7 +107,8 @@ class ThresholdScan:
     maximize : bool
         Direction of the scores.
     suggested : float or None
-        The suggested threshold (module docstring), None if no candidate qualifies.
+        The suggested threshold (:func:`scan_thresholds` gives the rule),
+        None if no candidate qualifies.
     """
 
     thresholds: np.ndarray
@@ -102,7 +123,15 @@ class ThresholdScan:
     suggested: float | None = None
 
     def to_dataframe(self):
-        """One row per threshold: tail size, intervals, PIT distance and p-value, divergences."""
+        """One row per threshold: tail size, intervals, PIT distance and p-value, divergences.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``threshold``; columns ``n_tail``, the intervals
+            (``beta_lower``, ``beta_median``, ``beta_upper``, ... and
+            ``best_*``), ``pit_distance``, ``pit_pvalue`` and ``divergences``.
+        """
         import pandas as pd
 
         columns = {"n_tail": self.n_tail}
@@ -133,6 +162,19 @@ def scan_thresholds(
 ) -> ThresholdScan:
     """Fit at each candidate threshold; collect stability and goodness-of-fit diagnostics.
 
+    The threshold is the method's one subjective choice. Above the start of
+    the asymptotic regime the posteriors of beta, gamma and sigma stop
+    moving with the threshold (beyond the widening as scores are dropped),
+    and the tail scores, mapped through the fitted conditional tail CDF
+    (:func:`tail_pit`), look uniform. The scan records both for each
+    candidate. It suggests, among the candidates whose fit sampled without
+    divergences and whose PIT p-value is at least ``min_pvalue``, the one
+    keeping the most tail scores whose posterior median of the best score
+    lies inside the ``ci`` interval of the best score at every stricter
+    candidate that also passes. The PIT's p-value is conservative (the
+    posterior was fitted to the same scores): read it as a diagnostic, not a
+    test.
+
     Parameters
     ----------
     scores : array_like
@@ -147,7 +189,42 @@ def scan_thresholds(
     min_pvalue : float
         PIT p-value a candidate needs for the suggestion rule.
     **fit_kwargs
-        Passed to :func:`bayesq.fit` (sampler, draws, chains, random_seed, ...).
+        Passed to :func:`bayesq.fit` (sampler, draws, chains, random_seed, ...);
+        ``quiet`` is true unless given.
+
+    Returns
+    -------
+    ThresholdScan
+        The fits, the intervals, the PIT tests and ``suggested`` (``None``
+        when no candidate passes).
+
+    Raises
+    ------
+    ValueError
+        ``thresholds`` empty or not finite.
+    bayesq.exceptions.InputError
+        A candidate :func:`bayesq.fit` refuses (too few tail scores, ...).
+
+    See Also
+    --------
+    bayesq.plots.plot_thresholds : Draws the scan.
+
+    Examples
+    --------
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> scores = simulate_random_search(n=200, random_seed=0).scores
+    >>> scan = bayesq.scan_thresholds(
+    ...     scores, [0.85, 0.87], draws=200, tune=200, chains=2, random_seed=1
+    ... )
+    >>> scan.n_tail  # scores above each candidate
+    array([91, 57])
+    >>> scan.intervals["beta"].shape  # (candidates, (lower, median, upper))
+    (2, 3)
+    >>> scan.suggested is None or scan.suggested in (0.85, 0.87)
+    True
+    >>> list(scan.to_dataframe().columns[-3:])
+    ['pit_distance', 'pit_pvalue', 'divergences']
     """
     ci = validate.probability(ci, "ci")
     thresholds = np.atleast_1d(np.asarray(thresholds, dtype=float))

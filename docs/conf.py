@@ -65,8 +65,22 @@ html_css_files = ["bayesq.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    # the notebooks get the page's whole width for their figures
-    "secondary_sidebar_items": {"**": ["page-toc"], "notebooks/*": []},
+    # every page but the notebooks, which get the whole width for their figures, shows its contents
+    "secondary_sidebar_items": {
+        pattern: ["page-toc"]
+        for pattern in (
+            "index",
+            "getting-started",
+            "theory",
+            "notebooks",
+            "api",
+            "development",
+            "changelog",
+            "guide/*",
+            "validation/*",
+            "generated/*",
+        )
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-HTML = pathlib.Path(__file__).parent / "_build" / "html"
+HTML = pathlib.Path(os.environ.get("BAYESQ_DOCS_HTML", pathlib.Path(__file__).parent / "_build" / "html"))
 FLAGS = [
     "--headless",
     "--no-sandbox",

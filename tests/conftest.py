@@ -20,7 +20,7 @@ SHORT = dict(draws=300, tune=300, chains=2, quiet=True)
 
 # the longest tests (whole notebooks, the README's examples) first, so that the
 # workers of ``pytest -n`` do not wait on one of them at the end
-FIRST = ("test_notebooks.py", "test_readme.py")
+FIRST = ("test_notebooks.py", "test_docs_guide.py", "test_readme.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -3,16 +3,14 @@ r"""SIMD exponentials and logarithms for the Numba program of a fit: glibc's lib
 A fit's time is the log density and gradient of the likelihood, and most of
 that is one ``exp`` and one ``log`` for each of 86 quadrature nodes of each
 tail score (:mod:`bayesq.logdensity`). Numba compiles them to scalar calls
-of the C library's ``exp``/``log`` (12-16 ns a pair on a 2-core Xeon), because
+of the C library's ``exp``/``log``, because
 the vector math library it used to ask LLVM for (Intel's SVML) is absent
 from PyPI's llvmlite. LLVM's loop vectorizer knows a second one, glibc's
 ``libmvec`` (``-vector-library=LIBMVEC-X86``; ``LIBMVEC`` from LLVM 21),
 which every x86-64 Linux with glibc >= 2.22 has: with it, the loops over
 quadrature nodes call ``_ZGVdN4v_exp`` and ``_ZGVdN4v_log`` (four values a
 call, at most 4 ulp from the correctly rounded result: far inside the
-rule's 5e-11): measured on deberta-base's gradient, its exp loop ran 3.8x
-faster and its log loop 1.9x, and the whole log density and gradient 1.7x
-(README, "Speed").
+rule's 5e-11).
 
 :func:`libmvec` turns this on *only while a program is compiled*, and keeps
 what it compiles apart:
@@ -52,10 +50,7 @@ __all__ = ["libmvec", "libmvec_available"]
 _LOCK = threading.RLock()  # re-entrant: a nested libmvec() in the same thread must not deadlock
 _ACTIVE = [False]
 
-# A fused loop of the gradient reads ~20 arrays and writes ~10 (17 and 7
-# since the quadrature's gradient was simplified, 2026-12-06; whether that
-# loop still needs the raised limits was not settled: two runs each way were
-# within the host's noise); LLVM vectorizes a loop only if it can check at
+# A fused loop of the gradient reads 17 arrays and writes 7; LLVM vectorizes a loop only if it can check at
 # run time that none of them overlap, and by default gives up beyond 8 such
 # checks (LoopAccessAnalysis) or 128 (LoopVectorize): then the loop stays
 # scalar even with libmvec.

@@ -4,10 +4,9 @@ A fit's log density and gradient are compiled once per process and setting
 (direction, ``n_hyperparameters``, priors), with the data as inputs
 (:func:`bayesq.model.data_model`: each distinct tail score once, times its
 count), so a later fit of any scores skips the compilation
-(:func:`search_program`). nutpie's Numba backend, on which it runs, sampled a
-warm default fit of deberta-base 5.3x as fast as nutpie's JAX backend
-(``benchmarks/results/bench_fit.json``): its gradient runs in nutpie's
-threads, not through Python.
+(:func:`search_program`). It runs on nutpie's Numba backend, the faster of
+nutpie's two on a CPU: its gradient runs in nutpie's threads, not through
+Python.
 """
 
 from __future__ import annotations
@@ -84,7 +83,8 @@ def sample(model, options, compiled=None):
     import nutpie
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, dict_to_dataset, find_observations
 
-    kwargs = {"adaptation": "low_rank"}
+    # the tuning draws are not kept, as PyMC does not keep them (``discard_tuned_samples``)
+    kwargs = {"adaptation": "low_rank", "save_warmup": False}
     if compiled is None and backend(options.kwargs) == "jax":
         kwargs.update(backend="jax", gradient_backend="jax")
     kwargs.update(options.kwargs)

@@ -165,8 +165,8 @@ class Diagnostics:
         return (
             f". The data admit two explanations of the tail: {self.noise_share:.0%} of the draws make it "
             "mostly seed noise (sigma above the best score's lead over the threshold), the rest a quadratic "
-            "reaching past the threshold, and NUTS passes between the two slowly; draws=4000 brought "
-            "R-hat within 1.01 on each of 9 such simulated searches (README, Convergence), and "
+            "reaching past the threshold, and NUTS passes between the two slowly; more draws (e.g. "
+            "draws=4000) let the chains cross more often (docs: validation, convergence), and "
             "result.prior_sensitivity() shows how much of this posterior the priors decide"
         )
 

@@ -213,8 +213,8 @@ class NoisyQuadratic(Continuous):
 
     The log density, log CDF and log survival function are computed without
     cancellation by adaptive-window quadrature (:mod:`bayesq.logdensity`),
-    within 5e-11 (log values) and 2e-9 (gradients in every parameter) of a
-    50-digit mpmath reference; :math:`\sigma = 0` gives :class:`Quadratic`.
+    checked against a 50-digit mpmath reference (the accuracy page of the
+    documentation's validation section); :math:`\sigma = 0` gives :class:`Quadratic`.
 
     ========  ==========================================
     Support   :math:`y \in \mathbb R` (:math:`[\alpha, \beta]` if :math:`\sigma = 0`)

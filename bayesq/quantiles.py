@@ -26,6 +26,7 @@ Expected curves integrate the interpolated quantile function over
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from bayesq.special import tanh_sinh_rule
@@ -54,19 +55,6 @@ def _max_frame(alpha, beta, maximize):
     """Ends of the support in the maximizing frame (``y -> -y`` when minimizing)."""
     alpha, beta = (np.asarray(x, dtype=float).reshape(-1) for x in (alpha, beta))
     return (alpha, beta) if maximize else (-beta, -alpha)
-
-
-def _row_searchsorted(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Per row, the index ``i`` with ``nodes[i] <= x < nodes[i + 1]`` (clipped to the rows' ends)."""
-    m = nodes.shape[1]
-    lo = np.zeros(x.shape, dtype=np.intp)
-    hi = np.full(x.shape, m - 1, dtype=np.intp)
-    while np.any(hi - lo > 1):
-        mid = (lo + hi) // 2
-        right = np.take_along_axis(nodes, mid, axis=1) <= x
-        lo = np.where(right, mid, lo)
-        hi = np.where(right, hi, mid)
-    return lo
 
 
 class QuantileTable:
@@ -145,21 +133,49 @@ class QuantileTable:
 
 
 def _hermite(nodes, values, slopes, x) -> np.ndarray:
-    """Per row, the cubic Hermite interpolant of ``values`` (slopes ``slopes``) at ``x``; linear outside."""
-    x = np.broadcast_to(np.asarray(x, dtype=float), (nodes.shape[0], np.shape(x)[-1]))
-    i = np.clip(_row_searchsorted(nodes, x), 0, nodes.shape[1] - 2)
-    x0, x1 = np.take_along_axis(nodes, i, 1), np.take_along_axis(nodes, i + 1, 1)
-    f0, f1 = np.take_along_axis(values, i, 1), np.take_along_axis(values, i + 1, 1)
-    d0, d1 = np.take_along_axis(slopes, i, 1), np.take_along_axis(slopes, i + 1, 1)
-    h = x1 - x0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.where(h > 0, (x - x0) / h, 0.0)  # repeated nodes: take the left one
-    # cubic Hermite basis on [0, 1]
-    h00, h10 = (1 + 2 * u) * (1 - u) ** 2, u * (1 - u) ** 2
-    h01, h11 = u**2 * (3 - 2 * u), u**2 * (u - 1)
-    inside = (u >= 0) & (u <= 1)
-    linear = np.where(u < 0, f0 + d0 * h * u, f1 + d1 * h * (u - 1))
-    return np.where(inside, h00 * f0 + h10 * h * d0 + h01 * f1 + h11 * h * d1, linear)
+    """Per row, the cubic Hermite interpolant of ``values`` (slopes ``slopes``) at ``x``; linear outside.
+
+    ``x`` has one row per row of ``nodes`` (or broadcasts to it). Each row's interval is found by
+    bisection, in compiled code (:func:`_hermite_rows`): the tables of a posterior have thousands of
+    rows, and the curves ask for hundreds of points in each, many times over.
+    """
+    shape = (nodes.shape[0], np.shape(x)[-1])
+    x = np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), shape))
+    out = np.empty(shape)
+    _hermite_rows(nodes, values, slopes, x, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _hermite_rows(nodes, values, slopes, x, out):  # pragma: no cover (compiled)
+    m = nodes.shape[1]
+    for r in range(nodes.shape[0]):
+        for j in range(x.shape[1]):
+            xj = x[r, j]
+            # the interval i with nodes[i] <= x < nodes[i + 1], clipped to the row's ends
+            lo, hi = 0, m - 1
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if nodes[r, mid] <= xj:
+                    lo = mid
+                else:
+                    hi = mid
+            x0, x1 = nodes[r, lo], nodes[r, lo + 1]
+            f0, f1 = values[r, lo], values[r, lo + 1]
+            d0, d1 = slopes[r, lo], slopes[r, lo + 1]
+            h = x1 - x0
+            u = (xj - x0) / h if h > 0 else 0.0  # repeated nodes: take the left one
+            if u < 0:
+                out[r, j] = f0 + d0 * h * u
+            elif u > 1:
+                out[r, j] = f1 + d1 * h * (u - 1)
+            elif u >= 0 and u <= 1:
+                # cubic Hermite basis on [0, 1]
+                h00, h10 = (1 + 2 * u) * (1 - u) ** 2, u * (1 - u) ** 2
+                h01, h11 = u**2 * (3 - 2 * u), u**2 * (u - 1)
+                out[r, j] = h00 * f0 + h10 * h * d0 + h01 * f1 + h11 * h * d1
+            else:  # x is NaN
+                out[r, j] = f1 + d1 * h * (u - 1)
 
 
 def _median_targets(k):

@@ -56,6 +56,7 @@ plot_rcparams = {"figure.figsize": (6.4, 3.6), "font.size": 10}
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
+smartquotes_action = "qe"  # quotes and ellipses; "--help" stays two hyphens
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"bayesq {release}"

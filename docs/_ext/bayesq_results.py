@@ -170,6 +170,31 @@ def view_fit(data):
     return header, rows
 
 
+SPEED_ROWS = {
+    "help": "bayesq --help, a fresh process",
+    "fit_cli": "bayesq run (deberta-base), a fresh process, disk caches filled",
+    "fit_cli_empty_cache": "the same, PyTensor's compile cache empty",
+    "curves_cli": "bayesq curves on the saved fit, a fresh process",
+    "thresholds_cli": "bayesq thresholds, 3 candidates, a fresh process",
+    "demo_cli": "bayesq demo, a fresh process",
+    "warm_fit": "a warm default fit, in process",
+    "tuning_curve": "tuning_curve, every draw x 50 values of k",
+    "best_after": "best_after, the same k",
+    "best_score_predictive": "best_score(predictive=True)",
+}
+
+
+def view_speed(data):
+    results = data["results"]
+    header = ["what", "seconds", "/ opda's fit", "/ warm fit"]
+    warm, ratio = results["seconds"]["warm_fit"], results["over_opda"]
+    rows = [
+        [SPEED_ROWS.get(name, name), f"{seconds:.2f}", f"{ratio[name]:.2f}", f"{seconds / warm:.2f}"]
+        for name, seconds in results["seconds"].items()
+    ]
+    return header, rows
+
+
 def view_convergence_real(data):
     header = [
         "data",
@@ -359,6 +384,7 @@ VIEWS = {
     "accuracy": view_accuracy,
     "logp": view_logp,
     "fit": view_fit,
+    "speed": view_speed,
     "convergence-real": view_convergence_real,
     "convergence-grid": view_convergence_grid,
     "convergence-gamma": view_convergence_gamma,

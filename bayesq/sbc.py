@@ -54,7 +54,7 @@ from bayesq.priors import check_priors
 from bayesq.samplers import TARGET_ACCEPT
 from bayesq.single import fit
 
-__all__ = ["SBCResult", "prior_datasets", "run_sbc"]
+__all__ = ["SBCResult", "prior_datasets", "rank_uniformity", "run_sbc"]
 
 
 def prior_datasets(
@@ -171,25 +171,7 @@ class SBCResult:
             One row per parameter; columns ``inside``, ``max_ecdf_diff``,
             ``band_half_width``, ``chi2_p``, ``mean_u``.
         """
-        from bayesq._compat.arviz_stats import ecdf_band
-
-        prob = validate.probability(prob, "prob")
-        grid = np.arange(1, n_points + 1) / (n_points + 1)
-        n = len(self.u)
-        lower, upper = ecdf_band(n, grid, prob)
-        bins = int(np.clip(n // 5, 2, 20))
-        rows = {}
-        for name in self.u.columns:
-            ecdf = np.searchsorted(np.sort(self.u[name].values), grid, side="right") / n
-            counts = np.histogram(self.u[name].values, bins=bins, range=(0, 1))[0]
-            rows[name] = {
-                "inside": bool(np.all((ecdf >= lower) & (ecdf <= upper))),
-                "max_ecdf_diff": float(np.max(np.abs(ecdf - grid))),
-                "band_half_width": float(np.max(upper - grid)),
-                "chi2_p": float(scipy.stats.chisquare(counts).pvalue),
-                "mean_u": float(self.u[name].mean()),
-            }
-        return pd.DataFrame(rows).T.rename_axis("parameter")
+        return rank_uniformity(self.u, prob, n_points)
 
     def passed(self, prob: float = 0.99) -> bool:
         """Whether every parameter's ranks stay inside the ``prob`` band.
@@ -204,6 +186,45 @@ class SBCResult:
         bool
         """
         return bool(self.test(prob)["inside"].all())
+
+
+def rank_uniformity(u: pd.DataFrame, prob: float = 0.99, n_points: int = 100) -> pd.DataFrame:
+    r"""Uniformity of continuous ranks ``u`` (one column per parameter): :meth:`SBCResult.test`.
+
+    Parameters
+    ----------
+    u : pandas.DataFrame
+        Continuous ranks in (0, 1), one row per data set and one column per parameter.
+    prob : float
+        Mass of the simultaneous band, in (0, 1).
+    n_points : int
+        Points at which the ECDF is checked against the band.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter; columns ``inside``, ``max_ecdf_diff``, ``band_half_width``,
+        ``chi2_p``, ``mean_u`` (see :meth:`SBCResult.test`).
+    """
+    from bayesq._compat.arviz_stats import ecdf_band
+
+    prob = validate.probability(prob, "prob")
+    grid = np.arange(1, n_points + 1) / (n_points + 1)
+    n = len(u)
+    lower, upper = ecdf_band(n, grid, prob)
+    bins = int(np.clip(n // 5, 2, 20))
+    rows = {}
+    for name in u.columns:
+        ecdf = np.searchsorted(np.sort(u[name].values), grid, side="right") / n
+        counts = np.histogram(u[name].values, bins=bins, range=(0, 1))[0]
+        rows[name] = {
+            "inside": bool(np.all((ecdf >= lower) & (ecdf <= upper))),
+            "max_ecdf_diff": float(np.max(np.abs(ecdf - grid))),
+            "band_half_width": float(np.max(upper - grid)),
+            "chi2_p": float(scipy.stats.chisquare(counts).pvalue),
+            "mean_u": float(u[name].mean()),
+        }
+    return pd.DataFrame(rows).T.rename_axis("parameter")
 
 
 def ranks(fits: BatchFit, truth: pd.DataFrame, n_draws: int = 100, random_seed=None):

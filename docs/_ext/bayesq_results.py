@@ -26,6 +26,7 @@ import json
 import math
 import pathlib
 import re
+import sys
 from typing import ClassVar
 
 import numpy as np
@@ -34,7 +35,9 @@ from docutils.parsers.rst import directives
 from scipy import stats
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-RESULTS = pathlib.Path(__file__).parents[2] / "benchmarks" / "results"
+BENCHMARKS = pathlib.Path(__file__).parents[2] / "benchmarks"
+RESULTS = BENCHMARKS / "results"
+sys.path.insert(0, str(BENCHMARKS))  # the benchmarks' own readers of their files
 PARAMETERS = ("alpha", "beta", "gamma", "sigma")
 SHOWN_PACKAGES = ("bayesq", "pymc", "pytensor", "arviz", "nutpie", "numba", "jax", "numpy", "opda")
 
@@ -54,12 +57,11 @@ def load(name: str):
     with path.open(newline="") as handle:
         rows = [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(handle)]
     if rows and "rep" in rows[0]:
-        # a repetition recorded twice (two processes filling one file met in the middle) counts
-        # once, the first, as benchmarks/bench_compare.py's read_rows counts it
-        first = {}
-        for row in rows:
-            first.setdefault(row["rep"], row)
-        rows = list(first.values())
+        # repetitions of bench_compare.py, read as it reads them: a repetition recorded twice (two
+        # processes filling one file met in the middle) counts once
+        from bench_compare import read_rows
+
+        return read_rows(path)
     return rows
 
 
@@ -272,7 +274,8 @@ def view_coverage_sim(data):
     return header, rows
 
 
-def view_sbc(data):
+def _uniformity(tests):
+    """Table of :func:`bayesq.sbc.rank_uniformity`'s records (one per parameter)."""
     header = [
         "parameter",
         "ranks inside the 99 % band",
@@ -290,29 +293,27 @@ def view_sbc(data):
             f"{t['chi2_p']:.3f}",
             f"{t['mean_u']:.3f}",
         ]
-        for t in data["results"]["test"]
+        for t in tests
     ]
     return header, rows
 
 
+def view_sbc(data):
+    """The uniformity test ``bench_sbc.py`` recorded."""
+    return _uniformity(data["results"]["test"])
+
+
+SBC_RANK_DRAWS = 100  # bench_sbc.py's --rank-draws of the CSVs of ranks here: ranks lie in 0..100
+
+
 def view_sbc_ranks(rows):
-    """A CSV of SBC ranks (0..draws): uniformity per parameter, by a chi-square test on 10 bins."""
-    header = ["parameter", "data sets", "chi-square p (10 bins)", "mean rank / 100", "fits with divergences"]
-    out = []
-    divergent = sum(r["divergences"] > 0 for r in rows)
-    for name in PARAMETERS:
-        ranks = np.array([r[name] for r in rows])
-        counts = np.histogram(ranks, bins=10, range=(0, ranks.max() + 1))[0]
-        out.append(
-            [
-                name,
-                str(ranks.size),
-                f"{stats.chisquare(counts).pvalue:.3f}",
-                f"{ranks.mean() / 100:.3f}",
-                str(divergent),
-            ]
-        )
-    return header, out
+    """A CSV of SBC ranks: the same test (:func:`bayesq.sbc.rank_uniformity`), ranks at their midpoints."""
+    import pandas as pd
+
+    from bayesq.sbc import rank_uniformity
+
+    u = pd.DataFrame({name: [(r[name] + 0.5) / (SBC_RANK_DRAWS + 1) for r in rows] for name in PARAMETERS})
+    return _uniformity(rank_uniformity(u).reset_index().to_dict("records"))
 
 
 def view_extrapolation(data):

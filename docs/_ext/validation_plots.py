@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from bayesq_results import PARAMETERS, load, lookup
+from bayesq_results import PARAMETERS, SBC_RANK_DRAWS, load, lookup
 
 
-def sbc_ecdf(ranks_file: str, draws: int = 100, prob: float = 0.99) -> None:
+def sbc_ecdf(ranks_file: str, draws: int = SBC_RANK_DRAWS, prob: float = 0.99) -> None:
     r"""ECDF of the SBC ranks minus the uniform CDF, per parameter, inside the ``prob`` simultaneous band.
 
     The fractional rank of a rank :math:`r \in \{0, \dots, L\}` is :math:`(r + 1/2)/(L + 1)`; the

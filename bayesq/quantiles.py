@@ -169,13 +169,10 @@ def _hermite_rows(nodes, values, slopes, x, out):  # pragma: no cover (compiled)
                 out[r, j] = f0 + d0 * h * u
             elif u > 1:
                 out[r, j] = f1 + d1 * h * (u - 1)
-            elif u >= 0 and u <= 1:
-                # cubic Hermite basis on [0, 1]
+            else:  # cubic Hermite basis on [0, 1] (a NaN x gives NaN here too)
                 h00, h10 = (1 + 2 * u) * (1 - u) ** 2, u * (1 - u) ** 2
                 h01, h11 = u**2 * (3 - 2 * u), u**2 * (u - 1)
                 out[r, j] = h00 * f0 + h10 * h * d0 + h01 * f1 + h11 * h * d1
-            else:  # x is NaN
-                out[r, j] = f1 + d1 * h * (u - 1)
 
 
 def _median_targets(k):

@@ -58,6 +58,7 @@ from bayesq.spec import load_spec
 
 MODELS = pathlib.Path(__file__).parents[1] / "models"
 SIGMAS = (0.002, 0.02)
+ALPHA, BETA = 0.8, 0.9  # the simulated searches' quadratic (beta - alpha = 0.1)
 OPDA_SEEDS = 5
 
 
@@ -142,7 +143,7 @@ def simulated(gamma, sigma, n, rep=0):
     """The study's simulated search of one setting and replicate, its threshold and seed."""
     seed = 1000 * rep + int(10 * gamma) + n + int(1000 * sigma)
     search = simulate_random_search(
-        n=n, alpha=0.8, beta=0.9, gamma=gamma, sigma=sigma, failure_rate=0.0, random_seed=seed
+        n=n, alpha=ALPHA, beta=BETA, gamma=gamma, sigma=sigma, failure_rate=0.0, random_seed=seed
     )
     return search, float(np.median(search.scores)), seed
 

@@ -227,16 +227,15 @@ def view_convergence_real(data):
     return header, rows
 
 
-SIM_RANGE = 0.1  # beta - alpha of bench_convergence.py's simulated searches
-
-
 def view_convergence_grid(data):
+    from bench_convergence import ALPHA, BETA  # the simulated searches' quadratic
+
     fits = data["results"]["fits"]
     ns = sorted({f["n"] for f in fits})
     header = ["sigma / (beta - alpha)"] + [f"n = {n:,}" for n in ns]
     rows = []
     for sigma in sorted({f["sigma"] for f in fits}):
-        row = [f"{sigma / SIM_RANGE:.0%}"]
+        row = [f"{sigma / (BETA - ALPHA):.0%}"]
         for n in ns:
             cell = [f["meets_standard"] for f in fits if f["sigma"] == sigma and f["n"] == n]
             row.append(f"{sum(cell)} of {len(cell)}")

@@ -47,7 +47,7 @@ import threading
 import traceback
 import warnings
 
-from bayesq import __version__, commands, validate
+from bayesq import __version__, commands, signals, validate
 from bayesq.commands import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE
 from bayesq.exceptions import InputError, OutputConflictError, OutputError
 
@@ -269,7 +269,9 @@ def main(argv=None) -> int:
     prefix = f"bayesq {args.command}:"
     caught = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        # raised(): a Ctrl-C that lands where Python drops it (a garbage-collector callback, a
+        # library's finalizer) still stops the command
+        with signals.raised(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
             code = args.func(args)

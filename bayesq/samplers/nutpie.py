@@ -12,7 +12,6 @@ Python.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import time
 
 import pymc as pm
@@ -20,6 +19,7 @@ import pymc as pm
 from bayesq._compat.libmvec import libmvec
 from bayesq.model import data_model, data_values
 from bayesq.priors import Priors
+from bayesq.samplers.options import installed
 
 __all__ = ["NUMBA_DEFAULT", "backend", "sample", "search_program", "seed_for", "uses_program"]
 
@@ -31,7 +31,7 @@ def backend(kwargs, compiled=None) -> str:
     (JAX, when it is installed and they say nothing)."""
     if compiled is not None:
         return "numba"
-    return kwargs.get("backend", "jax" if importlib.util.find_spec("jax") else "numba")
+    return kwargs.get("backend", "jax" if installed("jax") else "numba")
 
 
 def uses_program(kwargs) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -24,6 +25,7 @@ __all__ = [
     "SamplerOptions",
     "available_samplers",
     "check_nuts",
+    "installed",
     "resolve_sampler",
     "user_depth_cap",
 ]
@@ -44,9 +46,20 @@ TARGET_ACCEPT = 0.95
 DEPTH_KEYWORDS = {"nutpie": "maxdepth", "pymc": "max_treedepth", "numpyro": "max_tree_depth"}
 
 
+def installed(package: str) -> bool:
+    """Whether ``package`` can be imported, without importing it.
+
+    A package already in :data:`sys.modules` counts as installed without a
+    look at its ``__spec__``: ArviZ registers JAX there as a lazy module
+    (``lazy_loader``), and reading that module's attributes, as
+    :func:`importlib.util.find_spec` does, imports all of JAX.
+    """
+    return package in sys.modules or importlib.util.find_spec(package) is not None
+
+
 def available_samplers() -> list[str]:
     """The samplers whose packages are installed, in order of preference."""
-    return [s for s in SAMPLERS if all(importlib.util.find_spec(p) for p in NEEDS[s])]
+    return [s for s in SAMPLERS if all(map(installed, NEEDS[s]))]
 
 
 def resolve_sampler(sampler: str) -> str:
@@ -57,7 +70,7 @@ def resolve_sampler(sampler: str) -> str:
         raise InputError(
             f"unknown {{arg}} {sampler!r}; choose one of {', '.join(SAMPLERS)} or 'auto'", "sampler"
         )
-    missing = [p for p in NEEDS[sampler] if importlib.util.find_spec(p) is None]
+    missing = [p for p in NEEDS[sampler] if not installed(p)]
     if missing:
         extra = "nutpie" if sampler == "nutpie" else "jax"
         raise ImportError(

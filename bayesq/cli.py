@@ -118,9 +118,16 @@ def _add_direction(p):
 
 
 def _add_scores(p):
-    _flag(p, "file", help="scores: .jsonl (with --extract), .csv (with --column) or one per line")
+    _flag(
+        p,
+        "file",
+        help="scores: .jsonl (with --extract), .csv (a table of runs, with --column), one per line, "
+        "a Ray Tune experiment directory (with --column), or an Optuna storage URL (with --study)",
+    )
     _flag(p, "--extract", help="JSONL score extraction: best_matched, best_top_1 or a field name")
-    _flag(p, "--column", help="CSV column of the scores")
+    _flag(p, "--column", help="the scores' column of a CSV table, or a Ray Tune experiment's metric")
+    _flag(p, "--study", help="the study's name in an Optuna storage (e.g. sqlite:///study.db)")
+    _flag(p, "--objective", help="the objective of a multi-objective Optuna study: its index or name")
     _add_direction(p)
 
 

@@ -123,17 +123,29 @@ def fit_options(args) -> dict:
     return kwargs
 
 
+def source_options(args) -> dict:
+    """How to read the command's search (:func:`bayesq.sources.read_search`'s options)."""
+    objective = args.objective
+    if objective is not None and objective.isdigit():
+        objective = int(objective)
+    return dict(extract=args.extract, column=args.column, study=args.study, objective=objective)
+
+
+def score_paths(args) -> list:
+    """The command's input files (none for an Optuna storage URL)."""
+    return [] if "://" in args.file else [args.file]
+
+
 def fit_scores(args) -> int:
     from bayesq.single import fit
 
-    with results_dir(args, inputs=[args.file]) as tmp:
+    with results_dir(args, inputs=score_paths(args)) as tmp:
         result = fit(
             args.file,
             args.threshold,
             maximize=args.maximize,
             n_hyperparameters=args.n_hyperparameters,
-            extract=args.extract,
-            column=args.column,
+            **source_options(args),
             **fit_options(args),
         )
         report(args, result, tmp)
@@ -337,7 +349,7 @@ def compare_fits(args) -> int:
 
 
 def scan(args) -> int:
-    from bayesq.data import read_scores
+    from bayesq.sources import read_search
     from bayesq.thresholds import scan_thresholds
 
     try:
@@ -346,8 +358,8 @@ def scan(args) -> int:
         raise InputError(
             f"{{arg}} must be numbers separated by commas, got {args.thresholds!r}", "thresholds"
         ) from None
-    scores = read_scores(args.file, extract=args.extract, column=args.column)
-    with results_dir(args, inputs=[args.file]) as tmp:
+    scores = read_search(args.file, **source_options(args), maximize=args.maximize)  # once for all
+    with results_dir(args, inputs=score_paths(args)) as tmp:
         scan = scan_thresholds(scores, candidates, maximize=args.maximize, **fit_options(args))
         table = scan.to_dataframe()
         say(args, table.to_string(float_format=lambda v: f"{v:.5g}"))

@@ -15,6 +15,24 @@ Score extraction from JSONL records (one record per run) is named:
   curve is empty (vision models, e.g. AlexNet);
 * any other string: a top-level numeric field of each record;
 * a callable: ``extract(record) -> float``.
+
+Tables of runs
+--------------
+A CSV file or a pandas DataFrame holds one row per run: a W&B sweep's
+runs-table export, MLflow's ``search_runs`` frame, Optuna's
+``trials_dataframe()``. ``column`` names the score (e.g.
+``"metrics.accuracy"``), unless only one column is numeric. A ``state``
+or ``status`` column, where there is one, says how each run ended:
+
+* failed (:data:`FAILED_STATES`: Optuna's FAIL and PRUNED, W&B's failed,
+  crashed and killed, MLflow's FAILED and KILLED, Ray's ERROR): a run
+  without a score, kept as NaN, as is a run whose score is empty;
+* not over yet (:data:`UNFINISHED_STATES`: running, waiting, queued, ...):
+  not a run of the search yet, left out.
+
+A failed run is still a run of the search: its hyperparameters were drawn
+and its budget spent, so the fit counts it, censored, on the bad side of any
+threshold (:func:`bayesq.model.prepare_scores`).
 """
 
 from __future__ import annotations
@@ -28,7 +46,21 @@ import numpy as np
 
 from bayesq.exceptions import InputError, InputTypeError
 
-__all__ = ["DATASETS", "EXTRACTORS", "data_dir", "load_dataset", "read_scores"]
+__all__ = [
+    "DATASETS",
+    "EXTRACTORS",
+    "FAILED_STATES",
+    "UNFINISHED_STATES",
+    "data_dir",
+    "load_dataset",
+    "read_scores",
+    "table_scores",
+]
+
+# the states of a run, as Optuna, W&B, MLflow and Ray Tune name them (compared in lower case)
+FAILED_STATES = frozenset({"fail", "failed", "pruned", "crashed", "killed", "error", "errored"})
+UNFINISHED_STATES = frozenset({"running", "waiting", "pending", "queued", "scheduled", "paused"})
+STATE_COLUMNS = ("state", "status")  # a table's column of run states
 
 
 def _best_matched(record: dict) -> float:
@@ -126,21 +158,25 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> np.ndarray
 
 
 def read_scores(source, *, extract: str | Callable[[dict], float] | None = None, column: str | None = None):
-    r"""Scores as a 1-D float array, from an array, a pandas Series or a file.
+    r"""Scores as a 1-D float array, from an array, a pandas Series or DataFrame, or a file.
+
+    A failed run (a NaN or infinite score, an empty cell, a failed state)
+    stays in the array as NaN or infinity: it is a run of the search
+    (:func:`bayesq.model.prepare_scores` counts it as censored).
 
     Parameters
     ----------
-    source : array_like, pandas.Series, str or path
-        Scores, or a file: ``.jsonl`` (one JSON record per run, needs
-        ``extract``), ``.csv`` (the column ``column``, or the only column),
-        anything else: one score per line (blank lines and ``#`` comments
-        skipped).
+    source : array_like, pandas.Series, pandas.DataFrame, str or path
+        Scores, a table of runs (module docstring), or a file: ``.jsonl``
+        (one JSON record per run, needs ``extract``), ``.csv`` (a table of
+        runs), anything else: one score per line (blank lines and ``#``
+        comments skipped).
     extract : str or callable, optional
         How to get a run's score from a JSONL record: ``"best_matched"``
         (DeBERTa's records), ``"best_top_1"`` (AlexNet's), another string for
         a top-level field, or a callable ``extract(record) -> float``.
     column : str, optional
-        CSV column holding the scores.
+        The column of a CSV file or DataFrame holding the scores.
 
     Returns
     -------
@@ -186,6 +222,12 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
         if scores.size == 0:
             raise InputError(f"{path} holds no scores")
         return scores
+    if hasattr(source, "columns") and hasattr(source, "to_numpy"):  # a DataFrame
+        _only_for(extract, "extract", None, ".jsonl", "a DataFrame")
+        scores = table_scores(source, column, "the DataFrame")
+        if scores.size == 0:
+            raise InputError("the DataFrame holds no finished runs")
+        return scores
     _only_for(extract, "extract", None, ".jsonl", "an array of scores")
     _only_for(column, "column", None, ".csv", "an array of scores")
     try:
@@ -204,8 +246,8 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
 def _only_for(value, name, suffix, wanted, source):
     """Refuse an option given for a source it does not apply to (it would be silently ignored)."""
     if value is not None and suffix != wanted:
-        kind = {".jsonl": "JSONL", ".csv": "CSV"}[wanted]
-        raise InputError(f"{{arg}} applies to {kind} files ({wanted}) only, not to {source}", name)
+        kind = {".jsonl": "JSONL files (.jsonl)", ".csv": "CSV files (.csv) and DataFrames"}[wanted]
+        raise InputError(f"{{arg}} applies to {kind} only, not to {source}", name)
 
 
 def _read_jsonl(path, extract):
@@ -235,22 +277,66 @@ def _read_jsonl(path, extract):
 
 
 def _read_csv(path, column):
-    import csv
+    import pandas as pd
 
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows:
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return np.array([])
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a CSV table: {err}") from None
+    if frame.empty:
         raise InputError(f"{path}: no rows")
-    fields = list(rows[0])
+    return table_scores(frame, column, str(path), first_line=2)
+
+
+def table_scores(frame, column: str | None, origin: str, first_line: int | None = None) -> np.ndarray:
+    """The scores of a table of runs, one row per run (module docstring, "Tables of runs").
+
+    ``column`` names the score (needed unless the table has one numeric
+    column besides the state). A row whose state is in :data:`FAILED_STATES`,
+    or whose score is empty or not finite, is a failed run (NaN); a row whose
+    state is in :data:`UNFINISHED_STATES` is left out. ``first_line`` is the
+    file line of the first row, for messages (else rows are named by label).
+    """
+    import pandas as pd
+
+    columns = [str(c) for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    states = [c for c in columns if c.lower() in STATE_COLUMNS]
     if column is None:
-        if len(fields) != 1:
-            raise InputError(
-                f"{path}: several columns ({', '.join(fields)}); say which with {{arg}}", "column"
+        numeric = [c for c in columns if c not in states and _numbers(frame[c])]
+        if len(numeric) != 1:
+            found = (
+                f"several columns ({', '.join(numeric)})"
+                if numeric
+                else f"no numeric column ({', '.join(columns)})"
             )
-        column = fields[0]
-    if column not in fields:
-        raise InputError(f"{path}: no {{arg}} {column!r}; columns: {', '.join(fields)}", "column")
-    return np.array([_number(row[column], path, i + 2) for i, row in enumerate(rows)])
+            raise InputError(f"{origin}: {found}; say which holds the scores with {{arg}}", "column")
+        column = numeric[0]
+    if column not in columns:
+        raise InputError(f"{origin}: no {{arg}} {column!r}; columns: {', '.join(columns)}", "column")
+    raw = frame[column]
+    scores = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.flatnonzero(np.isnan(scores) & raw.notna().to_numpy())
+    if bad.size:
+        where = (
+            f"{origin}:{first_line + bad[0]}"
+            if first_line is not None
+            else f"{origin}, row {raw.index[bad[0]]!r}"
+        )
+        raise InputError(f"{where}: not a number: {raw.iloc[bad[0]]!r}")
+    if states:
+        state = frame[states[0]].astype(str).str.lower().to_numpy()
+        scores = np.where(np.isin(state, sorted(FAILED_STATES)), np.nan, scores)[
+            ~np.isin(state, sorted(UNFINISHED_STATES))
+        ]
+    return scores
+
+
+def _numbers(column) -> bool:
+    """Whether a table's column holds numbers (an empty column, e.g. W&B's Tags, does not)."""
+    return column.dtype.kind in "fiu" and bool(column.notna().any())
 
 
 def _read_lines(path):

@@ -38,7 +38,9 @@ def cdf_bands(scores, ci: float = 0.8, support=(-np.inf, np.inf), method: str = 
     or ``"auto"`` (module docstring). Results are cached per input.
     """
     validate.probability(ci, "ci")
-    scores = np.ascontiguousarray(scores, dtype=float)
+    scores = np.asarray(scores, dtype=float)
+    # failed runs (infinite: bayesq.model.prepare_scores) at the end of a finite support
+    scores = np.ascontiguousarray(np.where(np.isinf(scores), np.clip(scores, *support), scores))
     if method == "auto":
         method = "ld_highest_density" if scores.size <= LD_MAX_RUNS else "dkw"
     return _bands(scores.tobytes(), float(ci), float(support[0]), float(support[1]), method, random_seed)

@@ -34,11 +34,11 @@ import pytensor
 import pytensor.tensor as pt
 
 from bayesq import validate
-from bayesq.data import read_scores
 from bayesq.distributions import NoisyQuadratic, Quadratic
 from bayesq.exceptions import InputError
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logsf, quadratic_logcdf, quadratic_logsf
 from bayesq.priors import GAMMA_LOGIT_SD, NoiseSignalPolar, Priors, check_priors
+from bayesq.sources import read_search
 
 __all__ = [
     "COORDINATES",
@@ -78,15 +78,21 @@ class PreparedScores:
 
 
 def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedScores:
-    """Validate scores and threshold, and split the scores at the threshold.
+    r"""Validate scores and threshold, and split the scores at the threshold.
 
     ``spread``, the priors' unit, is the standard deviation of the tail
     scores unless given (a fixed unit, chosen before seeing the data).
 
+    A failed run (a NaN or infinite score: :mod:`bayesq.sources`, "Failed
+    runs") is a run of the search that scored nothing usable. It is counted
+    on the bad side of the threshold, among the censored runs, and kept as
+    the worst score there is (:math:`-\infty` when maximizing,
+    :math:`+\infty` when minimizing).
+
     Parameters
     ----------
-    scores : array_like, pandas.Series or path
-        One score per run (:func:`bayesq.data.read_scores`).
+    scores : array_like, path or any source of :func:`bayesq.sources.read_search`
+        One score per run.
     threshold : float
         Scores beyond it (above when maximizing) form the tail.
     maximize : bool
@@ -103,7 +109,7 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
     Raises
     ------
     ValueError
-        Non-finite scores (with their positions), a non-finite threshold,
+        No run with a score, a non-finite threshold,
         fewer than :data:`MIN_TAIL` scores beyond the threshold, a tail
         without spread, or a given ``spread`` that is not finite and positive.
     """
@@ -111,11 +117,12 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
         raise InputError(f"{{arg}} (the priors' unit) must be finite and positive, got {spread}", "spread")
     maximize = validate.boolean(maximize, "maximize")
     threshold = validate.number(threshold, "threshold")
-    y = read_scores(scores)
-    bad = np.flatnonzero(~np.isfinite(y))
-    if bad.size:
-        shown = ", ".join(str(i) for i in bad[:10]) + (" ..." if bad.size > 10 else "")
-        raise InputError(f"{bad.size} scores are NaN or infinite (positions {shown}); drop or fix them")
+    y = read_search(scores).scores
+    failed = ~np.isfinite(y)
+    if failed.all():
+        raise InputError(f"all {y.size} runs failed (NaN or infinite scores): there is nothing to fit")
+    # a failed run scored the worst possible: it falls on the bad side of any threshold
+    y = np.where(failed, -np.inf if maximize else np.inf, y)
     beyond = y > threshold if maximize else y < threshold
     side = "above" if maximize else "below"
     n_tail = int(beyond.sum())

@@ -546,7 +546,9 @@ class FitResult(Result, kind="single"):
         """One line about the fit: the tail, the threshold, the direction and the sampler."""
         d, m = self.settings.data, self.settings.model
         side = "above" if m.maximize else "below"
+        failed = int(np.count_nonzero(np.isinf(self.scores)))
+        runs = f"; {failed} failed runs among the censored" if failed else ""
         return (
             f"bayesq fit: {d.n_tail[0]} of {d.n_scores[0]} scores {side} the threshold {d.threshold:g} "
-            f"({'maximize' if m.maximize else 'minimize'}); sampler {super().headline()}"
+            f"({'maximize' if m.maximize else 'minimize'}{runs}); sampler {super().headline()}"
         )

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesq import signals, validate
-from bayesq.data import read_scores
-from bayesq.exceptions import DirectionError
+from bayesq.exceptions import DirectionError, InputError
 from bayesq.loglik import log_likelihood_group
 from bayesq.model import check_n_hyperparameters, prepare_scores, search_model
 from bayesq.priors import Priors, check_priors
@@ -24,6 +23,7 @@ from bayesq.results import FitResult
 from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, sample
 from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.settings import ModelSettings, Settings
+from bayesq.sources import read_search
 
 __all__ = ["DIRECTION_REACH", "check_direction", "fit"]
 
@@ -65,8 +65,11 @@ def check_direction(prepared, stated: bool) -> None:
     if stated or prepared.censored.size < MIN_CENSORED_FOR_DIRECTION:
         return
     t = prepared.threshold
+    scored = prepared.censored[np.isfinite(prepared.censored)]  # failed runs say nothing of the reach
+    if scored.size < MIN_CENSORED_FOR_DIRECTION:
+        return
     beyond = float(np.max(np.abs(prepared.tail - t)))
-    within = float(np.max(np.abs(prepared.censored - t)))
+    within = float(np.max(np.abs(scored - t)))
     if beyond > DIRECTION_REACH * within:
         side, other = ("above", "below") if prepared.maximize else ("below", "above")
         better, worse = ("higher", "lower") if prepared.maximize else ("lower", "higher")
@@ -103,6 +106,8 @@ def fit(
     progressbar: bool | None = None,
     extract=None,
     column: str | None = None,
+    study: str | None = None,
+    objective: int | str | None = None,
     **sampler_kwargs,
 ) -> FitResult:
     r"""Posterior of the noisy quadratic tail of a random search.
@@ -134,10 +139,16 @@ def fit(
 
     Parameters
     ----------
-    scores : array_like, pandas.Series or path
-        One score per run: an array, a Series, or a CSV / text / JSONL file
-        (:func:`bayesq.data.read_scores`; ``extract`` says how to read a score
-        from a JSONL record).
+    scores : array_like, path, pandas.DataFrame, optuna.study.Study or str
+        One score per run, from where the search is kept
+        (:func:`bayesq.sources.read_search`): an array or Series; a CSV,
+        text or JSONL file (``extract`` says how to read a score from a
+        JSONL record); a table of runs (a DataFrame or CSV with ``column``,
+        e.g. a W&B or MLflow export); an Optuna study, or a storage URL
+        with ``study``; a Ray Tune experiment directory (``column``: the
+        metric; each trial's best value). A failed run (Optuna's FAIL or
+        PRUNED, a failed state, a NaN or infinite score) counts as a run
+        below the threshold (:func:`bayesq.model.prepare_scores`).
     threshold : float
         Start of the asymptotic regime. Scores beyond it (above when
         maximizing) enter the likelihood exactly, the others as censored.
@@ -145,9 +156,11 @@ def fit(
         helps to choose it.
     maximize : bool, optional
         Whether higher scores are better (best achievable score ``beta``);
-        ``False`` for losses (best score ``alpha``). Unstated, higher is
-        better, and a tail that looks like the bad side of the search
-        (:func:`check_direction`) is an error; stated, it is fitted as told.
+        ``False`` for losses (best score ``alpha``). Unstated, the
+        direction an Optuna study records, else higher is better, and a
+        tail that looks like the bad side of the search
+        (:func:`check_direction`) is an error; stated, it is fitted as told
+        (and must agree with a study's).
     n_hyperparameters : float, optional
         Nominal number of hyperparameters searched: bounds gamma above.
     priors : bayesq.Priors, optional
@@ -188,7 +201,13 @@ def fit(
     extract : str or callable, optional
         Score extraction for JSONL input (:data:`bayesq.data.EXTRACTORS`).
     column : str, optional
-        The CSV column of the scores.
+        The column of the scores in a CSV file or DataFrame, or the metric
+        of a Ray Tune experiment.
+    study : str, optional
+        The study's name in an Optuna storage URL (needed when the storage
+        holds several).
+    objective : int or str, optional
+        The objective of a multi-objective Optuna study (index or name).
     **sampler_kwargs
         Passed to the sampler: ``nutpie.sample``, ``pm.sample`` (``"pymc"``)
         or PyMC's ``sample_jax_nuts`` (numpyro, blackjax); for nutpie,
@@ -264,9 +283,21 @@ def fit(
     priors = check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
     stated = maximize is not None
-    maximize = validate.boolean(maximize, "maximize") if stated else True
-    y = read_scores(scores, extract=extract, column=column)
-    prepared = prepare_scores(y, threshold, maximize, spread)
+    maximize = validate.boolean(maximize, "maximize") if stated else None
+    search = read_search(
+        scores, extract=extract, column=column, study=study, objective=objective, maximize=maximize
+    )
+    if stated and search.maximize is not None and search.maximize != maximize:
+        recorded = "maximizes" if search.maximize else "minimizes"
+        flag = "--maximize" if maximize else "--minimize"
+        raise InputError(
+            f"{search.origin} {recorded}, and {{arg}}={maximize} says otherwise; leave it out",
+            "maximize",
+            cli=f"{search.origin} {recorded}, and {flag} says otherwise; leave it out",
+        )
+    if not stated:
+        stated, maximize = search.maximize is not None, search.maximize is not False
+    prepared = prepare_scores(search.scores, threshold, maximize, spread)
     check_direction(prepared, stated)
     model = search_model(prepared, n_hyperparameters, priors)
     compiled = None

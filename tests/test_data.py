@@ -89,7 +89,7 @@ def test_a_source_that_holds_no_scores_or_an_option_that_would_be_ignored_is_ref
         data.read_scores([])
     with pytest.raises(ValueError, match=r"extract applies to JSONL files \(.jsonl\) only"):
         data.read_scores(tmp_path / "empty.txt", extract="best_matched")
-    with pytest.raises(ValueError, match=r"column applies to CSV files \(.csv\) only"):
+    with pytest.raises(ValueError, match=r"column applies to CSV files \(.csv\) and DataFrames only"):
         data.read_scores([0.5, 0.6], column="acc")
     with pytest.raises(TypeError, match="scores must be numbers or a score file's path"):
         data.read_scores({"a": 1})

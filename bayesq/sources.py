@@ -1,0 +1,330 @@
+r"""Where searches live: Optuna studies, tables of runs and Ray Tune experiments, read as one search.
+
+A random search is kept by the tool that ran it, not as a bare array.
+:func:`read_search` reads each of these into a :class:`Search` (a score per
+run, and the direction where the source records it):
+
+* an Optuna study (:class:`optuna.study.Study`), or a storage URL (e.g.
+  ``"sqlite:///study.db"``) with ``study=`` naming one of its studies. The
+  direction is the study's; a multi-objective study takes ``objective=``
+  (the objective's index or name);
+* a table of runs, one row per run, with its runs' states where it has
+  them: a pandas DataFrame, or a CSV file such as a W&B sweep's runs-table
+  export, MLflow's ``search_runs`` frame, Optuna's ``trials_dataframe()``
+  (:mod:`bayesq.data`, "Tables of runs"). ``column=`` names the score (e.g.
+  ``"metrics.accuracy"`` for MLflow);
+* a Ray Tune experiment directory, read from its trials' ``result.json``
+  (else ``progress.csv``) without Ray: each trial's learning curve of
+  ``column`` reduced to one score, its best (in the fit's direction) or
+  its last value (``curve=``);
+* anything else :func:`bayesq.data.read_scores` reads: an array, a Series,
+  a JSONL or one-score-per-line file.
+
+Failed runs
+-----------
+A run that produced no usable score (Optuna's FAIL and PRUNED, a Ray Tune
+trial that ended in an error or reported nothing, a NaN or infinite score)
+is still a run of the search: its hyperparameters were drawn and its budget
+spent. It is kept, as NaN, and the fit counts it on the bad side of any
+threshold (a censored run, :func:`bayesq.model.prepare_scores`), so that it
+is part of :math:`k`, the number of runs a tuning curve counts. Trials not
+over yet (running, waiting) are not runs of the search yet, and are left
+out.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from bayesq.sources import read_search
+>>> runs = pd.DataFrame(
+...     {"accuracy": [0.81, None, 0.9, 0.7], "state": ["finished", "crashed", "finished", "running"]}
+... )
+>>> search = read_search(runs, column="accuracy")
+>>> search.scores, search.n_failed
+(array([0.81,  nan, 0.9 ]), 1)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import pathlib
+
+import numpy as np
+
+from bayesq import validate
+from bayesq.data import UNFINISHED_STATES, read_scores
+from bayesq.exceptions import InputError
+
+__all__ = ["Search", "read_search"]
+
+CURVES = ("best", "last")
+OPTUNA_EXTRA = "pip install 'bayesq[optuna]'"
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """One random search: a score per run (NaN for a failed run), and the direction its source records.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray
+        One score per run, in run order; NaN for a run that produced none.
+    maximize : bool or None
+        Whether higher scores are better, as the source records it (an
+        Optuna study's direction), else None.
+    origin : str
+        What the search was read from, for messages.
+    """
+
+    scores: np.ndarray
+    maximize: bool | None = None
+    origin: str = "the scores"
+
+    @property
+    def n_failed(self) -> int:
+        """How many runs produced no usable score."""
+        return int(np.count_nonzero(~np.isfinite(self.scores)))
+
+
+def read_search(
+    source,
+    *,
+    column: str | None = None,
+    extract=None,
+    study: str | None = None,
+    objective: int | str | None = None,
+    curve: str = "best",
+    maximize: bool | None = None,
+) -> Search:
+    """Read one random search from where it is kept (module docstring).
+
+    Parameters
+    ----------
+    source : optuna.study.Study, str, path, pandas.DataFrame, array_like or Search
+        The search: a study, a storage URL (with ``study``), a DataFrame or
+        table file of runs, a Ray Tune experiment directory, scores or a
+        score file (:func:`bayesq.data.read_scores`), or a :class:`Search`
+        (returned as it is).
+    column : str, optional
+        The score's column of a table, or the metric of a Ray Tune
+        experiment; needed where there is a choice.
+    extract : str or callable, optional
+        A JSONL file's score extraction (:func:`bayesq.data.read_scores`).
+    study : str, optional
+        The study's name in an Optuna storage; needed when it holds several.
+    objective : int or str, optional
+        The objective of a multi-objective study: its index, or its name
+        (``study.metric_names``).
+    curve : {"best", "last"}
+        How a Ray Tune trial's learning curve becomes its score: the best
+        value in the direction ``maximize`` (which must be given), or the
+        last one.
+    maximize : bool, optional
+        The direction, where a reduction needs it.
+
+    Returns
+    -------
+    Search
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        A source of unknown kind, an option it does not take, a missing or
+        unknown column, study or objective, or no runs.
+    ImportError
+        A storage URL without Optuna installed (naming the extra).
+    FileNotFoundError
+        No file or directory at a path.
+    """
+    if isinstance(source, Search):
+        return source
+    _only_for(study, "study", source, _is_url(source), "an Optuna storage URL")
+    _only_for(objective, "objective", source, _is_study(source) or _is_url(source), "an Optuna study")
+    if curve not in CURVES:
+        raise InputError(f"{{arg}} must be one of {', '.join(CURVES)}, got {curve!r}", "curve")
+    if _is_study(source):
+        _only(column, extract, "an Optuna study")
+        return _from_study(source, objective)
+    if _is_url(source):
+        _only(column, extract, "an Optuna storage")
+        return _read_storage(source, study, objective)
+    if isinstance(source, str | os.PathLike) and pathlib.Path(source).is_dir():
+        _only(None, extract, "a Ray Tune experiment")
+        return _from_ray_tune(pathlib.Path(source), column, curve, maximize)
+    origin = str(source) if isinstance(source, str | os.PathLike) else "the scores"
+    return Search(read_scores(source, extract=extract, column=column), None, origin)
+
+
+def _only_for(value, name, source, applies: bool, kind: str):
+    if value is not None and not applies:
+        raise InputError(f"{{arg}} applies to {kind} only, not to {_kind(source)}", name)
+
+
+def _only(column, extract, kind: str):
+    for value, name in ((column, "column"), (extract, "extract")):
+        if value is not None:
+            raise InputError(f"{{arg}} does not apply to {kind}", name)
+
+
+def _kind(source) -> str:
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    return f"a {type(source).__name__}"
+
+
+def _is_study(source) -> bool:
+    return type(source).__module__.startswith("optuna.") and hasattr(source, "get_trials")
+
+
+def _is_url(source) -> bool:
+    return isinstance(source, str) and "://" in source
+
+
+# -- Optuna -----------------------------------------------------------------------------------
+def _read_storage(url: str, name: str | None, objective) -> Search:
+    """The study ``name`` of the Optuna storage at ``url`` (its only one when unnamed)."""
+    try:
+        import optuna
+    except ImportError:
+        raise ImportError(f"reading the Optuna storage {url} needs optuna: {OPTUNA_EXTRA}") from None
+    database = url.split("?", 1)[0].removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and database not in ("", ":memory:") and not os.path.exists(database):
+        # (SQLAlchemy would create an empty database there)
+        raise FileNotFoundError(f"no such Optuna database: {database} (from {url})")
+    try:
+        storage = optuna.storages.RDBStorage(url)
+    except Exception as err:  # SQLAlchemy's and Optuna's own errors for a bad URL or database
+        raise InputError(f"cannot open the Optuna storage {url}: {err}") from None
+    try:
+        names = [s.study_name for s in storage.get_all_studies()]
+        if not names:
+            raise InputError(f"the Optuna storage {url} holds no study")
+        if name is None:
+            if len(names) != 1:
+                listed = ", ".join(map(repr, names))
+                raise InputError(
+                    f"{url} holds {len(names)} studies ({listed}); name one with {{arg}}", "study"
+                )
+            name = names[0]
+        if name not in names:
+            raise InputError(
+                f"{url} has no study {name!r}; its studies: {', '.join(map(repr, names))}", "study"
+            )
+        return _from_study(optuna.load_study(study_name=name, storage=storage), objective)
+    finally:  # close the database now (SQLAlchemy's pool would leave it to the garbage collector)
+        storage.remove_session()
+        storage.engine.dispose()
+
+
+def _from_study(study, objective) -> Search:
+    """The study's finished trials, in trial order: a score each, NaN for FAIL and PRUNED."""
+    directions = study.directions
+    names = list(getattr(study, "metric_names", None) or [])
+    if objective is None:
+        if len(directions) > 1:
+            choices = ", ".join(map(repr, names)) if names else f"0 to {len(directions) - 1}"
+            raise InputError(
+                f"study {study.study_name!r} has {len(directions)} objectives; choose one with {{arg}} "
+                f"({choices})",
+                "objective",
+            )
+        index = 0
+    elif isinstance(objective, str):
+        if objective not in names:
+            raise InputError(
+                f"study {study.study_name!r} has no objective {objective!r}; its objectives: "
+                f"{', '.join(map(repr, names)) or 'unnamed (give an index)'}",
+                "objective",
+            )
+        index = names.index(objective)
+    else:
+        index = validate.integer(objective, "objective", low=0)
+        if index >= len(directions):
+            raise InputError(
+                f"study {study.study_name!r} has {len(directions)} objective(s); "
+                f"{{arg}} {index} is none of them",
+                "objective",
+            )
+    scores = []
+    for trial in study.get_trials(deepcopy=False):
+        state = trial.state.name.lower()
+        if state in UNFINISHED_STATES:
+            continue
+        value = trial.values[index] if state == "complete" and trial.values else math.nan
+        scores.append(value)
+    if not scores:
+        raise InputError(f"study {study.study_name!r} has no finished trials")
+    maximize = directions[index].name == "MAXIMIZE"
+    return Search(np.array(scores, dtype=float), maximize, f"Optuna study {study.study_name!r}")
+
+
+# -- Ray Tune ---------------------------------------------------------------------------------
+def _from_ray_tune(root: pathlib.Path, column: str | None, curve: str, maximize: bool | None) -> Search:
+    """A score per trial folder of a Ray Tune experiment (``result.json``, else ``progress.csv``)."""
+    trials = sorted(p for p in root.iterdir() if p.is_dir() and _is_trial(p))
+    if not trials:
+        raise InputError(
+            f"{root} is a directory, not a score file, and no Ray Tune experiment: no trial folder in it "
+            "holds result.json, progress.csv or params.json"
+        )
+    if curve == "best" and maximize is None:
+        raise InputError(
+            f"{root}: a Ray Tune trial's best score depends on the direction, which its folders do not "
+            "record; say it with {arg}, or take each trial's last value (curve='last')",
+            "maximize",
+        )
+    curves = [_trial_curve(t) for t in trials]
+    metrics = sorted({k for rows in curves for row in rows for k, v in row.items() if _is_number(v)})
+    if column is None:
+        raise InputError(
+            f"{root}: name the metric with {{arg}}; the trials report {', '.join(metrics) or 'none'}",
+            "column",
+        )
+    if column not in metrics:
+        raise InputError(
+            f"{root}: no trial reports {{arg}} {column!r}; they report {', '.join(metrics) or 'none'}",
+            "column",
+        )
+    scores = []
+    for folder, rows in zip(trials, curves, strict=True):
+        values = np.array([row[column] for row in rows if _is_number(row.get(column))], dtype=float)
+        values = values[np.isfinite(values)]
+        if (folder / "error.txt").exists() or values.size == 0:
+            scores.append(math.nan)
+        elif curve == "last":
+            scores.append(values[-1])
+        else:
+            scores.append(values.max() if maximize else values.min())
+    return Search(np.array(scores), None, f"Ray Tune experiment {root}")
+
+
+def _is_trial(folder: pathlib.Path) -> bool:
+    return any((folder / name).exists() for name in ("result.json", "progress.csv", "params.json"))
+
+
+def _trial_curve(folder: pathlib.Path) -> list[dict]:
+    """A trial's reported results, one dict per report, in order."""
+    result = folder / "result.json"
+    if result.exists():
+        rows = []
+        with result.open() as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise InputError(f"{result}:{lineno}: not a JSON record: {err}") from None
+        return rows
+    progress = folder / "progress.csv"
+    if progress.exists() and progress.stat().st_size:
+        import pandas as pd
+
+        return pd.read_csv(progress).to_dict("records")
+    return []
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -278,9 +278,11 @@ def fit_joint(
     Parameters
     ----------
     searches : mapping
-        ``{name: scores}``: arrays, Series, or CSV / one-score-per-line files
-        (a JSONL file needs its score extraction: read it first with
-        :func:`bayesq.data.read_scores` and ``extract``).
+        ``{name: scores}``: arrays, Series, CSV / one-score-per-line files,
+        Optuna studies, or :class:`bayesq.sources.Search` (a source that
+        needs options, such as a JSONL file's ``extract``, is read first
+        with :func:`bayesq.sources.read_search`). Failed runs count as
+        censored runs.
     thresholds : float or mapping
         One threshold for all, or one per name.
     maximize : bool

@@ -37,6 +37,7 @@ PACKAGES = (
     "scipy",
     "xarray",
     "opda",
+    "optuna",
 )
 
 

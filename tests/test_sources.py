@@ -1,18 +1,16 @@
 """bayesq.sources: searches read from Optuna, tables of runs and Ray Tune, failed runs counted as runs.
 
-The Optuna studies are real ones, run by the test in a SQLite storage: a random search of a
-known objective on [-1, 1]^2, score = 0.9 - 0.1 |x|^2 + N(0, 0.002^2), of which 5 % of the trials
-fail. Within the unit disk the score's upper tail is exactly a noisy quadratic with beta = 0.9
-and gamma = 2 (the number of hyperparameters), so a threshold above 0.8 keeps the tail in it.
-The Ray Tune and W&B files are written in those tools' documented formats.
-
-A 90 % interval misses the truth one time in ten: over 20 seeds of each study,
-``benchmarks/bench_optuna.py`` measures how often (``benchmarks/results/bench_optuna.json``).
-The fits here are of the seeds 1 and 2.
+The Optuna studies are real ones, run by the test in a SQLite storage: the random searches of a
+known objective of ``benchmarks/bench_optuna.py`` (300 trials, 5 % of them failing; the tail is a
+noisy quadratic with beta = 0.9 and gamma = 2). A 90 % interval misses the truth one time in ten:
+the benchmark measures how often, over 20 seeds (``benchmarks/results/bench_optuna.json``); the
+fits here are of the seeds 1 and 2. The Ray Tune and W&B files are written in those tools'
+documented formats.
 """
 
 import json
-import warnings
+import pathlib
+import sys
 
 import numpy as np
 import pandas as pd
@@ -25,34 +23,10 @@ from bayesq.single import fit
 from bayesq.sources import Search, read_search
 
 optuna = pytest.importorskip("optuna")
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "benchmarks"))
+from bench_optuna import BEST, N_TRIALS, known_study  # noqa: E402  (the studies of the benchmark)
 
-N_TRIALS = 300
-BEST, REACH, NOISE = 0.9, 0.1, 0.002  # score = BEST - REACH |x|^2 + N(0, NOISE^2)
 SHORT = dict(draws=500, tune=500, chains=4, random_seed=1, quiet=True)
-
-
-def run_study(url, name, direction, seed, objectives=1):
-    """A random search of the known objective, its planned failures raising inside the trial."""
-    rng = np.random.default_rng(seed)
-    fails = rng.random(N_TRIALS) < 0.05
-    noise = rng.normal(0, NOISE, N_TRIALS)
-    directions = [direction] * objectives
-    study = optuna.create_study(
-        storage=url, study_name=name, directions=directions, sampler=optuna.samplers.RandomSampler(seed=seed)
-    )
-
-    def objective(trial):
-        x = np.array([trial.suggest_float(f"x{i}", -1, 1) for i in range(2)])
-        if fails[trial.number]:
-            raise RuntimeError("training diverged")
-        score = BEST - REACH * float(x @ x) + noise[trial.number]
-        value = score if direction == "maximize" else 1 - score
-        return value if objectives == 1 else (value, float(x[0]))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # optuna's log of each failed trial
-        study.optimize(objective, n_trials=N_TRIALS, catch=(RuntimeError,))
-    return study, int(fails.sum())
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +35,8 @@ def storage(tmp_path_factory):
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     path = tmp_path_factory.mktemp("optuna") / "search.db"
     url = f"sqlite:///{path}"
-    _, failed_acc = run_study(url, "accuracy", "maximize", seed=1)
-    _, failed_loss = run_study(url, "loss", "minimize", seed=2)
+    _, failed_acc = known_study(url, "accuracy", "maximize", seed=1)
+    _, failed_loss = known_study(url, "loss", "minimize", seed=2)
     return url, {"accuracy": failed_acc, "loss": failed_loss}
 
 
@@ -130,7 +104,7 @@ def test_a_storage_or_study_that_cannot_be_used_is_named(storage, tmp_path, caps
 @pytest.mark.filterwarnings("ignore:.*set_metric_names is experimental")
 def test_a_multi_objective_study_takes_the_objective_by_index_or_name(tmp_path):
     url = f"sqlite:///{tmp_path / 'multi.db'}"
-    study, failed = run_study(url, "two", "maximize", seed=2, objectives=2)
+    study, failed = known_study(url, "two", "maximize", seed=2, objectives=2)
     with pytest.raises(ValueError, match=r"has 2 objectives; choose one with objective \(0 to 1\)"):
         read_search(study)
     first = read_search(study, objective=0)

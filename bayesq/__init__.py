@@ -27,6 +27,7 @@ _HOMES = {
     "fit": "bayesq.single",
     "fit_batch": "bayesq.batch",
     "fit_joint": "bayesq.joint",
+    "fit_many": "bayesq.many",
     "load": "bayesq.persistence",
     "noisy_quadratic": "bayesq.stats",
     "quadratic": "bayesq.stats",

@@ -2,6 +2,11 @@
 ``bayesq curves FIT``, ``bayesq thresholds FILE --thresholds T1,T2,...``,
 ``bayesq compare FIT FIT ...``.
 
+``run`` takes several specs too, fitted one after the other, in worker
+processes (``--workers N``) or on a Dask cluster (``--scheduler ADDRESS``),
+each into its own folder of ``--out`` (:func:`bayesq.many.fit_jobs`); a spec
+that fails is reported and the others are kept (exit code 1).
+
 ``fit`` and ``run`` write their results to an output directory (``--out``):
 ``summary.txt`` (the table, the convergence diagnostics and the prior
 sensitivity), ``summary.csv``,
@@ -73,6 +78,7 @@ CHECKS = {
     "eps": _positive,
     "k_max": lambda v, n: validate.number(v, n, low=1),
     "seed": lambda v, n: validate.integer(v, n, 0),
+    "workers": lambda v, n: validate.integer(v, n, 1),
 }
 
 
@@ -176,9 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampling_options(fit)
     fit.set_defaults(func=commands.fit_scores)
 
-    run = _subcommand(sub, "run", common, help="run an analysis spec (models/*.toml)")
-    _flag(run, "spec", help="TOML analysis spec")
-    _add_sampling_options(run)
+    run = _subcommand(
+        sub, "run", common, help="run analysis specs (models/*.toml), several at once with --workers"
+    )
+    _flag(run, "spec", nargs="+", help="TOML analysis spec(s)")
+    fan = run.add_mutually_exclusive_group()
+    fan.add_argument("--workers", type=int, help="fit the specs in N worker processes of this machine")
+    fan.add_argument(
+        "--scheduler", help="fit the specs on the Dask cluster of this scheduler (tcp://HOST:PORT)"
+    )
+    run.get_default("flags").update(workers="--workers", scheduler="--scheduler")
+    _add_sampling_options(run, writes="summary, fit.nc, plots; a folder per spec for several")
     run.set_defaults(func=commands.run_spec)
 
     curves = _subcommand(

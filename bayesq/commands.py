@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import sys
 import time
 import warnings
 
@@ -63,12 +64,13 @@ def agg():
     matplotlib.use("Agg")
 
 
-def sensitivity_warnings(table):
+def sensitivity_warnings(table, search: str | None = None):
     """Warn about each parameter the prior sensitivity flags (printed once, after the output)."""
+    which = "" if search is None else f"search {search!r}: "
     for name, row in table.iterrows():
         if row["diagnosis"] != "-":
             warnings.warn(
-                f"prior sensitivity of {name}: {row['diagnosis']} (prior {row['prior']:.3f}, "
+                f"{which}prior sensitivity of {name}: {row['diagnosis']} (prior {row['prior']:.3f}, "
                 f"likelihood {row['likelihood']:.3f}; result.prior_sensitivity(), bayesq.diagnostics)",
                 RuntimeWarning,
                 stacklevel=2,
@@ -105,10 +107,10 @@ def write_outputs(result, tmp: pathlib.Path, extra: str = "", sensitivity=None):
     save_figure(plot_tail(result, group="prior"), tmp / "prior.png")
 
 
-def report(args, result, tmp, extra: str = ""):
-    """Print a fit (and ``extra``) and write its files into ``tmp`` (if any)."""
+def report(args, result, tmp, extra: str = "", search: str | None = None):
+    """Print a fit (and ``extra``) and write its files into ``tmp`` (if any); ``search`` names it."""
     sensitivity = result.prior_sensitivity()
-    sensitivity_warnings(sensitivity)
+    sensitivity_warnings(sensitivity, search)
     say(args, f"{result}\n{extra}", end="")
     if tmp is not None:
         write_outputs(result, tmp, extra, sensitivity)
@@ -155,11 +157,61 @@ def fit_scores(args) -> int:
 def run_spec(args) -> int:
     from bayesq.spec import load_spec
 
-    spec = load_spec(args.spec)
-    with results_dir(args, inputs=[args.spec, *spec.files()]) as tmp:
-        result = spec.run(**fit_options(args))
-        report(args, result, tmp)
-    return EXIT_OK
+    specs = [load_spec(path) for path in args.spec]
+    inputs = [*args.spec, *(f for spec in specs for f in spec.files())]
+    if len(specs) == 1:  # (nothing to fan out)
+        with results_dir(args, inputs=inputs) as tmp:
+            result = specs[0].run(**fit_options(args))
+            report(args, result, tmp)
+        return EXIT_OK
+    names = [spec.name for spec in specs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"several specs are named {', '.join(map(repr, twice))}: each needs its own folder")
+    with results_dir(args, inputs=inputs) as tmp:
+        results = run_specs(args, specs)
+        for name, result in results.items():
+            if isinstance(result, Exception):
+                print(f"bayesq run: {name}: error: {result}", file=sys.stderr)
+                continue
+            say(args, f"== {name} ==")
+            folder = None if tmp is None else tmp / name
+            if folder is not None:
+                folder.mkdir()
+            report(args, result, folder, search=name)
+    return EXIT_FAILURE if any(isinstance(r, Exception) for r in results.values()) else EXIT_OK
+
+
+def run_specs(args, specs) -> dict:
+    """Each spec's fit (or its error): one after the other, in ``--workers`` processes, or on Dask."""
+    from bayesq.many import fit_jobs
+    from bayesq.sources import Search
+
+    jobs = {}
+    for spec in specs:
+        try:
+            search = Search(spec.scores(), None, spec.name)  # (read here; the direction is the spec's)
+        except Exception as err:
+            jobs[spec.name] = err
+        else:
+            jobs[spec.name] = (search, {**spec.fit_kwargs(), **fit_options(args)})
+    progressbar = not args.quiet
+    if args.scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ImportError("--scheduler needs Dask's distributed: pip install 'bayesq[dask]'") from None
+        with Client(args.scheduler) as client:
+            return fit_jobs(jobs, executor=client.get_executor(), errors="collect", progressbar=progressbar)
+    if args.workers is None:
+        return fit_jobs(jobs, errors="collect", progressbar=progressbar)
+    import concurrent.futures
+    import multiprocessing
+
+    # spawned, not forked: this process already runs threads (PyTensor's, Numba's)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
+        return fit_jobs(jobs, executor=pool, errors="collect", progressbar=progressbar)
 
 
 def truth_table(result, truth: dict, ci: float = 0.9) -> str:

@@ -122,6 +122,11 @@ class Result:
         self.settings = Settings.from_attrs(idata.posterior.attrs)
         self._model = model
 
+    def __getstate__(self) -> dict:
+        """What a pickle holds (an executor's worker sends results back so): all but the model,
+        which is rebuilt from the data and settings when asked for."""
+        return {**self.__dict__, "_model": None}
+
     def draws(self, name: str) -> np.ndarray:
         """Posterior draws of a variable.
 

@@ -273,6 +273,32 @@ def test_the_cli_and_python_draw_the_same_posterior_for_one_spec_and_seed(tmp_pa
         np.testing.assert_array_equal(cli.draws(name), python.draws(name))
 
 
+def test_several_specs_run_in_worker_processes_each_into_its_folder_a_failing_one_apart(tmp_path, capsys):
+    sim = simulate_random_search(n=150, random_seed=4)
+    np.savetxt(tmp_path / "scores.txt", sim.scores)
+    for name, threshold in (("good", 0.86), ("too-high", 0.99)):
+        (tmp_path / f"{name}.toml").write_text(
+            f'name = "{name}"\n[data]\nfile = "scores.txt"\n[analysis]\nthreshold = {threshold}\n'
+            "[sampler]\nrandom_seed = 7\ndraws = 150\n"
+        )
+    specs = [str(tmp_path / "good.toml"), str(tmp_path / "too-high.toml")]
+    out = tmp_path / "out"
+    argv = ["run", *specs, "--workers", "2", "--out", str(out), "--tune", "200", "--chains", "2"]
+    assert main(argv) == 1  # one spec failed
+    err = capsys.readouterr().err
+    assert "bayesq run: too-high: error: only 0 of 150 scores lie above the threshold 0.99" in err
+    assert {p.name for p in out.iterdir()} == {"good", files.MARKER}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        alone = load_spec(tmp_path / "good.toml").run(tune=200, chains=2, quiet=True)
+    np.testing.assert_array_equal(load(out / "good" / "fit.nc").draws("beta"), alone.draws("beta"))
+    twice = ["run", specs[0], specs[0], "--workers", "2"]
+    assert main(twice) == 2 and "several specs are named 'good'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:
+        main(["run", *specs, "--workers", "0"])
+    assert exit.value.code == 2 and "--workers must be an integer >= 1, got 0" in capsys.readouterr().err
+
+
 def test_warnings_print_once_after_the_output_and_quiet_prints_nothing(tmp_path, capsys):
     np.savetxt(tmp_path / "scores.txt", simulate_random_search(n=150, random_seed=4).scores)
     short = ["fit", str(tmp_path / "scores.txt"), "--threshold", "0.86", "--draws", "60", "--tune", "60"]

@@ -128,12 +128,21 @@ def _add_scores(p):
         p,
         "file",
         help="scores: .jsonl (with --extract), .csv (a table of runs, with --column), one per line, "
-        "a Ray Tune experiment directory (with --column), or an Optuna storage URL (with --study)",
+        "a Ray Tune experiment directory (with --column), an Optuna storage URL (with --study), "
+        "or an MLflow tracking URI (with --experiment)",
     )
     _flag(p, "--extract", help="JSONL score extraction: best_matched, best_top_1 or a field name")
     _flag(p, "--column", help="the scores' column of a CSV table, or a Ray Tune experiment's metric")
     _flag(p, "--study", help="the study's name in an Optuna storage (e.g. sqlite:///study.db)")
     _flag(p, "--objective", help="the objective of a multi-objective Optuna study: its index or name")
+    _flag(p, "--experiment", help="an MLflow experiment's name, FILE its tracking URI (--column: the metric)")
+    _flag(
+        p,
+        "--curve",
+        choices=("best", "last"),
+        default="best",
+        help="a Ray Tune trial's or MLflow run's score: the best of its curve (the default), or the last",
+    )
     _add_direction(p)
 
 

@@ -130,7 +130,14 @@ def source_options(args) -> dict:
     objective = args.objective
     if objective is not None and objective.isdigit():
         objective = int(objective)
-    return dict(extract=args.extract, column=args.column, study=args.study, objective=objective)
+    return dict(
+        extract=args.extract,
+        column=args.column,
+        study=args.study,
+        objective=objective,
+        experiment=args.experiment,
+        curve=args.curve,
+    )
 
 
 def score_paths(args) -> list:

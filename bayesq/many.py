@@ -35,7 +35,14 @@ from bayesq.sources import Search, read_search
 __all__ = ["ERRORS", "fit_jobs", "fit_many", "split_groups"]
 
 ERRORS = ("raise", "collect")
-READ_OPTIONS = ("extract", "column", "study", "objective")  # read_search's, taken from fit's keywords
+READ_OPTIONS = (
+    "extract",
+    "column",
+    "study",
+    "objective",
+    "experiment",
+    "curve",
+)  # read_search's, taken from fit's keywords
 
 
 def split_groups(frame, group: str) -> dict:

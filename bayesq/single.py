@@ -108,6 +108,8 @@ def fit(
     column: str | None = None,
     study: str | None = None,
     objective: int | str | None = None,
+    experiment: str | None = None,
+    curve: str = "best",
     **sampler_kwargs,
 ) -> FitResult:
     r"""Posterior of the noisy quadratic tail of a random search.
@@ -145,8 +147,9 @@ def fit(
         text or JSONL file (``extract`` says how to read a score from a
         JSONL record); a table of runs (a DataFrame or CSV with ``column``,
         e.g. a W&B or MLflow export); an Optuna study, or a storage URL
-        with ``study``; a Ray Tune experiment directory (``column``: the
-        metric; each trial's best value). A failed run (Optuna's FAIL or
+        with ``study``; an MLflow tracking URI with ``experiment``; a Ray
+        Tune experiment directory (``column``: the metric; each trial's
+        best value). A failed run (Optuna's FAIL or
         PRUNED, a failed state, a NaN or infinite score) counts as a run
         below the threshold (:func:`bayesq.model.prepare_scores`).
     threshold : float
@@ -208,6 +211,13 @@ def fit(
         holds several).
     objective : int or str, optional
         The objective of a multi-objective Optuna study (index or name).
+    experiment : str, optional
+        An MLflow experiment's name, ``scores`` its tracking URI
+        (``column``: the metric).
+    curve : {"best", "last"}
+        A Ray Tune trial's or MLflow run's score: the best value of its
+        learning curve (in the direction ``maximize``, which must then be
+        given), or the last.
     **sampler_kwargs
         Passed to the sampler: ``nutpie.sample``, ``pm.sample`` (``"pymc"``)
         or PyMC's ``sample_jax_nuts`` (numpyro, blackjax); for nutpie,
@@ -285,7 +295,14 @@ def fit(
     stated = maximize is not None
     maximize = validate.boolean(maximize, "maximize") if stated else None
     search = read_search(
-        scores, extract=extract, column=column, study=study, objective=objective, maximize=maximize
+        scores,
+        extract=extract,
+        column=column,
+        study=study,
+        objective=objective,
+        experiment=experiment,
+        curve=curve,
+        maximize=maximize,
     )
     if stated and search.maximize is not None and search.maximize != maximize:
         recorded = "maximizes" if search.maximize else "minimizes"

@@ -1,4 +1,4 @@
-r"""Where searches live: Optuna studies, tables of runs and Ray Tune experiments, read as one search.
+r"""Where searches live: Optuna studies, tables of runs, MLflow and Ray Tune experiments, as one search.
 
 A random search is kept by the tool that ran it, not as a bare array.
 :func:`read_search` reads each of these into a :class:`Search` (a score per
@@ -13,6 +13,9 @@ run, and the direction where the source records it):
   export, MLflow's ``search_runs`` frame, Optuna's ``trials_dataframe()``
   (:mod:`bayesq.data`, "Tables of runs"). ``column=`` names the score (e.g.
   ``"metrics.accuracy"`` for MLflow);
+* an MLflow experiment: a tracking URI with ``experiment=`` naming it, each
+  run's learning curve of ``column`` (a metric) reduced to one score, as a
+  Ray Tune trial's is, and its status read as a table's;
 * a Ray Tune experiment directory, read from its trials' ``result.json``
   (else ``progress.csv``) without Ray: each trial's learning curve of
   ``column`` reduced to one score, its best (in the fit's direction) or
@@ -45,22 +48,26 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import pathlib
+import sqlite3
 
 import numpy as np
+import pandas as pd
 
 from bayesq import validate
-from bayesq.data import UNFINISHED_STATES, read_scores
+from bayesq.data import UNFINISHED_STATES, read_scores, table_scores
 from bayesq.exceptions import InputError
 
 __all__ = ["Search", "read_search"]
 
 CURVES = ("best", "last")
 OPTUNA_EXTRA = "pip install 'bayesq[optuna]'"
+MLFLOW_EXTRA = "pip install 'bayesq[mlflow]'"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +102,7 @@ def read_search(
     extract=None,
     study: str | None = None,
     objective: int | str | None = None,
+    experiment: str | None = None,
     curve: str = "best",
     maximize: bool | None = None,
 ) -> Search:
@@ -114,13 +122,17 @@ def read_search(
         A JSONL file's score extraction (:func:`bayesq.data.read_scores`).
     study : str, optional
         The study's name in an Optuna storage; needed when it holds several.
+    experiment : str, optional
+        The name of an MLflow experiment, read from the tracking URI
+        ``source`` (its runs in the order they started; ``column``: the
+        metric).
     objective : int or str, optional
         The objective of a multi-objective study: its index, or its name
         (``study.metric_names``).
     curve : {"best", "last"}
-        How a Ray Tune trial's learning curve becomes its score: the best
-        value in the direction ``maximize`` (which must be given), or the
-        last one.
+        How a Ray Tune trial's or an MLflow run's learning curve becomes its
+        score: the best value in the direction ``maximize`` (which must be
+        given), or the last one.
     maximize : bool, optional
         The direction, where a reduction needs it.
 
@@ -142,8 +154,16 @@ def read_search(
         return source
     _only_for(study, "study", source, _is_url(source), "an Optuna storage URL")
     _only_for(objective, "objective", source, _is_study(source) or _is_url(source), "an Optuna study")
+    _only_for(experiment, "experiment", source, _is_url(source), "an MLflow tracking URI")
     if curve not in CURVES:
         raise InputError(f"{{arg}} must be one of {', '.join(CURVES)}, got {curve!r}", "curve")
+    if experiment is not None:
+        if study is not None or objective is not None:
+            raise InputError(
+                "{arg} names an MLflow experiment; study and objective are Optuna's", "experiment"
+            )
+        _only(None, extract, "an MLflow experiment")
+        return _read_mlflow(source, experiment, column, curve, maximize)
     if _is_study(source):
         _only(column, extract, "an Optuna study")
         return _from_study(source, objective)
@@ -189,10 +209,7 @@ def _read_storage(url: str, name: str | None, objective) -> Search:
         import optuna
     except ImportError:
         raise ImportError(f"reading the Optuna storage {url} needs optuna: {OPTUNA_EXTRA}") from None
-    database = url.split("?", 1)[0].removeprefix("sqlite:///")
-    if url.startswith("sqlite:///") and database not in ("", ":memory:") and not os.path.exists(database):
-        # (SQLAlchemy would create an empty database there)
-        raise FileNotFoundError(f"no such Optuna database: {database} (from {url})")
+    _check_sqlite(url, "an Optuna storage", {"studies", "trials"})
     try:
         storage = optuna.storages.RDBStorage(url)
     except Exception as err:  # SQLAlchemy's and Optuna's own errors for a bad URL or database
@@ -216,6 +233,27 @@ def _read_storage(url: str, name: str | None, objective) -> Search:
     finally:  # close the database now (SQLAlchemy's pool would leave it to the garbage collector)
         storage.remove_session()
         storage.engine.dispose()
+
+
+def _check_sqlite(url: str, kind: str, tables: set):
+    """Refuse a SQLite URL whose file is missing or holds no ``tables``: the library reading it would
+    create the file, or its own tables in someone else's database."""
+    if not url.startswith("sqlite:///"):
+        return
+    database = url.split("?", 1)[0].removeprefix("sqlite:///")
+    if database in ("", ":memory:"):
+        return
+    if not os.path.isfile(database):
+        raise FileNotFoundError(f"no database at {database} (from {url}); bayesq reads {kind}, it makes none")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            found = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as err:
+        raise InputError(f"{database} is not a SQLite database: {err}") from None
+    if not tables <= found:
+        raise InputError(
+            f"{url} is not {kind}: its database has no {', '.join(sorted(tables - found))} table"
+        )
 
 
 def _from_study(study, objective) -> Search:
@@ -260,6 +298,60 @@ def _from_study(study, objective) -> Search:
     return Search(np.array(scores, dtype=float), maximize, f"Optuna study {study.study_name!r}")
 
 
+def _direction_needed(what: str, keeper: str):
+    """Refuse to take the best of a learning curve whose direction the source does not record."""
+    text = (
+        f"{what} depends on the direction, which {keeper} does not record; say it with {{arg}}, "
+        "or take the last value of each curve"
+    )
+    raise InputError(
+        f'{text} (curve="last")',
+        "maximize",
+        cli=text.format(arg="--maximize or --minimize") + " (--curve last)",
+    )
+
+
+# -- MLflow -----------------------------------------------------------------------------------
+def _read_mlflow(uri: str, name: str, column: str | None, curve: str, maximize: bool | None) -> Search:
+    """The runs of the MLflow experiment ``name`` at ``uri``, in the order they started."""
+    try:
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        raise ImportError(f"reading the MLflow tracking URI {uri} needs mlflow: {MLFLOW_EXTRA}") from None
+    _check_sqlite(uri, "an MLflow tracking database", {"experiments", "runs"})
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        names = [e.name for e in client.search_experiments()]
+        raise InputError(
+            f"{uri} has no experiment {name!r}; its experiments: {', '.join(map(repr, names))}", "experiment"
+        )
+    runs = client.search_runs(
+        [experiment.experiment_id], order_by=["attributes.start_time ASC"], max_results=50_000
+    )
+    metrics = sorted({m for run in runs for m in run.data.metrics})
+    metric = None if column is None else column.removeprefix("metrics.")
+    if metric not in metrics:
+        wanted = "name the metric with {arg}" if column is None else f"no run logs the {{arg}} {column!r}"
+        raise InputError(
+            f"experiment {name!r}: {wanted}; its runs log {', '.join(metrics) or 'none'}", "column"
+        )
+    if curve == "best" and maximize is None:
+        _direction_needed(f"experiment {name!r}: a run's best {metric}", "MLflow")
+    scores, states = [], []
+    for run in runs:
+        states.append(run.info.status)
+        if metric not in run.data.metrics:
+            scores.append(math.nan)
+        elif curve == "last":
+            scores.append(run.data.metrics[metric])
+        else:
+            history = [m.value for m in client.get_metric_history(run.info.run_id, metric)]
+            scores.append(max(history) if maximize else min(history))
+    frame = pd.DataFrame({"status": states, metric: scores})
+    return Search(table_scores(frame, metric, f"experiment {name!r}"), None, f"MLflow experiment {name!r}")
+
+
 # -- Ray Tune ---------------------------------------------------------------------------------
 def _from_ray_tune(root: pathlib.Path, column: str | None, curve: str, maximize: bool | None) -> Search:
     """A score per trial folder of a Ray Tune experiment (``result.json``, else ``progress.csv``)."""
@@ -270,11 +362,7 @@ def _from_ray_tune(root: pathlib.Path, column: str | None, curve: str, maximize:
             "holds result.json, progress.csv or params.json"
         )
     if curve == "best" and maximize is None:
-        raise InputError(
-            f"{root}: a Ray Tune trial's best score depends on the direction, which its folders do not "
-            "record; say it with {arg}, or take each trial's last value (curve='last')",
-            "maximize",
-        )
+        _direction_needed(f"{root}: a Ray Tune trial's best score", "its folders")
     curves = [_trial_curve(t) for t in trials]
     metrics = sorted({k for rows in curves for row in rows for k, v in row.items() if _is_number(v)})
     if column is None:
@@ -320,8 +408,6 @@ def _trial_curve(folder: pathlib.Path) -> list[dict]:
         return rows
     progress = folder / "progress.csv"
     if progress.exists() and progress.stat().st_size:
-        import pandas as pd
-
         return pd.read_csv(progress).to_dict("records")
     return []
 

@@ -94,7 +94,9 @@ def test_a_storage_or_study_that_cannot_be_used_is_named(storage, tmp_path, caps
     with pytest.raises(ValueError, match="study applies to an Optuna storage URL only"):
         read_search([0.5, 0.6], study="loss")
     missing = tmp_path / "typo.db"
-    with pytest.raises(FileNotFoundError, match="no such Optuna database"):
+    with pytest.raises(
+        FileNotFoundError, match=r"no database at .*typo\.db .*bayesq reads an Optuna storage, it makes none"
+    ):
         read_search(f"sqlite:///{missing}")
     assert not missing.exists()  # (SQLAlchemy would have made an empty database)
     assert main(["fit", url, "--threshold", "0.86"]) == 2
@@ -239,3 +241,51 @@ def test_failed_runs_are_censored_runs_at_the_bad_end():
     down = prepare_scores(1 - y, 0.1, maximize=False)
     assert down.tail.size == 8 and np.count_nonzero(down.censored == np.inf) == 3
     assert prepare_scores(Search(y), 0.9).censored.size == 4  # a Search reads as its scores
+
+
+# -- MLflow --------------------------------------------------------------------------------
+@pytest.fixture
+def tracking(tmp_path):
+    """A real MLflow tracking database: an experiment of five runs, one failed and one still running."""
+    mlflow = pytest.importorskip("mlflow")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.tracking.MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("resnet-lr")
+    curves = [[0.50, 0.70, 0.65], [0.60, 0.62, 0.64], [0.40], [0.55, 0.75], [0.30]]
+    for i, curve in enumerate(curves):
+        run = client.create_run(experiment, start_time=1_000 + i)
+        for step, value in enumerate(curve):
+            client.log_metric(run.info.run_id, "val_accuracy", value, step=step)
+        if i != 4:  # the last one is still running
+            client.set_terminated(run.info.run_id, status="FAILED" if i == 2 else "FINISHED")
+    return uri
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_an_mlflow_experiment_reads_each_runs_best_or_last_value_in_the_order_they_started(tracking):
+    best = read_search(tracking, experiment="resnet-lr", column="val_accuracy", maximize=True)
+    np.testing.assert_array_equal(best.scores, [0.70, 0.64, np.nan, 0.75])
+    last = read_search(tracking, experiment="resnet-lr", column="metrics.val_accuracy", curve="last")
+    np.testing.assert_array_equal(last.scores, [0.65, 0.64, np.nan, 0.75])
+    assert best.origin == "MLflow experiment 'resnet-lr'"
+    with pytest.raises(ValueError, match=r"has no experiment 'resnet'; its experiments: .*'resnet-lr'"):
+        read_search(tracking, experiment="resnet", column="val_accuracy", maximize=True)
+    with pytest.raises(ValueError, match="name the metric with column; its runs log val_accuracy"):
+        read_search(tracking, experiment="resnet-lr", maximize=True)
+    with pytest.raises(ValueError, match="which MLflow does not record; say it with maximize"):
+        read_search(tracking, experiment="resnet-lr", column="val_accuracy")
+
+
+def test_a_database_of_another_tool_is_left_untouched(storage, tracking):
+    optuna_url, _ = storage
+    optuna_db = optuna_url.removeprefix("sqlite:///")
+    before = pathlib.Path(optuna_db).read_bytes()
+    with pytest.raises(
+        ValueError, match="is not an MLflow tracking database: its database has no experiments"
+    ):
+        read_search(optuna_url, experiment="resnet-lr", column="value", maximize=True)
+    with pytest.raises(
+        ValueError, match="is not an Optuna storage: its database has no studies, trials table"
+    ):
+        read_search(tracking)
+    assert pathlib.Path(optuna_db).read_bytes() == before

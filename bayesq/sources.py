@@ -13,6 +13,9 @@ run, and the direction where the source records it):
   export, MLflow's ``search_runs`` frame, Optuna's ``trials_dataframe()``
   (:mod:`bayesq.data`, "Tables of runs"). ``column=`` names the score (e.g.
   ``"metrics.accuracy"`` for MLflow);
+* a W&B sweep (``wandb.Api().sweep(path)``, with wandb installed): each
+  run's summary value of the sweep's metric, in the sweep's direction
+  (``column=`` names another metric), its state read as a table's;
 * an MLflow experiment: a tracking URI with ``experiment=`` naming it, each
   run's learning curve of ``column`` (a metric) reduced to one score, as a
   Ray Tune trial's is, and its status read as a table's;
@@ -167,6 +170,9 @@ def read_search(
     if _is_study(source):
         _only(column, extract, "an Optuna study")
         return _from_study(source, objective)
+    if _is_sweep(source):
+        _only(None, extract, "a W&B sweep")
+        return _from_sweep(source, column)
     if _is_url(source):
         _only(column, extract, "an Optuna storage")
         return _read_storage(source, study, objective)
@@ -196,6 +202,12 @@ def _kind(source) -> str:
 
 def _is_study(source) -> bool:
     return type(source).__module__.startswith("optuna.") and hasattr(source, "get_trials")
+
+
+def _is_sweep(source) -> bool:
+    return (
+        type(source).__module__.startswith("wandb.") and hasattr(source, "runs") and hasattr(source, "config")
+    )
 
 
 def _is_url(source) -> bool:
@@ -309,6 +321,33 @@ def _direction_needed(what: str, keeper: str):
         "maximize",
         cli=text.format(arg="--maximize or --minimize") + " (--curve last)",
     )
+
+
+# -- W&B ------------------------------------------------------------------------------------
+def _from_sweep(sweep, column: str | None) -> Search:
+    """The runs of a W&B sweep (``wandb.Api().sweep(path)``): each run's summary value of the metric.
+
+    The metric and the direction are the sweep's (its configuration's
+    ``metric`` ``name`` and ``goal``), unless ``column`` names another
+    metric (whose direction the sweep does not say).
+    """
+    metric = dict(sweep.config.get("metric") or {})
+    name = column if column is not None else metric.get("name")
+    if name is None:
+        raise InputError("the sweep's configuration names no metric; name it with {arg}", "column")
+    goal = metric.get("goal") if name == metric.get("name") else None
+    runs = list(sweep.runs)
+    frame = pd.DataFrame(
+        {"state": [run.state for run in runs], name: [_summary_value(run.summary, name) for run in runs]}
+    )
+    origin = f"W&B sweep {getattr(sweep, 'id', '')}".rstrip()
+    maximize = None if goal is None else goal == "maximize"
+    return Search(table_scores(frame, name, origin), maximize, origin)
+
+
+def _summary_value(summary, name: str) -> float:
+    value = summary.get(name) if hasattr(summary, "get") else None
+    return float(value) if _is_number(value) else math.nan
 
 
 # -- MLflow -----------------------------------------------------------------------------------

@@ -289,3 +289,38 @@ def test_a_database_of_another_tool_is_left_untouched(storage, tracking):
     ):
         read_search(tracking)
     assert pathlib.Path(optuna_db).read_bytes() == before
+
+
+# -- W&B sweeps ----------------------------------------------------------------------------
+class Run:
+    """A W&B public-API run as bayesq reads it: its ``state`` and its ``summary`` mapping."""
+
+    def __init__(self, state, summary):
+        self.state, self.summary = state, summary
+
+
+class Sweep:
+    """What ``wandb.Api().sweep(path)`` returns, by its documented attributes (wandb needs a server):
+    the sweep's ``id``, its ``config`` (with the metric and its goal) and its ``runs``."""
+
+    __module__ = "wandb.apis.public.sweeps"
+
+    def __init__(self, goal):
+        self.id = "k3x9a2b1"
+        self.config = {"method": "random", "metric": {"name": "val/loss", "goal": goal}}
+        self.runs = [
+            Run("finished", {"val/loss": 0.31, "val/acc": 0.90, "_step": 10}),
+            Run("crashed", {"val/loss": 0.55, "_step": 2}),
+            Run("finished", {"val/loss": 0.29, "val/acc": 0.91}),
+            Run("running", {"val/loss": 0.40}),
+            Run("finished", {"val/loss": "NaN"}),
+        ]
+
+
+def test_a_wandb_sweep_reads_its_metric_and_goal():
+    sweep = read_search(Sweep("minimize"))
+    np.testing.assert_array_equal(sweep.scores, [0.31, np.nan, 0.29, np.nan])
+    assert sweep.maximize is False and sweep.origin == "W&B sweep k3x9a2b1"
+    other = read_search(Sweep("minimize"), column="val/acc")
+    np.testing.assert_array_equal(other.scores, [0.90, np.nan, 0.91, np.nan])
+    assert other.maximize is None  # the goal is the sweep metric's, not this one's

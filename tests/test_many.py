@@ -17,6 +17,13 @@ SEARCHES = {f"seed {s}": simulate_random_search(n=200, random_seed=s).scores for
 BROKEN = [0.5, 0.6, np.nan]  # no score above the threshold
 
 
+def compilations() -> int:
+    """How many times this process compiled the model's program (nutpie's, one per setting)."""
+    from bayesq.samplers import nutpie
+
+    return nutpie._program.cache_info().misses
+
+
 def same_draws(a, b) -> bool:
     return all(np.array_equal(a.draws(name), b.draws(name)) for name in ("alpha", "beta", "gamma", "sigma"))
 
@@ -96,7 +103,9 @@ def test_a_dask_cluster_of_two_worker_processes_gives_the_same_draws_and_keeps_a
             searches, THRESHOLD, executor=client.get_executor(), errors="collect", progressbar=False, **SHORT
         )
         workers = client.run(lambda: __import__("os").getpid())
+        compiled = client.run(compilations)
     assert len(workers) == 2
+    assert sum(compiled.values()) <= 2 and max(compiled.values()) == 1  # once per worker, not per fit
     assert list(fits) == list(searches)
     assert all(same_draws(fits[name], alone[name]) for name in SEARCHES)
     assert isinstance(fits["broken"], InputError)

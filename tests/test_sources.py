@@ -324,3 +324,13 @@ def test_a_wandb_sweep_reads_its_metric_and_goal():
     other = read_search(Sweep("minimize"), column="val/acc")
     np.testing.assert_array_equal(other.scores, [0.90, np.nan, 0.91, np.nan])
     assert other.maximize is None  # the goal is the sweep metric's, not this one's
+
+
+def test_a_missing_optional_library_is_named_with_its_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"needs optuna: pip install 'bayesq\[optuna\]'"):
+        read_search(f"sqlite:///{tmp_path / 'study.db'}")
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
+    with pytest.raises(ImportError, match=r"needs mlflow: pip install 'bayesq\[mlflow\]'"):
+        read_search(f"sqlite:///{tmp_path / 'mlflow.db'}", experiment="resnet")

@@ -40,7 +40,7 @@ def cdf_bands(scores, ci: float = 0.8, support=(-np.inf, np.inf), method: str = 
     validate.probability(ci, "ci")
     scores = np.asarray(scores, dtype=float)
     # failed runs (infinite: bayesq.model.prepare_scores) at the end of a finite support
-    scores = np.ascontiguousarray(np.where(np.isinf(scores), np.clip(scores, *support), scores))
+    scores = np.sort(np.where(np.isinf(scores), np.clip(scores, *support), scores))  # (order: no matter)
     if method == "auto":
         method = "ld_highest_density" if scores.size <= LD_MAX_RUNS else "dkw"
     return _bands(scores.tobytes(), float(ci), float(support[0]), float(support[1]), method, random_seed)
@@ -80,7 +80,7 @@ def point_fit(scores, threshold: float, maximize: bool = True, constraints=None)
     frozen = tuple(
         sorted((k, tuple(v) if isinstance(v, list | tuple) else v) for k, v in constraints.items())
     )
-    data = np.ascontiguousarray(scores, dtype=float).tobytes()
+    data = np.sort(np.asarray(scores, dtype=float)).tobytes()  # (the fit ignores the order: one cache entry)
     return _point_fit(data, float(threshold), bool(maximize), frozen)
 
 

@@ -26,6 +26,8 @@ Expected curves integrate the interpolated quantile function over
 
 from __future__ import annotations
 
+import hashlib
+
 import numba
 import numpy as np
 
@@ -35,6 +37,8 @@ from bayesq.stats import noisy_quadratic
 __all__ = ["QuantileTable", "expected_tuning_curves", "median_tuning_curves"]
 
 LOG_HALF = np.log(0.5)
+TABLES_KEPT = 4  # quantile tables kept for reuse (each about 20 MB for 4,000 draws)
+_TABLES: dict = {}  # key -> QuantileTable, oldest first (quantile_table)
 MEAN_STEP = 0.05  # node spacing in w for expected curves (no Newton step to polish them)
 _W_LOW = -16.0  # w of the tables' lowest node: F = 1e-7
 # tanh-sinh rule on u in (0, 1) for the expected curve: the integrand has
@@ -190,9 +194,26 @@ def _mean_targets(k):
 
 
 def quantile_table(alpha, beta, gamma, sigma, maximize, w_low, w_high, step=0.1) -> QuantileTable:
+    """The :class:`QuantileTable` of these draws, built once for the last few asked for.
+
+    A result's best score after ``k`` runs and its predictive check ask for
+    the same table, as do repeated calls in a session; the tables of the
+    :data:`TABLES_KEPT` most recent settings are kept, keyed by a hash of
+    the draws (the draws are not copied: a table holds what it needs).
+    """
     a, b = _max_frame(alpha, beta, maximize)
     g, s = (np.asarray(x, dtype=float).reshape(-1) for x in (gamma, sigma))
-    return QuantileTable(a, b, g, s, w_low, w_high, step)
+    digest = hashlib.blake2b(digest_size=16)
+    for x in (a, b, g, s):
+        digest.update(np.ascontiguousarray(x, dtype=float).tobytes())
+    key = (digest.digest(), a.size, float(w_low), float(w_high), float(step))
+    table = _TABLES.pop(key, None)
+    if table is None:
+        table = QuantileTable(a, b, g, s, w_low, w_high, step)
+    _TABLES[key] = table  # (the most recent last)
+    while len(_TABLES) > TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    return table
 
 
 def median_from_table(table: QuantileTable, k) -> np.ndarray:

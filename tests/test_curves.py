@@ -197,3 +197,19 @@ def test_posterior_band_holds_the_true_tuning_curve(short_fit):
     band = short_fit.tuning_curve(k, ci=0.95)
     true_curve = curves.median_tuning_curves(*truth.values(), k)[0]
     assert np.all((band.lower <= true_curve) & (true_curve <= band.upper))
+
+
+def test_a_quantile_table_is_built_once_for_the_same_draws_and_kept_for_the_last_few():
+    from bayesq import quantiles
+
+    rng = np.random.default_rng(3)
+    draws = [0.8 + 0.01 * rng.random(50), 0.9 + 0.001 * rng.random(50), np.full(50, 2.0), np.full(50, 0.003)]
+    first = quantiles.quantile_table(*draws, True, -1.0, 2.0)
+    assert quantiles.quantile_table(*(d.copy() for d in draws), True, -1.0, 2.0) is first  # equal draws
+    assert quantiles.quantile_table(*draws, False, -1.0, 2.0) is not first  # the other direction
+    changed = [draws[0], draws[1] + 1e-9, *draws[2:]]
+    assert quantiles.quantile_table(*changed, True, -1.0, 2.0) is not first
+    for i in range(quantiles.TABLES_KEPT):
+        quantiles.quantile_table(*draws, True, -1.0, 2.0 + 0.1 * (i + 1))
+    rebuilt = quantiles.quantile_table(*draws, True, -1.0, 2.0)
+    assert rebuilt is not first and np.array_equal(rebuilt.y, first.y)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import shutil
 import sys
 import time
 import warnings
@@ -172,21 +173,31 @@ def run_spec(args) -> int:
             report(args, result, tmp)
         return EXIT_OK
     names = [spec.name for spec in specs]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    folded = [n.casefold() for n in names]  # (a folder per name, on file systems that ignore case too)
+    twice = sorted({n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1})
     if twice:
         raise InputError(f"several specs are named {', '.join(map(repr, twice))}: each needs its own folder")
+    bad = [n for n in names if n in ("", ".", "..") or any(c in n for c in "/\\\0")]
+    if bad:
+        raise InputError(f"spec name {bad[0]!r} cannot name a folder: give each spec a plain name")
+    failed = 0
     with results_dir(args, inputs=inputs) as tmp:
         results = run_specs(args, specs)
         for name, result in results.items():
-            if isinstance(result, Exception):
-                print(f"bayesq run: {name}: error: {result}", file=sys.stderr)
-                continue
-            say(args, f"== {name} ==")
-            folder = None if tmp is None else tmp / name
-            if folder is not None:
-                folder.mkdir()
-            report(args, result, folder, search=name)
-    return EXIT_FAILURE if any(isinstance(r, Exception) for r in results.values()) else EXIT_OK
+            folder = None if tmp is None or isinstance(result, Exception) else tmp / name
+            try:
+                if isinstance(result, Exception):
+                    raise result
+                say(args, f"== {name} ==")
+                if folder is not None:
+                    folder.mkdir()
+                report(args, result, folder, search=name)
+            except Exception as err:  # (this spec's; the others are kept)
+                failed += 1
+                print(f"bayesq run: {name}: error: {err}", file=sys.stderr)
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def run_specs(args, specs) -> dict:

@@ -302,10 +302,16 @@ def table_scores(frame, column: str | None, origin: str, first_line: int | None 
     import pandas as pd
 
     columns = [str(c) for c in frame.columns]
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise InputError(f"{origin}: several columns are named {', '.join(map(repr, twice))}")
     frame = frame.set_axis(columns, axis=1)
     states = [c for c in columns if c.lower() in STATE_COLUMNS]
-    if column is None:
-        numeric = [c for c in columns if c not in states and _numbers(frame[c])]
+    if column is not None:
+        column = str(column)
+    else:
+        # (an empty column counts: it may be the scores of a search whose every run failed)
+        numeric = [c for c in columns if c not in states and frame[c].dtype.kind in "fiu"]
         if len(numeric) != 1:
             found = (
                 f"several columns ({', '.join(numeric)})"
@@ -332,11 +338,6 @@ def table_scores(frame, column: str | None, origin: str, first_line: int | None 
             ~np.isin(state, sorted(UNFINISHED_STATES))
         ]
     return scores
-
-
-def _numbers(column) -> bool:
-    """Whether a table's column holds numbers (an empty column, e.g. W&B's Tags, does not)."""
-    return column.dtype.kind in "fiu" and bool(column.notna().any())
 
 
 def _read_lines(path):

@@ -72,7 +72,12 @@ def split_groups(frame, group: str) -> dict:
         raise InputError(
             f"no {{arg}} column {group!r}; columns: {', '.join(map(str, frame.columns))}", "group"
         )
-    return {str(name): rows.drop(columns=group) for name, rows in frame.groupby(group, sort=False)}
+    missing = int(frame[group].isna().sum())
+    if missing:
+        raise InputError(
+            f"{missing} runs have no {{arg}} (an empty {group!r}): say which search each is of", "group"
+        )
+    return {name: rows.drop(columns=group) for name, rows in frame.groupby(group, sort=False)}
 
 
 def fit_many(
@@ -98,8 +103,11 @@ def fit_many(
         One threshold for all, or ``{name: threshold}`` for each.
     executor : concurrent.futures.Executor, optional
         Where the fits run: a ``ProcessPoolExecutor``, Dask's
-        ``Client.get_executor()``, or any other executor. Without one, the
-        fits run one after the other in this process.
+        ``Client.get_executor()``, or any other executor of processes.
+        Without one, the fits run one after the other in this process. (In
+        threads of one process the fits run too, but Python's warning
+        filters are shared by threads, so a fit's warnings may be lost or
+        named after another search.)
     errors : {"raise", "collect"}
         On a search that cannot be fitted, ``"raise"`` its error (the fits
         not yet started are cancelled); ``"collect"`` keeps it in the result
@@ -149,7 +157,7 @@ def fit_many(
         raise InputError(
             "{arg} must be a non-empty mapping {name: search}, or a DataFrame with group", "searches"
         )
-    names = [str(name) for name in searches]
+    names = list(searches)  # (the caller's keys, as given)
     thresholds = _thresholds(threshold, names)
     fit_kwargs.setdefault("quiet", True)
     read = {k: fit_kwargs.pop(k) for k in READ_OPTIONS if k in fit_kwargs}

@@ -117,7 +117,11 @@ def prepare_scores(scores, threshold, maximize=True, spread=None) -> PreparedSco
         raise InputError(f"{{arg}} (the priors' unit) must be finite and positive, got {spread}", "spread")
     maximize = validate.boolean(maximize, "maximize")
     threshold = validate.number(threshold, "threshold")
-    y = read_search(scores).scores
+    search = read_search(scores, maximize=maximize)
+    if search.maximize is not None and search.maximize != maximize:
+        recorded = "maximizes" if search.maximize else "minimizes"
+        raise InputError(f"{search.origin} {recorded}: pass maximize={search.maximize}", "maximize")
+    y = search.scores
     failed = ~np.isfinite(y)
     if failed.all():
         raise InputError(f"all {y.size} runs failed (NaN or infinite scores): there is nothing to fit")

@@ -27,6 +27,7 @@ Expected curves integrate the interpolated quantile function over
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import numba
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = ["QuantileTable", "expected_tuning_curves", "median_tuning_curves"]
 LOG_HALF = np.log(0.5)
 TABLES_KEPT = 4  # quantile tables kept for reuse (each about 20 MB for 4,000 draws)
 _TABLES: dict = {}  # key -> QuantileTable, oldest first (quantile_table)
+_TABLES_LOCK = threading.Lock()
 MEAN_STEP = 0.05  # node spacing in w for expected curves (no Newton step to polish them)
 _W_LOW = -16.0  # w of the tables' lowest node: F = 1e-7
 # tanh-sinh rule on u in (0, 1) for the expected curve: the integrand has
@@ -207,12 +209,14 @@ def quantile_table(alpha, beta, gamma, sigma, maximize, w_low, w_high, step=0.1)
     for x in (a, b, g, s):
         digest.update(np.ascontiguousarray(x, dtype=float).tobytes())
     key = (digest.digest(), a.size, float(w_low), float(w_high), float(step))
-    table = _TABLES.pop(key, None)
+    with _TABLES_LOCK:
+        table = _TABLES.pop(key, None)
     if table is None:
         table = QuantileTable(a, b, g, s, w_low, w_high, step)
-    _TABLES[key] = table  # (the most recent last)
-    while len(_TABLES) > TABLES_KEPT:
-        _TABLES.pop(next(iter(_TABLES)))
+    with _TABLES_LOCK:  # (threads of one process may share the cache)
+        _TABLES[key] = table  # (the most recent last)
+        while len(_TABLES) > TABLES_KEPT:
+            _TABLES.pop(next(iter(_TABLES)))
     return table
 
 

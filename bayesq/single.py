@@ -151,7 +151,7 @@ def fit(
         Tune experiment directory (``column``: the metric; each trial's
         best value). A failed run (Optuna's FAIL or
         PRUNED, a failed state, a NaN or infinite score) counts as a run
-        below the threshold (:func:`bayesq.model.prepare_scores`).
+        on the bad side of the threshold (:func:`bayesq.model.prepare_scores`).
     threshold : float
         Start of the asymptotic regime. Scores beyond it (above when
         maximizing) enter the likelihood exactly, the others as censored.

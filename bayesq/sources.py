@@ -21,8 +21,10 @@ run, and the direction where the source records it):
   Ray Tune trial's is, and its status read as a table's;
 * a Ray Tune experiment directory, read from its trials' ``result.json``
   (else ``progress.csv``) without Ray: each trial's learning curve of
-  ``column`` reduced to one score, its best (in the fit's direction) or
-  its last value (``curve=``);
+  ``column`` reduced to one score, its best finite value (in the fit's
+  direction) or its last (``curve=``). A trial folder does not say whether
+  the trial is over: read an experiment that has ended (a trial that has
+  reported nothing yet counts as failed);
 * anything else :func:`bayesq.data.read_scores` reads: an array, a Series,
   a JSONL or one-score-per-line file.
 
@@ -58,6 +60,7 @@ import math
 import os
 import pathlib
 import sqlite3
+import urllib.parse
 
 import numpy as np
 import pandas as pd
@@ -73,7 +76,7 @@ OPTUNA_EXTRA = "pip install 'bayesq[optuna]'"
 MLFLOW_EXTRA = "pip install 'bayesq[mlflow]'"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Search:
     """One random search: a score per run (NaN for a failed run), and the direction its source records.
 
@@ -221,30 +224,48 @@ def _read_storage(url: str, name: str | None, objective) -> Search:
         import optuna
     except ImportError:
         raise ImportError(f"reading the Optuna storage {url} needs optuna: {OPTUNA_EXTRA}") from None
-    _check_sqlite(url, "an Optuna storage", {"studies", "trials"})
-    try:
-        storage = optuna.storages.RDBStorage(url)
-    except Exception as err:  # SQLAlchemy's and Optuna's own errors for a bad URL or database
-        raise InputError(f"cannot open the Optuna storage {url}: {err}") from None
-    try:
-        names = [s.study_name for s in storage.get_all_studies()]
-        if not names:
-            raise InputError(f"the Optuna storage {url} holds no study")
-        if name is None:
-            if len(names) != 1:
-                listed = ", ".join(map(repr, names))
+    with _reading(url, "an Optuna storage", {"studies", "trials"}) as readable:
+        storage = optuna.storages.RDBStorage(readable, skip_table_creation=True)
+        try:
+            names = [s.study_name for s in storage.get_all_studies()]
+            if not names:
+                raise InputError(f"the Optuna storage {url} holds no study")
+            if name is None:
+                if len(names) != 1:
+                    listed = ", ".join(map(repr, names))
+                    raise InputError(
+                        f"{url} holds {len(names)} studies ({listed}); name one with {{arg}}", "study"
+                    )
+                name = names[0]
+            if name not in names:
                 raise InputError(
-                    f"{url} holds {len(names)} studies ({listed}); name one with {{arg}}", "study"
+                    f"{url} has no study {name!r}; its studies: {', '.join(map(repr, names))}", "study"
                 )
-            name = names[0]
-        if name not in names:
-            raise InputError(
-                f"{url} has no study {name!r}; its studies: {', '.join(map(repr, names))}", "study"
-            )
-        return _from_study(optuna.load_study(study_name=name, storage=storage), objective)
-    finally:  # close the database now (SQLAlchemy's pool would leave it to the garbage collector)
-        storage.remove_session()
-        storage.engine.dispose()
+            return _from_study(optuna.load_study(study_name=name, storage=storage), objective)
+        finally:  # close the database now (SQLAlchemy's pool would leave it to the garbage collector)
+            storage.remove_session()
+            storage.engine.dispose()
+
+
+@contextlib.contextmanager
+def _reading(url: str, kind: str, tables: set):
+    """``url`` as the block should open it, read only; the reading library's errors as one message.
+
+    A SQLite file is checked first (:func:`_check_sqlite`) and opened read
+    only, so that nothing (a table, a schema upgrade, a default entry) is
+    ever written to it. Another database is read as the library reads it.
+    """
+    _check_sqlite(url, kind, tables)
+    readable = url
+    database = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and "?" not in url and database not in ("", ":memory:"):
+        readable = f"sqlite:///file:{urllib.parse.quote(os.path.abspath(database))}?mode=ro&uri=true"
+    try:
+        yield readable
+    except (InputError, ImportError):
+        raise
+    except Exception as err:  # SQLAlchemy's, Optuna's and MLflow's errors for a store they cannot read
+        raise InputError(f"cannot read {kind} at {url}: {type(err).__name__}: {err}") from None
 
 
 def _check_sqlite(url: str, kind: str, tables: set):
@@ -310,10 +331,10 @@ def _from_study(study, objective) -> Search:
     return Search(np.array(scores, dtype=float), maximize, f"Optuna study {study.study_name!r}")
 
 
-def _direction_needed(what: str, keeper: str):
+def _direction_needed(what: str, unrecorded: str):
     """Refuse to take the best of a learning curve whose direction the source does not record."""
     text = (
-        f"{what} depends on the direction, which {keeper} does not record; say it with {{arg}}, "
+        f"{what} depends on the direction, which {unrecorded}; say it with {{arg}}, "
         "or take the last value of each curve"
     )
     raise InputError(
@@ -357,38 +378,54 @@ def _read_mlflow(uri: str, name: str, column: str | None, curve: str, maximize: 
         from mlflow.tracking import MlflowClient
     except ImportError:
         raise ImportError(f"reading the MLflow tracking URI {uri} needs mlflow: {MLFLOW_EXTRA}") from None
-    _check_sqlite(uri, "an MLflow tracking database", {"experiments", "runs"})
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name(name)
-    if experiment is None:
-        names = [e.name for e in client.search_experiments()]
-        raise InputError(
-            f"{uri} has no experiment {name!r}; its experiments: {', '.join(map(repr, names))}", "experiment"
-        )
-    runs = client.search_runs(
-        [experiment.experiment_id], order_by=["attributes.start_time ASC"], max_results=50_000
-    )
-    metrics = sorted({m for run in runs for m in run.data.metrics})
-    metric = None if column is None else column.removeprefix("metrics.")
-    if metric not in metrics:
-        wanted = "name the metric with {arg}" if column is None else f"no run logs the {{arg}} {column!r}"
-        raise InputError(
-            f"experiment {name!r}: {wanted}; its runs log {', '.join(metrics) or 'none'}", "column"
-        )
-    if curve == "best" and maximize is None:
-        _direction_needed(f"experiment {name!r}: a run's best {metric}", "MLflow")
-    scores, states = [], []
-    for run in runs:
-        states.append(run.info.status)
-        if metric not in run.data.metrics:
-            scores.append(math.nan)
-        elif curve == "last":
-            scores.append(run.data.metrics[metric])
-        else:
-            history = [m.value for m in client.get_metric_history(run.info.run_id, metric)]
-            scores.append(max(history) if maximize else min(history))
+    with _reading(uri, "an MLflow tracking database", {"experiments", "runs"}) as readable:
+        client = MlflowClient(tracking_uri=readable)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            names = [e.name for e in client.search_experiments()]
+            raise InputError(
+                f"{uri} has no experiment {name!r}; its experiments: {', '.join(map(repr, names))}",
+                "experiment",
+            )
+        runs, token = [], None
+        while True:  # (a page at a time: search_runs returns at most max_results)
+            page = client.search_runs(
+                [experiment.experiment_id],
+                order_by=["attributes.start_time ASC"],
+                max_results=1000,
+                page_token=token,
+            )
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
+        metrics = sorted({m for run in runs for m in run.data.metrics})
+        metric = None if column is None else column.removeprefix("metrics.")
+        if metric not in metrics:
+            wanted = "name the metric with {arg}" if column is None else f"no run logs the {{arg}} {column!r}"
+            raise InputError(
+                f"experiment {name!r}: {wanted}; its runs log {', '.join(metrics) or 'none'}", "column"
+            )
+        if curve == "best" and maximize is None:
+            _direction_needed(f"experiment {name!r}: a run's best {metric}", "MLflow does not record")
+        states = [run.info.status for run in runs]
+        scores = [
+            _reduce([m.value for m in client.get_metric_history(run.info.run_id, metric)], curve, maximize)
+            for run in runs
+        ]
     frame = pd.DataFrame({"status": states, metric: scores})
     return Search(table_scores(frame, metric, f"experiment {name!r}"), None, f"MLflow experiment {name!r}")
+
+
+def _reduce(curve_values, curve: str, maximize: bool | None) -> float:
+    """A learning curve's score: its last or best finite value (NaN, a failed run, if it has none)."""
+    values = np.asarray([v for v in curve_values if _is_number(v)], dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan
+    if curve == "last":
+        return float(values[-1])
+    return float(values.max() if maximize else values.min())
 
 
 # -- Ray Tune ---------------------------------------------------------------------------------
@@ -401,7 +438,7 @@ def _from_ray_tune(root: pathlib.Path, column: str | None, curve: str, maximize:
             "holds result.json, progress.csv or params.json"
         )
     if curve == "best" and maximize is None:
-        _direction_needed(f"{root}: a Ray Tune trial's best score", "its folders")
+        _direction_needed(f"{root}: a Ray Tune trial's best score", "its folders do not record")
     curves = [_trial_curve(t) for t in trials]
     metrics = sorted({k for rows in curves for row in rows for k, v in row.items() if _is_number(v)})
     if column is None:
@@ -414,16 +451,12 @@ def _from_ray_tune(root: pathlib.Path, column: str | None, curve: str, maximize:
             f"{root}: no trial reports {{arg}} {column!r}; they report {', '.join(metrics) or 'none'}",
             "column",
         )
-    scores = []
-    for folder, rows in zip(trials, curves, strict=True):
-        values = np.array([row[column] for row in rows if _is_number(row.get(column))], dtype=float)
-        values = values[np.isfinite(values)]
-        if (folder / "error.txt").exists() or values.size == 0:
-            scores.append(math.nan)
-        elif curve == "last":
-            scores.append(values[-1])
-        else:
-            scores.append(values.max() if maximize else values.min())
+    scores = [
+        math.nan
+        if (folder / "error.txt").exists()
+        else _reduce([row.get(column) for row in rows], curve, maximize)
+        for folder, rows in zip(trials, curves, strict=True)
+    ]
     return Search(np.array(scores), None, f"Ray Tune experiment {root}")
 
 

@@ -294,6 +294,11 @@ def test_several_specs_run_in_worker_processes_each_into_its_folder_a_failing_on
     np.testing.assert_array_equal(load(out / "good" / "fit.nc").draws("beta"), alone.draws("beta"))
     twice = ["run", specs[0], specs[0], "--workers", "2"]
     assert main(twice) == 2 and "several specs are named 'good'" in capsys.readouterr().err
+    (tmp_path / "nested.toml").write_text(
+        (tmp_path / "good.toml").read_text().replace('name = "good"', 'name = "runs/good"')
+    )
+    assert main(["run", specs[0], str(tmp_path / "nested.toml")]) == 2
+    assert "spec name 'runs/good' cannot name a folder" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit:
         main(["run", *specs, "--workers", "0"])
     assert exit.value.code == 2 and "--workers must be an integer >= 1, got 0" in capsys.readouterr().err

@@ -81,6 +81,17 @@ def test_thresholds_by_name_and_searches_grouped_in_one_frame(alone):
         bayesq.fit_many({}, THRESHOLD)
 
 
+def test_the_callers_keys_are_kept_and_a_frame_needs_a_group_for_every_run():
+    scores = SEARCHES["seed 0"]
+    fits = bayesq.fit_many(
+        {1: BROKEN, "1": BROKEN}, {1: THRESHOLD, "1": THRESHOLD}, errors="collect", progressbar=False
+    )
+    assert list(fits) == [1, "1"] and all(isinstance(f, InputError) for f in fits.values())
+    frame = pd.DataFrame({"model": ["a"] * 150 + [None] * 50, "accuracy": scores})
+    with pytest.raises(InputError, match="50 runs have no group"):
+        bayesq.fit_many(frame, THRESHOLD, group="model", column="accuracy", progressbar=False)
+
+
 def test_any_executor_runs_them(alone):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -10,6 +10,7 @@ documented formats.
 
 import json
 import pathlib
+import sqlite3
 import sys
 
 import numpy as np
@@ -122,6 +123,14 @@ def test_a_multi_objective_study_takes_the_objective_by_index_or_name(tmp_path):
         read_search(study, objective=2)
 
 
+def test_a_recorded_direction_is_never_overridden_silently(storage):
+    url, _ = storage
+    loss = optuna.load_study(study_name="loss", storage=url)
+    with pytest.raises(ValueError, match=r"Optuna study 'loss' minimizes: pass maximize=False"):
+        prepare_scores(loss, 0.14)  # as fit_joint and build_model call it, maximizing by default
+    assert prepare_scores(loss, 0.14, maximize=False).tail.size > 0
+
+
 def test_running_trials_are_not_runs_yet():
     study = optuna.create_study(direction="minimize")
     for value in (0.3, 0.2):
@@ -148,7 +157,7 @@ def test_a_wandb_runs_export_reads_failed_runs_as_runs_and_leaves_running_ones_o
     np.testing.assert_array_equal(
         read_scores(csv, column="eval/accuracy"), [0.81, np.nan, 0.84, np.nan, np.nan]
     )
-    with pytest.raises(ValueError, match=r"several columns \(Runtime, learning_rate, eval/accuracy\)"):
+    with pytest.raises(ValueError, match=r"several columns \(Tags, Runtime, learning_rate, eval/accuracy\)"):
         read_scores(csv)
     with pytest.raises(ValueError, match="no column 'accuracy'"):
         read_scores(csv, column="accuracy")
@@ -167,6 +176,14 @@ def test_an_mlflow_runs_frame_reads_its_metric_column_and_statuses():
     assert read_search(runs, column="metrics.accuracy").n_failed == 1
     with pytest.raises(ValueError, match=r"the DataFrame, row 2: not a number: 'high'"):
         read_scores(runs.assign(**{"metrics.accuracy": [0.9, None, "high", None]}), column="metrics.accuracy")
+
+
+def test_a_table_whose_score_column_is_unclear_is_refused():
+    with pytest.raises(ValueError, match=r"several columns \(acc, lr\)"):
+        read_scores(pd.DataFrame({"acc": [np.nan, np.nan], "lr": [0.1, 0.2]}))  # every run failed
+    with pytest.raises(ValueError, match="several columns are named 'acc'"):
+        read_scores(pd.DataFrame([[0.8, 0.9]], columns=["acc", "acc"]), column="acc")
+    np.testing.assert_array_equal(read_scores(pd.DataFrame({0: [0.8, 0.9], 1: [1, 2]}), column=0), [0.8, 0.9])
 
 
 def test_optunas_own_trials_dataframe_reads_as_the_study_does():
@@ -251,7 +268,7 @@ def tracking(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = mlflow.tracking.MlflowClient(tracking_uri=uri)
     experiment = client.create_experiment("resnet-lr")
-    curves = [[0.50, 0.70, 0.65], [0.60, 0.62, 0.64], [0.40], [0.55, 0.75], [0.30]]
+    curves = [[0.50, 0.70, 0.65], [0.60, 0.62, 0.64], [0.40], [0.55, 0.75], [0.30], [np.nan, 0.58, np.nan]]
     for i, curve in enumerate(curves):
         run = client.create_run(experiment, start_time=1_000 + i)
         for step, value in enumerate(curve):
@@ -264,9 +281,9 @@ def tracking(tmp_path):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 def test_an_mlflow_experiment_reads_each_runs_best_or_last_value_in_the_order_they_started(tracking):
     best = read_search(tracking, experiment="resnet-lr", column="val_accuracy", maximize=True)
-    np.testing.assert_array_equal(best.scores, [0.70, 0.64, np.nan, 0.75])
+    np.testing.assert_array_equal(best.scores, [0.70, 0.64, np.nan, 0.75, 0.58])
     last = read_search(tracking, experiment="resnet-lr", column="metrics.val_accuracy", curve="last")
-    np.testing.assert_array_equal(last.scores, [0.65, 0.64, np.nan, 0.75])
+    np.testing.assert_array_equal(last.scores, [0.65, 0.64, np.nan, 0.75, 0.58])  # the last finite value
     assert best.origin == "MLflow experiment 'resnet-lr'"
     with pytest.raises(ValueError, match=r"has no experiment 'resnet'; its experiments: .*'resnet-lr'"):
         read_search(tracking, experiment="resnet", column="val_accuracy", maximize=True)
@@ -274,6 +291,24 @@ def test_an_mlflow_experiment_reads_each_runs_best_or_last_value_in_the_order_th
         read_search(tracking, experiment="resnet-lr", maximize=True)
     with pytest.raises(ValueError, match="which MLflow does not record; say it with maximize"):
         read_search(tracking, experiment="resnet-lr", column="val_accuracy")
+
+
+def test_a_database_that_is_not_the_tools_own_is_refused_and_never_written(tmp_path):
+    pytest.importorskip("mlflow")
+    for tables, read in (
+        (("studies", "trials"), lambda url: read_search(url, study="x")),
+        (("experiments", "runs"), lambda url: read_search(url, experiment="x", column="acc", curve="last")),
+    ):
+        path = tmp_path / f"{tables[0]}.db"
+        with sqlite3.connect(path) as db:
+            for table in tables:
+                db.execute(f"CREATE TABLE {table} (x INTEGER)")
+        before = path.read_bytes()
+        with pytest.raises(
+            ValueError, match=r"cannot read an? (Optuna storage|MLflow tracking database) at sqlite"
+        ):
+            read(f"sqlite:///{path}")
+        assert path.read_bytes() == before
 
 
 def test_a_database_of_another_tool_is_left_untouched(storage, tracking):

@@ -41,6 +41,8 @@ LOG_HALF = np.log(0.5)
 TABLES_KEPT = 4  # quantile tables kept for reuse (each about 20 MB for 4,000 draws)
 _TABLES: dict = {}  # key -> QuantileTable, oldest first (quantile_table)
 _TABLES_LOCK = threading.Lock()
+BODY_T = (1e-6, 40.0)  # the widest range of t = -log S the first pass of a table covers in the body
+BODY_DENSITY = 2.3  # its points per unit of log t
 MEAN_STEP = 0.05  # node spacing in w for expected curves (no Newton step to polish them)
 _W_LOW = -16.0  # w of the tables' lowest node: F = 1e-7
 # tanh-sinh rule on u in (0, 1) for the expected curve: the integrand has
@@ -87,13 +89,16 @@ class QuantileTable:
         a, b, g, s = (np.asarray(x, dtype=float).reshape(-1, 1) for x in (alpha, beta, gamma, sigma))
         self.dist = noisy_quadratic(a, b, g, s, maximize=True)
         width, noise = b - a, s / (b - a)
-        # First pass: scores covering the noiseless body, the noise-dominated
-        # neighbourhood of beta and the region below alpha.
-        t_body = np.geomspace(1e-6, 40.0, 40)
+        # First pass: scores covering the noiseless body where w is asked for
+        # (t = e^w, a factor 3 either side; about 2.3 points per unit of log t),
+        # the noise-dominated neighbourhood of beta and the region below alpha.
+        t_low = max(BODY_T[0], np.exp(min(w_low, -3.0)) / 3.0)
+        t_high = min(BODY_T[1], 3.0 * np.exp(w_high))
+        t_body = np.geomspace(t_low, t_high, max(12, int(np.ceil(BODY_DENSITY * np.log(t_high / t_low)))))
         z = np.concatenate(
             [
                 np.broadcast_to(-np.expm1(-2.0 * t_body / g), (a.shape[0], t_body.size)),
-                1.0 + noise * np.linspace(-6.0, 40.0, 48),
+                1.0 + noise * np.linspace(-6.0, 40.0, 32),
                 -noise * np.linspace(0.25, 8.0, 8),
             ],
             axis=1,

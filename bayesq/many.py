@@ -3,9 +3,10 @@
 :func:`fit_many` runs :func:`bayesq.fit` once per search, in this process
 or on any :class:`concurrent.futures.Executor`: a
 :class:`~concurrent.futures.ProcessPoolExecutor` on one machine, a Dask
-cluster through ``Client.get_executor()``, Ray through its
-``ray.util.multiprocessing.Pool``-backed executors. bayesq brings no
-scheduler of its own.
+cluster through ``Client.get_executor()``, or anything whose
+``submit(fn, *args)`` returns a :class:`concurrent.futures.Future` (Ray's
+remote calls give one with ``ObjectRef.future()``; tested here: process
+pools, threads and Dask). bayesq brings no scheduler of its own.
 
 Each search is read in this process (:func:`bayesq.sources.read_search`:
 a study or a database is not shipped to the workers, its scores are), and

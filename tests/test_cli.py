@@ -304,6 +304,26 @@ def test_several_specs_run_in_worker_processes_each_into_its_folder_a_failing_on
     assert exit.value.code == 2 and "--workers must be an integer >= 1, got 0" in capsys.readouterr().err
 
 
+def test_several_specs_run_on_a_dask_scheduler_by_its_address(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    for seed in (4, 5):
+        np.savetxt(tmp_path / f"scores{seed}.txt", simulate_random_search(n=150, random_seed=seed).scores)
+        (tmp_path / f"s{seed}.toml").write_text(
+            f'name = "seed-{seed}"\n[data]\nfile = "scores{seed}.txt"\n[analysis]\nthreshold = 0.86\n'
+            "[sampler]\nrandom_seed = 7\ndraws = 150\n"
+        )
+    specs = [str(tmp_path / "s4.toml"), str(tmp_path / "s5.toml")]
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        argv = ["run", *specs, "--scheduler", cluster.scheduler_address, "--out", str(out), "--quiet"]
+        assert main([*argv, "--tune", "200", "--chains", "2"]) == 0
+    assert {p.name for p in out.iterdir()} == {"seed-4", "seed-5", files.MARKER}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        alone = load_spec(tmp_path / "s5.toml").run(tune=200, chains=2, quiet=True)
+    np.testing.assert_array_equal(load(out / "seed-5" / "fit.nc").draws("beta"), alone.draws("beta"))
+
+
 def test_warnings_print_once_after_the_output_and_quiet_prints_nothing(tmp_path, capsys):
     np.savetxt(tmp_path / "scores.txt", simulate_random_search(n=150, random_seed=4).scores)
     short = ["fit", str(tmp_path / "scores.txt"), "--threshold", "0.86", "--draws", "60", "--tune", "60"]

@@ -52,6 +52,7 @@ __all__ = [
     "FAILED_STATES",
     "UNFINISHED_STATES",
     "data_dir",
+    "json_records",
     "load_dataset",
     "read_scores",
     "table_scores",
@@ -263,17 +264,24 @@ def _read_jsonl(path, extract):
     else:
         fn = lambda record: record[extract]  # noqa: E731
     scores = []
+    for lineno, record in json_records(path):
+        try:
+            scores.append(float(fn(record)))
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"{path}:{lineno}: cannot extract a score with {extract!r}: {err!r}") from err
+    return np.array(scores)
+
+
+def json_records(path: pathlib.Path):
+    """The JSON records of a JSON-lines file, each with its line number (blank lines skipped)."""
     with path.open() as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                scores.append(float(fn(json.loads(line))))
-            except (KeyError, TypeError, ValueError) as err:
-                raise InputError(
-                    f"{path}:{lineno}: cannot extract a score with {extract!r}: {err!r}"
-                ) from err
-    return np.array(scores)
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InputError(f"{path}:{lineno}: not a JSON record: {err}") from None
 
 
 def _read_csv(path, column):

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import os
 import pathlib
@@ -66,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from bayesq import validate
-from bayesq.data import UNFINISHED_STATES, read_scores, table_scores
+from bayesq.data import UNFINISHED_STATES, json_records, read_scores, table_scores
 from bayesq.exceptions import InputError
 
 __all__ = ["Search", "read_search"]
@@ -468,16 +467,7 @@ def _trial_curve(folder: pathlib.Path) -> list[dict]:
     """A trial's reported results, one dict per report, in order."""
     result = folder / "result.json"
     if result.exists():
-        rows = []
-        with result.open() as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise InputError(f"{result}:{lineno}: not a JSON record: {err}") from None
-        return rows
+        return [record for _, record in json_records(result)]
     progress = folder / "progress.csv"
     if progress.exists() and progress.stat().st_size:
         return pd.read_csv(progress).to_dict("records")

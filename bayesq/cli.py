@@ -146,6 +146,15 @@ def _add_scores(p):
     _add_direction(p)
 
 
+def _add_fan_out(p, what: str):
+    fan = p.add_mutually_exclusive_group()
+    fan.add_argument("--workers", type=int, help=f"fit the {what} in N worker processes of this machine")
+    fan.add_argument(
+        "--scheduler", help=f"fit the {what} on the Dask cluster of this scheduler (tcp://HOST:PORT)"
+    )
+    p.get_default("flags").update(workers="--workers", scheduler="--scheduler")
+
+
 def _add_sampling_options(p, writes="summary, fit.nc, plots"):
     _flag(p, "--sampler", help="nutpie, pymc, numpyro, blackjax or auto (the default)")
     _flag(p, "--draws", type=int, help="draws per chain (default 1000)")
@@ -195,12 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "run", common, help="run analysis specs (models/*.toml), several at once with --workers"
     )
     _flag(run, "spec", nargs="+", help="TOML analysis spec(s)")
-    fan = run.add_mutually_exclusive_group()
-    fan.add_argument("--workers", type=int, help="fit the specs in N worker processes of this machine")
-    fan.add_argument(
-        "--scheduler", help="fit the specs on the Dask cluster of this scheduler (tcp://HOST:PORT)"
-    )
-    run.get_default("flags").update(workers="--workers", scheduler="--scheduler")
+    _add_fan_out(run, "specs")
     _add_sampling_options(run, writes="summary, fit.nc, plots; a folder per spec for several")
     run.set_defaults(func=commands.run_spec)
 
@@ -235,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_scores(scan)
     _flag(scan, "--thresholds", required=True, help="candidates, comma separated")
+    _add_fan_out(scan, "candidates")
     _add_sampling_options(scan, writes="thresholds.csv, thresholds.png")
     scan.set_defaults(func=commands.scan)
     return parser

@@ -213,23 +213,31 @@ def run_specs(args, specs) -> dict:
             jobs[spec.name] = err
         else:
             jobs[spec.name] = (search, {**spec.fit_kwargs(), **fit_options(args)})
-    progressbar = not args.quiet
+    with executor_of(args) as executor:
+        return fit_jobs(jobs, executor=executor, errors="collect", progressbar=not args.quiet)
+
+
+@contextlib.contextmanager
+def executor_of(args):
+    """Where a command's fits run: ``--workers N`` processes, the Dask cluster of ``--scheduler``,
+    or this process (``None``)."""
     if args.scheduler is not None:
         try:
             from distributed import Client
         except ImportError:
             raise ImportError("--scheduler needs Dask's distributed: pip install 'bayesq[dask]'") from None
         with Client(args.scheduler) as client:
-            return fit_jobs(jobs, executor=client.get_executor(), errors="collect", progressbar=progressbar)
-    if args.workers is None:
-        return fit_jobs(jobs, errors="collect", progressbar=progressbar)
-    import concurrent.futures
-    import multiprocessing
+            yield client.get_executor()
+    elif args.workers is not None:
+        import concurrent.futures
+        import multiprocessing
 
-    # spawned, not forked: this process already runs threads (PyTensor's, Numba's)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
-        return fit_jobs(jobs, executor=pool, errors="collect", progressbar=progressbar)
+        # spawned, not forked: this process already runs threads (PyTensor's, Numba's)
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
+            yield pool
+    else:
+        yield None
 
 
 def truth_table(result, truth: dict, ci: float = 0.9) -> str:
@@ -429,8 +437,10 @@ def scan(args) -> int:
             f"{{arg}} must be numbers separated by commas, got {args.thresholds!r}", "thresholds"
         ) from None
     scores = read_search(args.file, **source_options(args), maximize=args.maximize)  # once for all
-    with results_dir(args, inputs=score_paths(args)) as tmp:
-        scan = scan_thresholds(scores, candidates, maximize=args.maximize, **fit_options(args))
+    with results_dir(args, inputs=score_paths(args)) as tmp, executor_of(args) as executor:
+        scan = scan_thresholds(
+            scores, candidates, maximize=args.maximize, executor=executor, **fit_options(args)
+        )
         table = scan.to_dataframe()
         say(args, table.to_string(float_format=lambda v: f"{v:.5g}"))
         if scan.suggested is None:

@@ -167,17 +167,20 @@ def fit_many(
         try:
             search = read_search(source, **read, maximize=fit_kwargs.get("maximize"))
         except Exception as err:  # (a search that cannot be read fails alone, as a fit would)
-            jobs[name] = _failed(name, err, errors)
+            jobs[name] = _failed(f"search {name!r}", err, errors)
         else:
             jobs[name] = (search, {**fit_kwargs, "threshold": thresholds[name]})
     return fit_jobs(jobs, executor=executor, errors=errors, progressbar=progressbar)
 
 
-def fit_jobs(jobs: Mapping, *, executor=None, errors: str = "raise", progressbar: bool = False) -> dict:
+def fit_jobs(
+    jobs: Mapping, *, executor=None, errors: str = "raise", progressbar: bool = False, label: str = "search"
+) -> dict:
     """``bayesq.fit(search, **kwargs)`` for each ``name: (search, kwargs)`` of ``jobs`` (:func:`fit_many`).
 
     A job that is an exception already (a search that could not be read)
-    stays one. The order of ``jobs`` is kept.
+    stays one. The order of ``jobs`` is kept. ``label`` says what a name
+    names, in warnings and error notes (``"search 'a'"``, ``"threshold 0.87"``).
     """
     results = {n: job for n, job in jobs.items() if isinstance(job, BaseException)}
     work = {n: job for n, job in jobs.items() if n not in results}
@@ -185,13 +188,13 @@ def fit_jobs(jobs: Mapping, *, executor=None, errors: str = "raise", progressbar
         bar.advance(len(results))
         if executor is None:
             for name, (search, kwargs) in work.items():
-                results[name] = _one(name, (search, kwargs), errors)
+                results[name] = _one(f"{label} {name!r}", (search, kwargs), errors)
                 bar.advance()
         else:
             futures = {executor.submit(_fit, search, kwargs): n for n, (search, kwargs) in work.items()}
             try:
                 for future in concurrent.futures.as_completed(futures):
-                    results[futures[future]] = _one(futures[future], future, errors)
+                    results[futures[future]] = _one(f"{label} {futures[future]!r}", future, errors)
                     bar.advance()
             except BaseException:
                 for future in futures:
@@ -217,24 +220,24 @@ def _fit(search: Search, kwargs):
     return result, [(w.category, str(w.message)) for w in caught]
 
 
-def _one(name, job, errors):
-    """A search's fit (run here, or ``job``'s outcome), its warnings issued under its name."""
+def _one(who: str, job, errors):
+    """A fit (run here, or ``job``'s outcome), its warnings issued under ``who`` ("search 'a'")."""
     try:
         if isinstance(job, concurrent.futures.Future):
             result, caught = job.result()
         else:
             result, caught = _fit(*job)
     except Exception as err:
-        return _failed(name, err, errors)
+        return _failed(who, err, errors)
     for category, message in caught:
-        warnings.warn(f"search {name!r}: {message}", category, stacklevel=4)
+        warnings.warn(f"{who}: {message}", category, stacklevel=4)
     return result
 
 
-def _failed(name, err, errors):
+def _failed(who: str, err, errors):
     if errors == "collect":
         return err
-    err.add_note(f"(bayesq.fit_many: the search {name!r})")
+    err.add_note(f"(bayesq: the {who})")
     raise err
 
 

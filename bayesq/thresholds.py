@@ -34,7 +34,8 @@ from scipy import stats as scipy_stats
 
 from bayesq import validate
 from bayesq.curves import flat_draws
-from bayesq.single import fit
+from bayesq.many import READ_OPTIONS, fit_jobs
+from bayesq.sources import read_search
 from bayesq.stats import noisy_quadratic
 
 __all__ = ["ThresholdScan", "scan_thresholds", "tail_pit"]
@@ -158,7 +159,14 @@ def _suggest(scan: ThresholdScan, min_pvalue: float) -> float | None:
 
 
 def scan_thresholds(
-    scores, thresholds, maximize: bool | None = None, ci: float = 0.9, min_pvalue: float = 0.05, **fit_kwargs
+    scores,
+    thresholds,
+    maximize: bool | None = None,
+    ci: float = 0.9,
+    min_pvalue: float = 0.05,
+    *,
+    executor=None,
+    **fit_kwargs,
 ) -> ThresholdScan:
     """Fit at each candidate threshold; collect stability and goodness-of-fit diagnostics.
 
@@ -177,8 +185,8 @@ def scan_thresholds(
 
     Parameters
     ----------
-    scores : array_like
-        All scores of the search.
+    scores : array_like, path or any source of :func:`bayesq.sources.read_search`
+        All scores of the search, read once for all candidates.
     thresholds : sequence of float
         Candidates; each must leave enough tail scores (:func:`bayesq.fit` errors otherwise).
     maximize : bool, optional
@@ -188,6 +196,10 @@ def scan_thresholds(
         Mass of the posterior intervals, in (0, 1).
     min_pvalue : float
         PIT p-value a candidate needs for the suggestion rule.
+    executor : concurrent.futures.Executor, optional
+        Where the candidates' fits run, side by side (a process pool, Dask's
+        ``Client.get_executor()``: :func:`bayesq.fit_many`); without one,
+        one after the other in this process, all on one compiled program.
     **fit_kwargs
         Passed to :func:`bayesq.fit` (sampler, draws, chains, random_seed, ...);
         ``quiet`` is true unless given.
@@ -231,7 +243,13 @@ def scan_thresholds(
     if thresholds.ndim != 1 or thresholds.size == 0 or not np.all(np.isfinite(thresholds)):
         raise ValueError("thresholds must be a non-empty list of finite numbers")
     fit_kwargs.setdefault("quiet", True)
-    results = [fit(scores, t, maximize=maximize, **fit_kwargs) for t in thresholds]
+    read = {k: fit_kwargs.pop(k) for k in READ_OPTIONS if k in fit_kwargs}
+    search = read_search(scores, **read, maximize=maximize)
+    jobs = {
+        float(t): (search, {**fit_kwargs, "threshold": float(t), "maximize": maximize}) for t in thresholds
+    }
+    fits = fit_jobs(jobs, executor=executor, label="threshold")
+    results = [fits[float(t)] for t in thresholds]
     maximize = results[0].maximize
     q = [(1 - ci) / 2, 0.5, (1 + ci) / 2]
     intervals = {name: np.array([np.quantile(r.draws(name).ravel(), q) for r in results]) for name in SCANNED}

@@ -52,7 +52,7 @@ def test_in_this_process_each_search_gets_the_draws_of_its_own_fit(alone):
 def test_a_broken_search_raises_by_default_naming_it():
     with pytest.raises(InputError, match="only 0 of 3 scores") as info:
         bayesq.fit_many({"broken": BROKEN, **SEARCHES}, THRESHOLD, progressbar=False, **SHORT)
-    assert "(bayesq.fit_many: the search 'broken')" in info.value.__notes__
+    assert "(bayesq: the search 'broken')" in info.value.__notes__
 
 
 def test_thresholds_by_name_and_searches_grouped_in_one_frame(alone):

@@ -107,3 +107,22 @@ def test_scan_errors_name_the_problem(candidates, message):
     sim = simulate_random_search(n=100, random_seed=2)
     with pytest.raises(ValueError, match=message):
         thresholds.scan_thresholds(sim.scores, candidates, draws=50, tune=50, chains=1)
+
+
+def test_candidates_fitted_on_an_executor_give_the_scan_fitted_here():
+    import concurrent.futures
+    import warnings
+
+    sim = simulate_random_search(n=200, random_seed=2)
+    options = dict(draws=100, tune=100, chains=2, random_seed=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        here = thresholds.scan_thresholds(sim.scores, [0.85, 0.86], **options)
+    assert any(str(w.message).startswith("threshold 0.85: bayesq.fit:") for w in caught)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        there = thresholds.scan_thresholds(sim.scores, [0.85, 0.86], executor=pool, **options)
+    pd.testing.assert_frame_equal(here.to_dataframe(), there.to_dataframe())
+    with pytest.raises(ValueError, match="only 0 of 200 scores") as info:
+        thresholds.scan_thresholds(sim.scores, [0.85, 0.99], **options)
+    assert "(bayesq: the threshold 0.99)" in info.value.__notes__

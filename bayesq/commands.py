@@ -142,8 +142,10 @@ def source_options(args) -> dict:
 
 
 def score_paths(args) -> list:
-    """The command's input files (none for an Optuna storage URL)."""
-    return [] if "://" in args.file else [args.file]
+    """The command's input files (none for a database or tracking URL)."""
+    from bayesq.sources import is_url
+
+    return [] if is_url(args.file) else [args.file]
 
 
 def fit_scores(args) -> int:

@@ -54,6 +54,7 @@ __all__ = [
     "data_dir",
     "json_records",
     "load_dataset",
+    "only_for",
     "read_scores",
     "table_scores",
 ]
@@ -62,6 +63,7 @@ __all__ = [
 FAILED_STATES = frozenset({"fail", "failed", "pruned", "crashed", "killed", "error", "errored"})
 UNFINISHED_STATES = frozenset({"running", "waiting", "pending", "queued", "scheduled", "paused"})
 STATE_COLUMNS = ("state", "status")  # a table's column of run states
+JSONL, TABLES = "JSONL files (.jsonl)", "CSV files (.csv) and DataFrames"  # what extract, column apply to
 
 
 def _best_matched(record: dict) -> float:
@@ -212,8 +214,8 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
         if not path.exists():
             raise FileNotFoundError(f"no such score file: {path}")
         suffix = path.suffix.lower()
-        _only_for(extract, "extract", suffix, ".jsonl", path)
-        _only_for(column, "column", suffix, ".csv", path)
+        only_for(extract, "extract", suffix == ".jsonl", JSONL, path)
+        only_for(column, "column", suffix == ".csv", TABLES, path)
         if suffix == ".jsonl":
             scores = _read_jsonl(path, extract)
         elif suffix == ".csv":
@@ -224,13 +226,13 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
             raise InputError(f"{path} holds no scores")
         return scores
     if hasattr(source, "columns") and hasattr(source, "to_numpy"):  # a DataFrame
-        _only_for(extract, "extract", None, ".jsonl", "a DataFrame")
+        only_for(extract, "extract", False, JSONL, "a DataFrame")
         scores = table_scores(source, column, "the DataFrame")
         if scores.size == 0:
             raise InputError("the DataFrame holds no finished runs")
         return scores
-    _only_for(extract, "extract", None, ".jsonl", "an array of scores")
-    _only_for(column, "column", None, ".csv", "an array of scores")
+    only_for(extract, "extract", False, JSONL, "an array of scores")
+    only_for(column, "column", False, TABLES, "an array of scores")
     try:
         scores = np.asarray(getattr(source, "to_numpy", lambda: source)(), dtype=float)
     except (TypeError, ValueError):
@@ -244,10 +246,12 @@ def read_scores(source, *, extract: str | Callable[[dict], float] | None = None,
     return scores
 
 
-def _only_for(value, name, suffix, wanted, source):
-    """Refuse an option given for a source it does not apply to (it would be silently ignored)."""
-    if value is not None and suffix != wanted:
-        kind = {".jsonl": "JSONL files (.jsonl)", ".csv": "CSV files (.csv) and DataFrames"}[wanted]
+def only_for(value, name: str, applies: bool, kind: str, source):
+    """Refuse an option given for a source it does not apply to (it would be silently ignored).
+
+    ``kind`` says what it applies to, ``source`` what it was given with.
+    """
+    if value is not None and not applies:
         raise InputError(f"{{arg}} applies to {kind} only, not to {source}", name)
 
 

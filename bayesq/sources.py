@@ -65,10 +65,10 @@ import numpy as np
 import pandas as pd
 
 from bayesq import validate
-from bayesq.data import UNFINISHED_STATES, json_records, read_scores, table_scores
+from bayesq.data import UNFINISHED_STATES, json_records, only_for, read_scores, table_scores
 from bayesq.exceptions import InputError
 
-__all__ = ["Search", "read_search"]
+__all__ = ["Search", "is_url", "read_search"]
 
 CURVES = ("best", "last")
 OPTUNA_EXTRA = "pip install 'bayesq[optuna]'"
@@ -157,9 +157,10 @@ def read_search(
     """
     if isinstance(source, Search):
         return source
-    _only_for(study, "study", source, _is_url(source), "an Optuna storage URL")
-    _only_for(objective, "objective", source, _is_study(source) or _is_url(source), "an Optuna study")
-    _only_for(experiment, "experiment", source, _is_url(source), "an MLflow tracking URI")
+    given = _kind(source)
+    only_for(study, "study", is_url(source), "an Optuna storage URL", given)
+    only_for(objective, "objective", _is_study(source) or is_url(source), "an Optuna study", given)
+    only_for(experiment, "experiment", is_url(source), "an MLflow tracking URI", given)
     if curve not in CURVES:
         raise InputError(f"{{arg}} must be one of {', '.join(CURVES)}, got {curve!r}", "curve")
     if experiment is not None:
@@ -175,7 +176,7 @@ def read_search(
     if _is_sweep(source):
         _only(None, extract, "a W&B sweep")
         return _from_sweep(source, column)
-    if _is_url(source):
+    if is_url(source):
         _only(column, extract, "an Optuna storage")
         return _read_storage(source, study, objective)
     if isinstance(source, str | os.PathLike) and pathlib.Path(source).is_dir():
@@ -183,11 +184,6 @@ def read_search(
         return _from_ray_tune(pathlib.Path(source), column, curve, maximize)
     origin = str(source) if isinstance(source, str | os.PathLike) else "the scores"
     return Search(read_scores(source, extract=extract, column=column), None, origin)
-
-
-def _only_for(value, name, source, applies: bool, kind: str):
-    if value is not None and not applies:
-        raise InputError(f"{{arg}} applies to {kind} only, not to {_kind(source)}", name)
 
 
 def _only(column, extract, kind: str):
@@ -212,7 +208,8 @@ def _is_sweep(source) -> bool:
     )
 
 
-def _is_url(source) -> bool:
+def is_url(source) -> bool:
+    """Whether ``source`` is a database or tracking URL (``scheme://...``), not a path."""
     return isinstance(source, str) and "://" in source
 
 
@@ -256,8 +253,8 @@ def _reading(url: str, kind: str, tables: set):
     """
     _check_sqlite(url, kind, tables)
     readable = url
-    database = url.removeprefix("sqlite:///")
-    if url.startswith("sqlite:///") and "?" not in url and database not in ("", ":memory:"):
+    database = _sqlite_file(url)
+    if database is not None and "?" not in url:
         readable = f"sqlite:///file:{urllib.parse.quote(os.path.abspath(database))}?mode=ro&uri=true"
     try:
         yield readable
@@ -267,13 +264,17 @@ def _reading(url: str, kind: str, tables: set):
         raise InputError(f"cannot read {kind} at {url}: {type(err).__name__}: {err}") from None
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL (``sqlite:///PATH``), or None (another database, or memory)."""
+    database = url.split("?", 1)[0].removeprefix("sqlite:///")
+    return database if url.startswith("sqlite:///") and database not in ("", ":memory:") else None
+
+
 def _check_sqlite(url: str, kind: str, tables: set):
     """Refuse a SQLite URL whose file is missing or holds no ``tables``: the library reading it would
     create the file, or its own tables in someone else's database."""
-    if not url.startswith("sqlite:///"):
-        return
-    database = url.split("?", 1)[0].removeprefix("sqlite:///")
-    if database in ("", ":memory:"):
+    database = _sqlite_file(url)
+    if database is None:
         return
     if not os.path.isfile(database):
         raise FileNotFoundError(f"no database at {database} (from {url}); bayesq reads {kind}, it makes none")

@@ -418,7 +418,7 @@ class BatchFit(Result, kind="batch"):
     >>> from bayesq.model import prepare_scores
     >>> from bayesq.simulate import simulate_random_search
     >>> searches = [simulate_random_search(n=200, random_seed=s).scores for s in (0, 1)]
-    >>> short = dict(draws=200, tune=200, chains=2, random_seed=1, quiet=True)
+    >>> short = dict(draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True)
     >>> fits = [bayesq.fit(y, 0.85, **short) for y in searches]
     >>> batch = bayesq.BatchFit.stack(fits, [prepare_scores(y, 0.85) for y in searches])
     >>> len(batch), batch.draws("beta").shape, len(batch.diagnostics())  # (fits, chains, draws)

@@ -70,6 +70,8 @@ CHECKS = {
     "target_accept": validate.probability,
     "max_tree_depth": lambda v, n: validate.integer(v, n, 1),
     "random_seed": lambda v, n: validate.integer(v, n, 0),
+    "max_draws": lambda v, n: validate.integer(v, n, 1),
+    "time_limit": _positive,
     "n_hyperparameters": _positive,
     "ci": validate.probability,
     "curve_ci": validate.probability,
@@ -163,6 +165,21 @@ def _add_sampling_options(p, writes="summary, fit.nc, plots"):
     _flag(p, "--target-accept", type=float, help="NUTS target acceptance (default 0.95)")
     _flag(p, "--max-tree-depth", type=int, help="cap on the NUTS tree depth (default: the sampler's, 10)")
     _flag(p, "--seed", dest="random_seed", type=int, help="random seed")
+    _flag(
+        p,
+        "--max-draws",
+        type=int,
+        help="sample on until the convergence standard holds, up to N draws per chain (default 5x --draws)",
+    )
+    _flag(p, "--time-limit", type=float, help="... or until this many seconds have passed (default: none)")
+    _flag(
+        p,
+        "--no-extend",
+        dest="extend",
+        action="store_false",
+        default=None,
+        help="draw once as asked, neither sampling on nor retuning after divergences",
+    )
     _add_output(p, writes)
 
 

@@ -117,9 +117,24 @@ def report(args, result, tmp, extra: str = "", search: str | None = None):
         write_outputs(result, tmp, extra, sensitivity)
 
 
+# the sampling flags' destinations, keywords of bayesq.fit of the same names
+SAMPLING_FLAGS = (
+    "sampler",
+    "draws",
+    "tune",
+    "chains",
+    "target_accept",
+    "max_tree_depth",
+    "random_seed",
+    "extend",
+    "max_draws",
+    "time_limit",
+)
+
+
 def fit_options(args) -> dict:
     kwargs = dict(quiet=args.quiet)
-    for name in ("sampler", "draws", "tune", "chains", "target_accept", "max_tree_depth", "random_seed"):
+    for name in SAMPLING_FLAGS:
         value = getattr(args, name)
         if value is not None:
             kwargs[name] = value

@@ -449,7 +449,7 @@ def compare(fits, random_seed=0) -> Comparison:
     >>> from bayesq.simulate import simulate_random_search
     >>> a = simulate_random_search(n=200, beta=0.90, random_seed=0).scores
     >>> b = simulate_random_search(n=200, beta=0.92, random_seed=1).scores
-    >>> short = dict(draws=200, tune=200, chains=2, quiet=True)
+    >>> short = dict(draws=200, tune=200, chains=2, extend=False, quiet=True)
     >>> fits = {
     ...     "a": bayesq.fit(a, 0.85, random_seed=1, **short),
     ...     "b": bayesq.fit(b, 0.85, random_seed=2, **short),
@@ -557,7 +557,7 @@ def compare_models(models: Mapping, **kwargs):
     >>> import bayesq
     >>> from bayesq.simulate import simulate_random_search
     >>> scores = simulate_random_search(n=200, random_seed=0).scores
-    >>> short = dict(draws=200, tune=200, chains=2, random_seed=1, quiet=True)
+    >>> short = dict(draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True)
     >>> models = {
     ...     "default": bayesq.fit(scores, 0.85, **short),
     ...     "fixed unit": bayesq.fit(scores, 0.85, spread=0.01, **short),

@@ -97,7 +97,7 @@ class Diagnostics:
     ...     min_ess_tail=1620.0, max_tree_depth_hits=0, min_bfmi=0.95,
     ... )
     >>> print(short.problems()[0])
-    effective sample size down to 350 (bulk 350, tail 1620; want >= 400): draw more (draws, chains)
+    effective sample size down to 350 (bulk 350, tail 1620; want >= 400): draw more (max_draws, chains)
     """
 
     divergences: int
@@ -130,7 +130,7 @@ class Diagnostics:
         if not self.max_rhat <= MAX_RHAT:
             out.append(
                 f"R-hat up to {self.max_rhat:.3f} (> {MAX_RHAT}): the chains disagree; "
-                "run longer (tune, draws) or inspect the trace (arviz.plot_trace(result.idata))" + why
+                "run longer (max_draws, tune) or inspect the trace (arviz.plot_trace(result.idata))" + why
             )
             why = ""
         if not min(self.min_ess_bulk, self.min_ess_tail) >= MIN_ESS:
@@ -139,7 +139,7 @@ class Diagnostics:
             out.append(
                 f"effective sample size down to {min(bulk, tail)} "
                 f"(bulk {bulk}, tail {tail}; want >= {MIN_ESS}): "
-                "draw more (draws, chains)"
+                "draw more (max_draws, chains)"
                 + (", or raise the maximum tree depth you lowered" if self.depth_capped else "")
                 + why
             )
@@ -154,6 +154,11 @@ class Diagnostics:
         return out
 
     @property
+    def wants_draws(self) -> bool:
+        """Whether R-hat or an ESS falls short of the standard: what more draws can cure."""
+        return not (self.max_rhat <= MAX_RHAT and min(self.min_ess_bulk, self.min_ess_tail) >= MIN_ESS)
+
+    @property
     def splits_draws(self) -> bool:
         """Whether the draws split between noise and signal: a noise share in [1 %, 99 %]."""
         return NOISE_SHARE_NAMED <= self.noise_share <= 1 - NOISE_SHARE_NAMED
@@ -166,7 +171,7 @@ class Diagnostics:
             f". The data admit two explanations of the tail: {self.noise_share:.0%} of the draws make it "
             "mostly seed noise (sigma above the best score's lead over the threshold), the rest a quadratic "
             "reaching past the threshold, and NUTS passes between the two slowly; more draws (e.g. "
-            "draws=4000) let the chains cross more often (docs: validation, convergence), and "
+            "max_draws=10000) let the chains cross more often (docs: validation, convergence), and "
             "result.prior_sensitivity() shows how much of this posterior the priors decide"
         )
 

@@ -31,7 +31,8 @@ from bayesq.loglik import pointwise_log_likelihood
 from bayesq.model import COORDINATES, PARAMETERS, build_joint_model, check_n_hyperparameters, check_searches
 from bayesq.priors import Priors, check_priors
 from bayesq.results import FitResult, Result
-from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, sample
+from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
+from bayesq.samplers.extension import sample_until
 from bayesq.samplers.nutpie import backend as nutpie_backend
 from bayesq.settings import DataSettings, ModelSettings, Settings
 
@@ -257,6 +258,9 @@ def fit_joint(
     target_accept: float = TARGET_ACCEPT,
     max_tree_depth: int | None = None,
     random_seed: int | None = None,
+    extend: bool = True,
+    max_draws: int | None = None,
+    time_limit: float | None = None,
     quiet: bool = False,
     progressbar: bool | None = None,
     **sampler_kwargs,
@@ -312,6 +316,9 @@ def fit_joint(
         Cap on the NUTS tree depth, as for :func:`bayesq.fit`.
     random_seed : int, optional
         Seed for reproducible draws.
+    extend, max_draws, time_limit
+        Sample until the convergence standard holds, within a budget, as
+        :func:`bayesq.fit` does (:mod:`bayesq.samplers.extension`).
     quiet : bool
         No progress bars or informational logging (diagnostic warnings stay).
     progressbar : bool, optional
@@ -352,7 +359,7 @@ def fit_joint(
     ...     "b": simulate_random_search(n=200, beta=0.92, random_seed=1).scores,
     ... }
     >>> joint = bayesq.fit_joint(
-    ...     searches, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+    ...     searches, 0.85, draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
     ... )
     >>> joint.names, joint.draws("gamma").shape  # (chains, draws, search)
     (['a', 'b'], (2, 200, 2))
@@ -375,6 +382,9 @@ def fit_joint(
         random_seed,
         quiet,
         progressbar,
+        extend=extend,
+        max_draws=max_draws,
+        time_limit=time_limit,
         **sampler_kwargs,
     )
     priors = check_priors(priors)
@@ -383,7 +393,7 @@ def fit_joint(
     names = list(data)
     scores = {n: d.scores for n, d in data.items()}
     model = build_joint_model(scores, thresholds, maximize, pool, noise, priors, n_hyperparameters)
-    idata = sample(model, options)
+    idata, drawn = sample_until(model, options)
     post = idata.posterior
     points, owner = [], []
     for name, d in data.items():
@@ -410,7 +420,8 @@ def fit_joint(
         noise=bool(noise),
         pool=tuple(pool),
     )
-    recorded = options.recorded(nutpie_backend(options.kwargs) if options.sampler == "nutpie" else None)
+    backend = nutpie_backend(options.kwargs) if options.sampler == "nutpie" else None
+    recorded = drawn.recorded(backend, asked=options)
     settings = Settings("joint", model_settings, recorded, DataSettings.of(names, data.values()))
     post.attrs.update(settings.to_attrs())
     result = JointFit(idata, model)

@@ -142,7 +142,8 @@ def fit_many(
     >>> searches = {f"seed {s}": simulate_random_search(n=200, random_seed=s).scores for s in (0, 1)}
     >>> searches["broken"] = [0.5, 0.6]
     >>> fits = bayesq.fit_many(
-    ...     searches, 0.85, errors="collect", progressbar=False, draws=200, tune=200, chains=2, random_seed=1
+    ...     searches, 0.85, errors="collect", progressbar=False, draws=200, tune=200, chains=2, extend=False,
+    ...     random_seed=1
     ... )
     >>> {name: type(r).__name__ for name, r in fits.items()}
     {'seed 0': 'FitResult', 'seed 1': 'FitResult', 'broken': 'InputError'}

@@ -59,7 +59,9 @@ def load(path) -> Result:
     >>> import bayesq
     >>> from bayesq.simulate import simulate_random_search
     >>> scores = simulate_random_search(n=200, random_seed=0).scores
-    >>> result = bayesq.fit(scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True)
+    >>> result = bayesq.fit(
+    ...     scores, 0.85, draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
+    ... )
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = result.save(pathlib.Path(folder) / "fit.nc")
     ...     again = bayesq.load(path)

@@ -235,7 +235,10 @@ class Result:
     def headline(self) -> str:
         """One line about the fit, from its settings alone (what ``repr`` shows)."""
         s = self.settings.sampler
-        return f"{s.sampler}, {s.chains} chains x {s.draws} draws (tune {s.tune})"
+        extension = s.extension()
+        return f"{s.sampler}, {s.chains} chains x {s.draws} draws (tune {s.tune}" + (
+            f"; {extension})" if extension else ")"
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.headline()}>"
@@ -292,7 +295,7 @@ class FitResult(Result, kind="single"):
     >>> from bayesq.simulate import simulate_random_search
     >>> search = simulate_random_search(n=200, random_seed=0)
     >>> result = bayesq.fit(
-    ...     search.scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+    ...     search.scores, 0.85, draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
     ... )
     >>> result.threshold, result.maximize, result.scores.size
     (0.85, True, 200)
@@ -445,7 +448,7 @@ class FitResult(Result, kind="single"):
         >>> from bayesq.simulate import simulate_random_search
         >>> search = simulate_random_search(n=200, random_seed=0)
         >>> result = bayesq.fit(
-        ...     search.scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+        ...     search.scores, 0.85, draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
         ... )
         >>> curve = result.tuning_curve([1, 10, 100, 1000])
         >>> curve.estimate.shape, curve.draws.shape
@@ -524,7 +527,7 @@ class FitResult(Result, kind="single"):
         >>> from bayesq.simulate import simulate_random_search
         >>> search = simulate_random_search(n=200, random_seed=0)
         >>> result = bayesq.fit(
-        ...     search.scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+        ...     search.scores, 0.85, draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
         ... )
         >>> best = result.best_score(eps=0.005)
         >>> bool(best.lower < search.beta < best.upper)  # the truth, 0.9

@@ -253,6 +253,7 @@ def run_sbc(
     tune: int = 500,
     chains: int = 2,
     target_accept: float = TARGET_ACCEPT,
+    extend: bool = False,
     method: str = "batch",
     batch_size: int | None = None,
     random_seed=None,
@@ -283,6 +284,14 @@ def run_sbc(
         Draws kept per chain, tuning steps per chain, number of chains.
     target_accept : float
         NUTS target acceptance rate, in (0, 1).
+    extend : bool
+        ``"separate"`` only: fit as :func:`bayesq.fit` does by default,
+        sampling on until the convergence standard holds (up to 5 times
+        ``draws``) and drawing again after divergences
+        (:mod:`bayesq.samplers.extension`); each fit's chains are then
+        thinned evenly to ``draws`` draws, so that the fits stack. This is
+        the check that the data-dependent stopping leaves the posterior
+        calibrated.
     method : {"batch", "separate"}
         ``"batch"``: all data sets in one compiled JAX program
         (:func:`bayesq.batch.fit_batch`, blackjax; the path for a GPU).
@@ -308,6 +317,8 @@ def run_sbc(
     """
     if method not in ("batch", "separate"):
         raise ValueError(f"method must be 'batch' or 'separate', got {method!r}")
+    if extend and method != "separate":
+        raise ValueError("extend=True needs method='separate' (the batched fitter draws once, as asked)")
     rng = np.random.default_rng(random_seed)
     truth, scores, redrawn = prior_datasets(n_datasets, n_scores, maximize, priors, random_seed=rng)
     settings = dict(draws=draws, tune=tune, chains=chains, target_accept=target_accept)
@@ -325,25 +336,40 @@ def run_sbc(
             **settings,
         )
     else:
-        fits = _fit_separately(scores, maximize, priors, settings, seed, quiet)
+        fits = _fit_separately(scores, maximize, priors, {**settings, "extend": extend}, seed, quiet)
     r, u = ranks(fits, truth, n_draws, random_seed=rng)
     return SBCResult(truth, r, n_draws, u, fits, redrawn)
+
+
+def _thinned(result, draws: int):
+    """``result`` with each chain thinned evenly to ``draws`` draws (unchanged if it has no more)."""
+    total = result.idata.posterior.sizes["draw"]
+    if total <= draws:
+        return result
+    keep = np.linspace(0, total - 1, draws).round().astype(int)
+    idata = result.idata.copy()
+    for name, node in result.idata.children.items():
+        if "draw" in node.dims:
+            idata[name] = node.isel(draw=keep).assign_coords(draw=range(draws))
+    return type(result)(idata, result.model)
 
 
 def _fit_separately(scores, maximize, priors, settings, seed, quiet) -> BatchFit:
     """One :func:`bayesq.fit` per data set (threshold 0, unit 1), stacked as a :class:`BatchFit`.
 
     Convergence warnings are not raised per fit: the diagnostics of every
-    fit are in the result's ``table()``.
+    fit are in the result's ``table()``. Fits that sampled on
+    (``settings["extend"]``) are thinned evenly to the draws asked for.
     """
     started = time.perf_counter()
     results = []
     for i, y in enumerate(scores):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            results.append(
-                fit(y, 0.0, maximize, priors=priors, spread=1.0, random_seed=seed + i, quiet=True, **settings)
+            result = fit(
+                y, 0.0, maximize, priors=priors, spread=1.0, random_seed=seed + i, quiet=True, **settings
             )
+        results.append(_thinned(result, settings["draws"]))
         if not quiet:
             print(
                 f"bayesq.sbc: {i + 1}/{len(scores)} fits, {time.perf_counter() - started:.1f} s", flush=True

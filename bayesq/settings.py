@@ -69,7 +69,15 @@ class ModelSettings:
 
 @dataclasses.dataclass(frozen=True)
 class SamplerSettings:
-    """The sampler that drew the posterior and its settings (``backend``: nutpie's program)."""
+    """The sampler that drew the posterior and its settings (``backend``: nutpie's program).
+
+    ``draws``, ``chains`` and ``target_accept`` are those of the draws kept.
+    A fit that extends its sampling until the convergence standard holds
+    (:mod:`bayesq.samplers.extension`) records its budget (``max_draws`` per
+    chain, ``time_limit`` seconds) and, where it drew otherwise than asked,
+    what was asked (``asked_draws``, ``asked_chains``,
+    ``asked_target_accept``; ``None`` where unchanged).
+    """
 
     sampler: str
     draws: int
@@ -79,9 +87,28 @@ class SamplerSettings:
     random_seed: int | None = None
     max_tree_depth: int | None = None
     backend: str | None = None
+    max_draws: int | None = None
+    time_limit: float | None = None
+    asked_draws: int | None = None
+    asked_chains: int | None = None
+    asked_target_accept: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def extension(self) -> str:
+        """How the sampling went beyond what was asked, in words (``""`` where it did not)."""
+        out = []
+        if self.asked_target_accept is not None:
+            out.append(
+                f"target_accept raised from {self.asked_target_accept:g} to {self.target_accept:g} after "
+                "divergences"
+            )
+        if self.asked_draws is not None:
+            out.append(f"extended from {self.asked_draws} draws per chain")
+        if self.asked_chains is not None:
+            out.append(f"extended from {self.asked_chains} chains")
+        return "; ".join(out)
 
 
 @dataclasses.dataclass(frozen=True)

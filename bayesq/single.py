@@ -20,8 +20,9 @@ from bayesq.loglik import log_likelihood_group
 from bayesq.model import check_n_hyperparameters, prepare_scores, search_model
 from bayesq.priors import Priors, check_priors
 from bayesq.results import FitResult
-from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, sample
+from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
 from bayesq.samplers import nutpie as nutpie_sampler
+from bayesq.samplers.extension import sample_until
 from bayesq.settings import ModelSettings, Settings
 from bayesq.sources import read_search
 
@@ -102,6 +103,9 @@ def fit(
     target_accept: float = TARGET_ACCEPT,
     max_tree_depth: int | None = None,
     random_seed: int | None = None,
+    extend: bool = True,
+    max_draws: int | None = None,
+    time_limit: float | None = None,
     quiet: bool = False,
     progressbar: bool | None = None,
     extract=None,
@@ -127,9 +131,10 @@ def fit(
                          + (n - n_t)\,\log F(t \mid \theta),
 
     with :math:`n_t` the number of tail scores (mirrored when minimizing).
-    The posterior is drawn with NUTS, and the fit is checked against the
-    convergence standard (0 divergences, R-hat :math:`\le 1.01`, bulk and
-    tail ESS :math:`\ge 400`), with a ``RuntimeWarning`` for each shortfall.
+    The posterior is drawn with NUTS until it meets the convergence
+    standard (0 divergences, R-hat :math:`\le 1.01`, bulk and tail ESS
+    :math:`\ge 400`) or the budget runs out (``extend``), with a
+    ``RuntimeWarning`` for each shortfall that remains.
     The parameters are the best achievable score :math:`\beta`
     (:math:`\alpha` when minimizing), the effective number of
     hyperparameters :math:`\gamma`, the far end of the quadratic's support
@@ -197,6 +202,22 @@ def fit(
         posterior is well scaled.
     random_seed : int, optional
         Seed for reproducible draws.
+    extend : bool
+        Sample until the convergence standard holds (no divergences, R-hat
+        :math:`\le 1.01`, bulk and tail ESS :math:`\ge 400`), or until the
+        budget (``max_draws``, ``time_limit``) runs out: where R-hat or ESS
+        fall short, the chains draw on, judged every ``draws // 2`` draws;
+        where draws diverge, the run is drawn again once with
+        ``target_accept=0.99`` (:mod:`bayesq.samplers.extension`). What the
+        fit drew beyond what was asked is recorded in its settings and shown
+        in its headline. ``False``: one run, as asked.
+    max_draws : int, optional
+        The budget of ``extend``: draws per chain at most; by default 5
+        times ``draws`` (:data:`bayesq.samplers.EXTEND_FACTOR`).
+    time_limit : float, optional
+        The budget of ``extend`` in seconds: no checkpoint after it extends
+        the sampling (the run under way is finished or cut at its next
+        checkpoint). By default none.
     quiet : bool
         No progress bars or informational logging (diagnostic warnings stay).
     progressbar : bool, optional
@@ -245,9 +266,10 @@ def fit(
     Warns
     -----
     RuntimeWarning
-        With numbers and advice, when the draws fall short of 0 divergences,
-        R-hat <= 1.01 and ESS >= 400, hit the maximum tree depth, or have an
-        E-BFMI below 0.3 (:meth:`bayesq.diagnostics.Diagnostics.problems`).
+        With numbers and advice, when the draws kept (after any extension)
+        fall short of 0 divergences, R-hat <= 1.01 and ESS >= 400, hit the
+        maximum tree depth, or have an E-BFMI below 0.3
+        (:meth:`bayesq.diagnostics.Diagnostics.problems`).
 
     See Also
     --------
@@ -260,15 +282,16 @@ def fit(
     Examples
     --------
     A simulated search of 200 runs whose true best achievable score is 0.9,
-    fitted above 0.85 with short chains (the defaults, 4 chains of 1,000
-    draws, are what a real analysis wants; short chains may fall short of
-    the ESS standard and warn):
+    fitted above 0.85 with short chains, drawn once (the defaults, 4 chains
+    of 1,000 draws extended until the standard holds, are what a real
+    analysis wants; short chains may fall short of the ESS standard and
+    warn):
 
     >>> import bayesq
     >>> from bayesq.simulate import simulate_random_search
     >>> search = simulate_random_search(n=200, random_seed=0)
     >>> result = bayesq.fit(
-    ...     search.scores, 0.85, draws=200, tune=200, chains=2, random_seed=1, quiet=True
+    ...     search.scores, 0.85, draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
     ... )
     >>> result.draws("beta").shape
     (2, 200)
@@ -288,6 +311,9 @@ def fit(
         random_seed,
         quiet,
         progressbar,
+        extend=extend,
+        max_draws=max_draws,
+        time_limit=time_limit,
         **sampler_kwargs,
     )
     priors = check_priors(priors)
@@ -321,7 +347,7 @@ def fit(
     with signals.raised():  # Numba's compiler drops a Ctrl-C that lands in its callbacks
         if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):
             compiled = nutpie_sampler.search_program(prepared, n_hyperparameters, priors)
-        idata = sample(model, options, compiled)
+        idata, drawn = sample_until(model, options, compiled)
     idata["log_likelihood"] = log_likelihood_group(prepared, idata.posterior)
     backend = nutpie_sampler.backend(options.kwargs, compiled) if options.sampler == "nutpie" else None
     settings = Settings.single(
@@ -331,7 +357,7 @@ def fit(
             n_hyperparameters=None if n_hyperparameters is None else float(n_hyperparameters),
             fixed_spread=spread is not None,
         ),
-        options.recorded(backend),
+        drawn.recorded(backend, asked=options),
         prepared.threshold,
         prepared.scores.size,
         prepared.tail.size,

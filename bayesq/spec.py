@@ -24,6 +24,8 @@
     name = "auto"
     draws = 1000
     random_seed = 1
+    # extend = true              # sample on until the convergence standard holds
+    # max_draws = 5000           # ... at most this many draws per chain
 
 Unknown keys are errors (a misspelled setting must not be ignored).
 """
@@ -43,7 +45,18 @@ from bayesq.single import fit
 
 __all__ = ["DEMO", "Analysis", "load_spec"]
 
-_SAMPLER_KEYS = {"name", "draws", "tune", "chains", "target_accept", "max_tree_depth", "random_seed"}
+_SAMPLER_KEYS = {
+    "name",
+    "draws",
+    "tune",
+    "chains",
+    "target_accept",
+    "max_tree_depth",
+    "random_seed",
+    "extend",
+    "max_draws",
+    "time_limit",
+}
 _SIMULATE_KEYS = {"n", "alpha", "beta", "gamma", "sigma", "failure_rate", "random_seed"}
 
 

@@ -227,7 +227,7 @@ def scan_thresholds(
     >>> from bayesq.simulate import simulate_random_search
     >>> scores = simulate_random_search(n=200, random_seed=0).scores
     >>> scan = bayesq.scan_thresholds(
-    ...     scores, [0.85, 0.87], draws=200, tune=200, chains=2, random_seed=1
+    ...     scores, [0.85, 0.87], draws=200, tune=200, chains=2, extend=False, random_seed=1
     ... )
     >>> scan.n_tail  # scores above each candidate
     array([91, 57])

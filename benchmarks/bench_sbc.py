@@ -15,7 +15,10 @@ Two measurements, in one run:
    ``--force`` (checked before any fit), and each is written whole or not
    at all. ``--method separate`` fits the data
    sets one by one with ``bayesq.fit`` instead (nutpie's program, compiled
-   once: the faster path on a CPU) and skips the throughput part.
+   once: the faster path on a CPU) and skips the throughput part; with
+   ``--extend`` each fit samples on until the convergence standard holds, as
+   ``bayesq.fit`` does by default, and is thinned evenly to ``--draws`` per
+   chain (does the data-dependent stopping keep the ranks uniform?).
 2. Throughput: fits per minute of the batched fitter (the SBC's wall time,
    compilation included, and a second call of the compiled program) against
    ``bayesq.fit`` (default sampler, same chains/draws/tune) on
@@ -61,6 +64,11 @@ def main() -> None:
     parser.add_argument(
         "--compare-fits", type=int, default=2, help="bayesq.fit runs for the throughput ratio"
     )
+    parser.add_argument(
+        "--extend",
+        action="store_true",
+        help="--method separate: fit as bayesq.fit does by default, sampling on until the standard holds",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warm", action="store_true", help="time a second call of the compiled program too")
     parser.add_argument("--out", default="sbc_ranks.csv")
@@ -94,6 +102,7 @@ def main() -> None:
         args.scores,
         n_draws=args.rank_draws,
         method=args.method,
+        extend=args.extend,
         batch_size=args.batch_size,
         random_seed=args.seed,
         **settings,
@@ -137,7 +146,9 @@ def main() -> None:
         axes.ravel()[0].figure.savefig(tmp, dpi=120, format=os.path.splitext(args.plot)[1][1:] or "png")
     print(f"ECDF-difference plot written to {args.plot}")
     summary = {
-        "settings": {k: getattr(args, k) for k in ("datasets", "scores", "rank_draws", "method", "seed")}
+        "settings": {
+            k: getattr(args, k) for k in ("datasets", "scores", "rank_draws", "method", "extend", "seed")
+        }
         | settings,
         "seconds": cold,
         "redrawn": result.redrawn,

@@ -15,7 +15,7 @@ REFERENCE = pathlib.Path(__file__).parent / "reference" / "noisy_quadratic.json"
 # bayesq.fit and of what is computed from a fit (curves, plots).
 SIM_SPEC = dict(n=200, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004, random_seed=5)
 THRESHOLD = 0.85
-SHORT = dict(draws=300, tune=300, chains=2, quiet=True)
+SHORT = dict(draws=300, tune=300, chains=2, extend=False, quiet=True)  # one run of 2 x 300 draws
 
 
 # the longest tests (whole notebooks, the README's examples) first, so that the

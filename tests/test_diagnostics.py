@@ -42,7 +42,7 @@ def test_slow_mixing_between_noise_and_signal_is_explained_with_its_share():
     # draws split between "mostly noise" and "a quadratic past the threshold": the advice says so
     split = Diagnostics(0, 4000, 1.03, 150, 90, 0, 0.9, noise_share=0.08)
     rhat, ess = split.problems()
-    assert "two explanations" in rhat and "8%" in rhat and "draws=4000" in rhat
+    assert "two explanations" in rhat and "8%" in rhat and "max_draws=10000" in rhat
     assert "prior_sensitivity()" in rhat
     assert "two explanations" not in ess  # named once, with the first problem it explains
     assert split.splits_draws and str(split).endswith(", noise share 8%")

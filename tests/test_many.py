@@ -12,7 +12,7 @@ from bayesq.exceptions import InputError
 from bayesq.simulate import simulate_random_search
 
 THRESHOLD = 0.85
-SHORT = dict(draws=200, tune=200, chains=2, random_seed=1)
+SHORT = dict(draws=200, tune=200, chains=2, extend=False, random_seed=1)
 SEARCHES = {f"seed {s}": simulate_random_search(n=200, random_seed=s).scores for s in (0, 1)}
 BROKEN = [0.5, 0.6, np.nan]  # no score above the threshold
 

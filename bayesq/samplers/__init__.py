@@ -65,13 +65,17 @@ def quiet_logging(enabled: bool):
             lg.setLevel(level)
 
 
-def sample(model, options: SamplerOptions, compiled=None):
+def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None):
     """The posterior of ``model`` drawn with NUTS as ``options`` say (an :class:`xarray.DataTree`).
 
     ``compiled``, for nutpie: the model already compiled by nutpie (the
     cached program of :func:`bayesq.samplers.nutpie.search_program`),
     sampled instead of compiling ``model``, which still names the observed
-    data.
+    data. ``marks`` and ``stop``, for nutpie: draws per chain at which the
+    draws so far are judged, the last one the draws made at most, and the
+    judge (:func:`bayesq.samplers.nutpie.sample`); the sampling ends at the
+    first mark at which ``stop`` says so
+    (:func:`bayesq.samplers.extension.sample_until`).
     """
     if not options.quiet:
         _log.info(
@@ -83,7 +87,7 @@ def sample(model, options: SamplerOptions, compiled=None):
         if options.sampler == "nutpie":
             from bayesq.samplers import nutpie
 
-            return nutpie.sample(model, options, compiled)
+            return nutpie.sample(model, options, compiled, marks, stop)
         if options.sampler == "pymc":
             from bayesq.samplers import pymc
 

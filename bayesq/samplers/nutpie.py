@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import time
 
+import numpy as np
 import pymc as pm
 
 from bayesq._compat.libmvec import libmvec
@@ -74,8 +75,17 @@ def seed_for(random_seed) -> int:
     return int(get_random_generator(random_seed).spawn(1)[0].integers(2**30))
 
 
-def sample(model, options, compiled=None):
+def sample(model, options, compiled=None, marks=None, stop=None):
     """nutpie's NUTS on ``compiled`` if given, else on ``model`` compiled to JAX (if installed; else Numba).
+
+    With ``marks`` (increasing draws per chain) and ``stop`` (a function of
+    the draws so far): ``marks[-1]`` draws per chain are sampled in the
+    background, all chains at once, and at each earlier mark that every
+    chain has passed, ``stop`` is asked about the draws up to it; the first
+    yes ends the sampling, and the draws up to that mark are kept. They are
+    the draws a run of that many draws makes: nutpie's adaptation depends on
+    the tuning steps alone, and each chain's random stream on the seed and
+    the chain.
 
     Ctrl-C cancels the sampler and raises: nutpie's blocking call would
     return the draws made so far.
@@ -88,23 +98,28 @@ def sample(model, options, compiled=None):
     if compiled is None and backend(options.kwargs) == "jax":
         kwargs.update(backend="jax", gradient_backend="jax")
     kwargs.update(options.kwargs)
+    progress = _Progress(kwargs.pop("progress_callback", None))
+    if marks is not None:
+        kwargs.setdefault("cores", options.chains)  # every chain reaches each mark at about the same time
     backends = {k: kwargs.pop(k) for k in ("backend", "gradient_backend") if k in kwargs}
     if compiled is None:
         compiled = nutpie.compile_pymc_model(model, **backends)
+    marks = (options.draws,) if marks is None else tuple(marks)
     start = time.perf_counter()
     sampler = nutpie.sample(
         compiled,
-        draws=options.draws,
+        draws=marks[-1],
         tune=options.tune,
         chains=options.chains,
         target_accept=options.target_accept,
         seed=seed_for(options.random_seed),
         progress_bar=options.shows_progress,
         blocking=False,
+        progress_callback=progress,
         **kwargs,
     )
     try:
-        idata = sampler.wait()
+        idata = _judged(sampler, progress, options.tune, marks, stop)
     except BaseException:
         sampler.cancel()
         raise
@@ -115,3 +130,77 @@ def sample(model, options, compiled=None):
         find_observations(model), inference_library=pm, coords=coords, dims=dims, sample_dims=[]
     )
     return idata
+
+
+POLL = 0.1  # seconds between two looks at the chains' progress while waiting for a mark
+INSPECT_WAIT = 0.25  # seconds between two copies of a trace that lags the progress
+
+
+class _Progress:
+    """The draws every chain has made, tuning included, from nutpie's progress callback (its own thread)."""
+
+    def __init__(self, then=None):
+        self.draws = 0
+        self.then = then  # the user's own callback, still called
+
+    def __call__(self, chains):
+        self.draws = min((c.finished_draws for c in chains), default=0)
+        if self.then is not None:
+            self.then(chains)
+
+
+def _judged(sampler, progress, tune, marks, stop):
+    """The draws of a background sampler, up to the first of ``marks`` at which ``stop`` says so."""
+    for mark in marks[:-1]:
+        trace = _passed(sampler, progress, tune + mark, mark)
+        if trace is None:
+            break  # finished (its last marks are judged on the whole run)
+        first = _first_draws(trace, mark)
+        if stop(first):
+            sampler.cancel()
+            return first
+    return sampler.wait()
+
+
+def _passed(sampler, progress, steps: int, draws: int):
+    """The trace once every chain has made ``draws`` draws after tuning (``steps`` in all); ``None`` if
+    the sampler finished first.
+
+    The progress callback counts the draws made; the stored trace, which
+    :meth:`inspect` copies, lags it by a few dozen draws, and at first by
+    more.
+    """
+    while True:
+        while progress.draws < steps and not _finished(sampler):
+            time.sleep(POLL)
+        if _finished(sampler):
+            return None
+        trace = sampler.inspect()
+        if _draws_per_chain(trace) >= draws:
+            return trace
+        time.sleep(INSPECT_WAIT)
+
+
+def _draws_per_chain(trace) -> int:
+    """The draws after tuning that every chain of ``trace`` holds (nutpie pads shorter chains with NaN)."""
+    stats = trace.sample_stats
+    if "step_size" not in stats or stats.sizes.get("draw", 0) == 0:
+        return 0
+    return int(np.isfinite(stats["step_size"].values).sum(axis=1).min())
+
+
+def _finished(sampler) -> bool:
+    """Whether a background sampler is done (nutpie 0.16 answers ``TimeoutError`` while it runs)."""
+    try:
+        return bool(sampler.is_finished)
+    except TimeoutError:
+        return False
+
+
+def _first_draws(trace, n: int):
+    """The trace cut to its first ``n`` draws in every group that has draws."""
+    out = trace.copy()
+    for name, node in trace.children.items():
+        if "draw" in node.dims:
+            out[name] = node.isel(draw=slice(0, n))
+    return out

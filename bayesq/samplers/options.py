@@ -20,10 +20,12 @@ from bayesq.settings import SamplerSettings
 
 __all__ = [
     "DEPTH_KEYWORDS",
+    "EXTEND_FACTOR",
     "SAMPLERS",
     "TARGET_ACCEPT",
     "SamplerOptions",
     "available_samplers",
+    "check_budget",
     "check_nuts",
     "installed",
     "resolve_sampler",
@@ -41,6 +43,9 @@ NEEDS = {
 # 0.9, 1 divergence in 4,000 draws in 2 of them (a trajectory from sigma/d = 0.02, where beta must hug
 # the best score); at 0.95 none, for 14 % more leapfrog steps (24 % on deberta-base).
 TARGET_ACCEPT = 0.95
+# the default budget of a fit that extends its sampling (bayesq.samplers.extension): this many times the
+# draws asked for, per chain
+EXTEND_FACTOR = 5
 # each sampler's keyword for the maximum tree depth (numpyro's inside ``nuts_kwargs``); PyMC's
 # blackjax bridge has none for the draws (it builds blackjax's kernel with its default, 10)
 DEPTH_KEYWORDS = {"nutpie": "maxdepth", "pymc": "max_treedepth", "numpyro": "max_tree_depth"}
@@ -125,6 +130,24 @@ def check_nuts(draws, tune, chains, target_accept, max_tree_depth=None, random_s
     )
 
 
+def check_budget(extend, draws: int, max_draws, time_limit) -> tuple[int | None, float | None]:
+    """The budget of a fit that extends its sampling: draws per chain at most, and seconds (validated).
+
+    ``(None, None)`` when ``extend`` is false (a budget given with it is an error).
+    """
+    if not validate.boolean(extend, "extend"):
+        given = [name for name, v in (("max_draws", max_draws), ("time_limit", time_limit)) if v is not None]
+        if given:
+            raise InputError("{arg} is a budget for extend=True, and extend is False", given[0])
+        return None, None
+    if max_draws is None:
+        max_draws = EXTEND_FACTOR * draws
+    max_draws = validate.integer(max_draws, "max_draws", draws)
+    if time_limit is not None:
+        time_limit = validate.number(time_limit, "time_limit", low=0, open_low=True)
+    return max_draws, time_limit
+
+
 @dataclasses.dataclass(frozen=True)
 class SamplerOptions:
     """The sampling settings of a fit (:meth:`checked` validates them and resolves the sampler).
@@ -147,6 +170,12 @@ class SamplerOptions:
         The progress bar alone (default: ``not quiet``).
     kwargs : mapping
         The sampler's own keywords (read-only), the depth cap included.
+    max_draws : int or None
+        Draws per chain a fit may extend to until the convergence standard
+        holds (:func:`bayesq.samplers.extension.sample_until`); ``None``:
+        one run as asked, neither extended nor retuned.
+    time_limit : float or None
+        Seconds after which a fit is no longer extended (``None``: no limit).
 
     Examples
     --------
@@ -166,6 +195,8 @@ class SamplerOptions:
     quiet: bool = False
     progressbar: bool | None = None
     kwargs: Mapping = dataclasses.field(default_factory=dict)
+    max_draws: int | None = None
+    time_limit: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
@@ -182,12 +213,23 @@ class SamplerOptions:
         random_seed: int | None = None,
         quiet: bool = False,
         progressbar: bool | None = None,
+        *,
+        extend: bool = False,
+        max_draws: int | None = None,
+        time_limit: float | None = None,
         **kwargs,
     ) -> SamplerOptions:
-        """Validated options: arguments by type and value (named in errors), the sampler installed."""
+        """Validated options: arguments by type and value (named in errors), the sampler installed.
+
+        ``extend``: sample until the convergence standard holds, up to
+        ``max_draws`` per chain (by default :data:`EXTEND_FACTOR` times
+        ``draws``) and
+        ``time_limit`` seconds (:mod:`bayesq.samplers.extension`).
+        """
         draws, tune, chains, target_accept, depth, seed = check_nuts(
             draws, tune, chains, target_accept, max_tree_depth, random_seed
         )
+        max_draws, time_limit = check_budget(extend, draws, max_draws, time_limit)
         quiet = validate.boolean(quiet, "quiet")
         progressbar = None if progressbar is None else validate.boolean(progressbar, "progressbar")
         sampler = resolve_sampler(sampler)
@@ -203,14 +245,26 @@ class SamplerOptions:
             quiet,
             progressbar,
             kwargs,
+            max_draws,
+            time_limit,
         )
 
     @property
     def shows_progress(self) -> bool:
         return (not self.quiet) if self.progressbar is None else self.progressbar
 
-    def recorded(self, backend: str | None = None) -> SamplerSettings:
-        """What a fit records of these options (``backend``: nutpie's, where it sampled)."""
+    def recorded(self, backend: str | None = None, asked: SamplerOptions | None = None) -> SamplerSettings:
+        """What a fit records of these options (``backend``: nutpie's, where it sampled).
+
+        ``asked``: the options the fit was given, where these are the ones
+        its draws were made with (:func:`bayesq.samplers.extension.sample_until`).
+        """
+        asked = self if asked is None else asked
+
+        def changed(name):
+            value = getattr(asked, name)
+            return None if value == getattr(self, name) else value
+
         return SamplerSettings(
             sampler=self.sampler,
             draws=self.draws,
@@ -220,4 +274,9 @@ class SamplerOptions:
             random_seed=self.random_seed,
             max_tree_depth=self.max_tree_depth,
             backend=backend,
+            max_draws=self.max_draws,
+            time_limit=self.time_limit,
+            asked_draws=changed("draws"),
+            asked_chains=changed("chains"),
+            asked_target_accept=changed("target_accept"),
         )

@@ -207,6 +207,7 @@ def view_convergence_real(data):
         "beta, 90 % interval",
         "opda's beta (median of its seeds)",
         "largest prior sensitivity",
+        "seconds (one run)",
     ]
     rows = []
     for r in data["results"]["fits"]:
@@ -222,6 +223,7 @@ def view_convergence_real(data):
                 f"[{lo:.5f}, {hi:.5f}]",
                 f"{np.median(r['opda_beta']):.5f} (inside for {r['opda_inside']} of {seeds} seeds)",
                 f"{r['max_prior_sensitivity']:.3f} ({r['most_sensitive']})",
+                f"{r['seconds']:.1f}" + (f" ({r['seconds_one_run']:.1f})" if "seconds_one_run" in r else ""),
             ]
         )
     return header, rows
@@ -240,6 +242,38 @@ def view_convergence_grid(data):
             cell = [f["meets_standard"] for f in fits if f["sigma"] == sigma and f["n"] == n]
             row.append(f"{sum(cell)} of {len(cell)}")
         rows.append(row)
+    return header, rows
+
+
+def view_convergence_extension(data):
+    """How far the fits of the simulated grid sampled beyond what was asked, by number of runs."""
+    from bayesq.samplers import TARGET_ACCEPT
+
+    fits = data["results"]["fits"]
+    asked = data["results"]["settings"]["draws"]
+    header = [
+        "n",
+        "fits",
+        "extended",
+        "draws per chain (median, max)",
+        "retuned after divergences",
+        "seconds (median, max)",
+    ]
+    rows = []
+    for n in sorted({f["n"] for f in fits}):
+        group = [f for f in fits if f["n"] == n]
+        draws = [f["draws"] for f in group]
+        seconds = [f["seconds"] for f in group]
+        rows.append(
+            [
+                f"{n:,}",
+                str(len(group)),
+                str(sum(d > asked for d in draws)),
+                f"{np.median(draws):,.0f}, {max(draws):,}",
+                str(sum(f["target_accept"] > TARGET_ACCEPT for f in group)),
+                f"{np.median(seconds):.1f}, {max(seconds):.1f}",
+            ]
+        )
     return header, rows
 
 
@@ -388,6 +422,7 @@ VIEWS = {
     "convergence-real": view_convergence_real,
     "convergence-grid": view_convergence_grid,
     "convergence-gamma": view_convergence_gamma,
+    "convergence-extension": view_convergence_extension,
     "coverage-sim": view_coverage_sim,
     "sbc": view_sbc,
     "sbc-ranks": view_sbc_ranks,

@@ -1,0 +1,147 @@
+"""bayesq.samplers.extension: sampling on until the convergence standard holds, within a budget."""
+
+import dataclasses
+import itertools
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+
+from bayesq.samplers import SamplerOptions, extension
+from bayesq.samplers.extension import RETUNE_ACCEPT, Verdict, checkpoints, sample_until
+from bayesq.simulate import simulate_random_search
+from bayesq.single import fit
+
+# the search of the shared short fit (conftest), whose 2 chains of 150 draws fall short of ESS 400
+SEARCH = dict(n=200, alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004, random_seed=5)
+THRESHOLD = 0.85
+SMALL = dict(draws=150, tune=300, chains=2, random_seed=3, quiet=True)
+
+
+def small_fit(**kwargs):
+    scores = simulate_random_search(**SEARCH).scores
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fit(scores, THRESHOLD, **{**SMALL, **kwargs})
+
+
+@pytest.mark.parametrize(("draws", "max_draws"), [(1000, 5000), (300, 1000), (7, 7), (1, 4), (999, 1000)])
+def test_checkpoints_run_from_the_draws_to_the_budget_in_half_steps(draws, max_draws):
+    marks = checkpoints(draws, max_draws)
+    assert marks[0] == draws and marks[-1] == max_draws
+    assert all(0 < b - a <= max(draws // 2, 1) for a, b in itertools.pairwise(marks))
+
+
+def test_an_extended_fit_keeps_the_draws_of_a_fit_asking_for_that_many():
+    extended = small_fit()
+    s = extended.settings.sampler
+    assert s.asked_draws == 150 and s.draws in checkpoints(150, 750)[1:-1] and s.max_draws == 750
+    assert "extended from 150 draws per chain" in extended.headline()
+    # the kept draws are exactly those of one run of that many draws (nutpie's adaptation depends on tune)
+    once = small_fit(draws=s.draws, target_accept=s.target_accept, extend=False)
+    assert once.settings.sampler.asked_draws is None and once.settings.sampler.max_draws is None
+    np.testing.assert_array_equal(extended.draws("beta"), once.draws("beta"))
+    # it stopped at the first checkpoint that meets the standard
+    assert not extended.diagnostics().wants_draws
+    shorter = small_fit(draws=s.draws - 75, target_accept=s.target_accept, extend=False)
+    assert shorter.diagnostics().wants_draws
+
+
+def test_the_budget_bounds_the_extension_and_what_is_short_is_still_reported():
+    scores = simulate_random_search(**SEARCH).scores
+    with pytest.warns(RuntimeWarning, match="effective sample size"):
+        result = fit(scores, THRESHOLD, **{**SMALL, "draws": 20}, max_draws=30)
+    assert result.settings.sampler.draws == 30 and result.settings.sampler.max_draws == 30
+    with pytest.warns(RuntimeWarning, match="effective sample size"):
+        result = fit(scores, THRESHOLD, **{**SMALL, "draws": 20}, time_limit=1e-9)
+    assert result.settings.sampler.draws == 20  # the first checkpoint is past the time limit
+
+
+def test_the_budget_is_validated_and_needs_extend():
+    for kwargs, message in (
+        ({"extend": True, "max_draws": 50}, "max_draws must be an integer >= 100"),
+        ({"extend": True, "time_limit": 0}, "time_limit must be positive"),
+        ({"extend": "yes"}, "extend must be True or False"),
+        ({"extend": False, "max_draws": 500}, "max_draws is a budget for extend=True"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            SamplerOptions.checked("nutpie", draws=100, **kwargs)
+    assert SamplerOptions.checked("nutpie", draws=100).max_draws is None  # the options alone: one run
+    assert SamplerOptions.checked("nutpie", draws=100, extend=True).max_draws == 500
+
+
+# -- the policy, on a stand-in sampler -------------------------------------------------------------
+class FakeSampler:
+    """Runs that record what they were asked, and the verdicts a judge gives on them in turn."""
+
+    def __init__(self, verdicts):
+        self.verdicts = list(verdicts)
+        self.calls = []
+
+    def sample(self, model, options, compiled=None, marks=None, stop=None):
+        self.calls.append(options)
+        rng = np.random.default_rng(len(self.calls))
+        return az.from_dict(
+            {
+                "posterior": {"beta": rng.normal(size=(options.chains, options.draws))},
+                "sample_stats": {"diverging": np.zeros((options.chains, options.draws), bool)},
+            }
+        )
+
+    def judge(self, idata, options):
+        return self.verdicts.pop(0)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    def install(*verdicts):
+        sampler = FakeSampler(verdicts)
+        monkeypatch.setattr("bayesq.samplers.sample", sampler.sample)
+        monkeypatch.setattr(extension, "judge", sampler.judge)
+        return sampler
+
+    return install
+
+
+MET, SHORT, DIVERGED = Verdict(False, False), Verdict(False, True), Verdict(True, True)
+
+
+def options(**kwargs):
+    return SamplerOptions.checked("pymc", draws=10, chains=2, random_seed=3, extend=True, **kwargs)
+
+
+def test_other_samplers_extend_by_runs_of_as_many_chains_seeded_anew(fake):
+    sampler = fake(SHORT, SHORT, MET)
+    idata, drawn = sample_until(None, options())
+    assert [o.random_seed for o in sampler.calls] == [3, 4, 5]
+    assert (drawn.chains, drawn.draws) == (6, 10)
+    assert list(idata.posterior.chain.values) == list(range(6))
+    first_run = np.random.default_rng(1).normal(size=(2, 10))
+    np.testing.assert_array_equal(idata.posterior.beta.values[:2], first_run)
+
+
+def test_other_samplers_stop_at_the_budget(fake):
+    sampler = fake(*[SHORT] * 10)
+    _, drawn = sample_until(None, options(max_draws=30))
+    assert len(sampler.calls) == 3 and drawn.chains == 6
+
+
+def test_a_run_that_diverges_is_drawn_again_once_with_smaller_steps(fake):
+    sampler = fake(DIVERGED, MET)
+    _, drawn = sample_until(None, options())
+    assert [o.target_accept for o in sampler.calls] == [0.95, RETUNE_ACCEPT] and drawn.target_accept == 0.99
+    assert drawn.recorded(asked=options()).asked_target_accept == 0.95
+    sampler = fake(DIVERGED, DIVERGED)
+    _, drawn = sample_until(None, options())
+    assert len(sampler.calls) == 2 and drawn.target_accept == RETUNE_ACCEPT  # once only
+    sampler = fake(DIVERGED)
+    _, drawn = sample_until(None, options(target_accept=0.995))  # already smaller steps than a retune
+    assert len(sampler.calls) == 1 and drawn.target_accept == 0.995
+
+
+def test_without_extend_one_run_as_asked(fake):
+    sampler = fake()
+    plain = dataclasses.replace(options(), max_draws=None)
+    _, drawn = sample_until(None, plain)
+    assert len(sampler.calls) == 1 and drawn == plain

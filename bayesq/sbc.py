@@ -51,7 +51,7 @@ from bayesq.batch import BatchFit, fit_batch
 from bayesq.distributions import NoisyQuadratic
 from bayesq.model import MIN_TAIL, PARAMETERS, PreparedScores, prepare_scores, search_model
 from bayesq.priors import check_priors
-from bayesq.samplers import TARGET_ACCEPT
+from bayesq.samplers import TARGET_ACCEPT, available_samplers
 from bayesq.single import fit
 
 __all__ = ["SBCResult", "prior_datasets", "rank_uniformity", "run_sbc"]
@@ -317,8 +317,11 @@ def run_sbc(
     """
     if method not in ("batch", "separate"):
         raise ValueError(f"method must be 'batch' or 'separate', got {method!r}")
-    if extend and method != "separate":
-        raise ValueError("extend=True needs method='separate' (the batched fitter draws once, as asked)")
+    if extend and (method != "separate" or available_samplers()[0] != "nutpie"):
+        raise ValueError(
+            "extend=True needs method='separate' and nutpie (the batched fitter draws once, as asked, "
+            "and the other samplers extend by adding chains, which do not stack)"
+        )
     rng = np.random.default_rng(random_seed)
     truth, scores, redrawn = prior_datasets(n_datasets, n_scores, maximize, priors, random_seed=rng)
     settings = dict(draws=draws, tune=tune, chains=chains, target_accept=target_accept)
@@ -349,8 +352,10 @@ def _thinned(result, draws: int):
     keep = np.linspace(0, total - 1, draws).round().astype(int)
     idata = result.idata.copy()
     for name, node in result.idata.children.items():
-        if "draw" in node.dims:
+        if "draw" in node.dims and not name.startswith("warmup_"):
             idata[name] = node.isel(draw=keep).assign_coords(draw=range(draws))
+    sampler = dataclasses.replace(result.settings.sampler, draws=draws, asked_draws=None)
+    idata.posterior.attrs.update(result.settings.replace(sampler=sampler).to_attrs())
     return type(result)(idata, result.model)
 
 

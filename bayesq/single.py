@@ -206,8 +206,9 @@ def fit(
         Sample until the convergence standard holds (no divergences, R-hat
         :math:`\le 1.01`, bulk and tail ESS :math:`\ge 400`), or until the
         budget (``max_draws``, ``time_limit``) runs out: where R-hat or ESS
-        fall short, the chains draw on, judged every ``draws // 2`` draws;
-        where draws diverge, the run is drawn again once with
+        fall short, the chains draw on, judged every ``draws // 2`` draws
+        (nutpie; the other samplers add runs of as many chains); where
+        draws diverge, the run is drawn again once with
         ``target_accept=0.99`` (:mod:`bayesq.samplers.extension`). What the
         fit drew beyond what was asked is recorded in its settings and shown
         in its headline. ``False``: one run, as asked.

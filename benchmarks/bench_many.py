@@ -44,7 +44,8 @@ if workers:
 else:
     fits = bayesq.fit_many(searches, 0.85, **options)
 seconds = time.perf_counter() - start
-beta = np.stack([fits[k].draws("beta") for k in searches])
+# one row per search (the fits may extend to different lengths): its draws of beta, flattened
+beta = np.concatenate([fits[k].draws("beta").ravel() for k in searches])
 np.save(sys.argv[3], beta)
 print(seconds)
 """

@@ -7,6 +7,7 @@ import warnings
 import arviz as az
 import numpy as np
 import pytest
+import xarray as xr
 
 from bayesq.samplers import SamplerOptions, extension
 from bayesq.samplers.extension import RETUNE_ACCEPT, Verdict, checkpoints, sample_until
@@ -114,7 +115,11 @@ def options(**kwargs):
 def test_other_samplers_extend_by_runs_of_as_many_chains_seeded_anew(fake):
     sampler = fake(SHORT, SHORT, MET)
     idata, drawn = sample_until(None, options())
-    assert [o.random_seed for o in sampler.calls] == [3, 4, 5]
+    seeds = [o.random_seed for o in sampler.calls]
+    assert seeds[0] == 3 and len(set(seeds)) == 3  # the fit's seed, then seeds spawned from it
+    again = fake(SHORT, SHORT, MET)
+    sample_until(None, options())
+    assert [o.random_seed for o in again.calls] == seeds
     assert (drawn.chains, drawn.draws) == (6, 10)
     assert list(idata.posterior.chain.values) == list(range(6))
     first_run = np.random.default_rng(1).normal(size=(2, 10))
@@ -132,10 +137,12 @@ def test_a_run_that_diverges_is_drawn_again_once_with_smaller_steps(fake):
     _, drawn = sample_until(None, options())
     assert [o.target_accept for o in sampler.calls] == [0.95, RETUNE_ACCEPT] and drawn.target_accept == 0.99
     assert drawn.recorded(asked=options()).asked_target_accept == 0.95
-    sampler = fake(DIVERGED, DIVERGED)
+    # once only: a retuned run that diverges is extended as far as R-hat and ESS ask
+    sampler = fake(DIVERGED, DIVERGED, Verdict(True, False))
     _, drawn = sample_until(None, options())
-    assert len(sampler.calls) == 2 and drawn.target_accept == RETUNE_ACCEPT  # once only
-    sampler = fake(DIVERGED)
+    assert [o.target_accept for o in sampler.calls] == [0.95, RETUNE_ACCEPT, RETUNE_ACCEPT]
+    assert drawn.chains == 4 and drawn.target_accept == RETUNE_ACCEPT
+    sampler = fake(Verdict(True, False))
     _, drawn = sample_until(None, options(target_accept=0.995))  # already smaller steps than a retune
     assert len(sampler.calls) == 1 and drawn.target_accept == 0.995
 
@@ -145,3 +152,43 @@ def test_without_extend_one_run_as_asked(fake):
     plain = dataclasses.replace(options(), max_draws=None)
     _, drawn = sample_until(None, plain)
     assert len(sampler.calls) == 1 and drawn == plain
+
+
+# -- nutpie's background sampler, judged at its marks ------------------------------------------
+class FinishedSampler:
+    """A background sampler that finished before anyone looked (a quick run)."""
+
+    is_finished = True
+
+    def __init__(self, draws):
+        self.trace = az.from_dict(
+            {
+                "posterior": {"beta": np.arange(2 * draws, dtype=float).reshape(2, draws)},
+                "sample_stats": {"step_size": np.ones((2, draws))},
+            }
+        )
+        warmup = xr.Dataset({"beta": (("chain", "draw"), np.zeros((2, 3)))})
+        self.trace["warmup_posterior"] = xr.DataTree(warmup)
+
+    def wait(self):
+        return self.trace
+
+    def inspect(self):
+        raise AssertionError("a finished run is read whole")
+
+
+def test_a_run_that_finished_early_is_still_judged_at_every_mark():
+    from bayesq.samplers.nutpie import _judged, _Progress
+
+    judged = []
+
+    def stop(idata):
+        judged.append(idata.posterior.sizes["draw"])
+        return idata.posterior.sizes["draw"] >= 15
+
+    kept = _judged(FinishedSampler(30), _Progress(), tune=5, marks=(10, 15, 20, 30), stop=stop)
+    assert judged == [10, 15] and kept.posterior.sizes["draw"] == 15
+    np.testing.assert_array_equal(kept.posterior.beta.values[1], np.arange(30, 45))
+    assert kept.warmup_posterior.sizes["draw"] == 3  # the tuning draws are not cut
+    whole = _judged(FinishedSampler(30), _Progress(), tune=5, marks=(10, 30), stop=lambda idata: False)
+    assert whole.posterior.sizes["draw"] == 30

@@ -25,6 +25,7 @@ import warnings
 from bayesq import signals
 from bayesq.samplers.options import (
     DEPTH_KEYWORDS,
+    EXTEND_FACTOR,
     SAMPLERS,
     TARGET_ACCEPT,
     SamplerOptions,
@@ -34,6 +35,7 @@ from bayesq.samplers.options import (
 
 __all__ = [
     "DEPTH_KEYWORDS",
+    "EXTEND_FACTOR",
     "SAMPLERS",
     "TARGET_ACCEPT",
     "SamplerOptions",

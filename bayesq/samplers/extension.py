@@ -17,14 +17,19 @@ does what a careful user would do by hand:
    asking for that many draws gets (its adaptation depends on the tuning
    steps alone), so a seeded fit gives the same draws every time. The
    other samplers cannot be extended in place: each extension is a new run
-   of as many chains, seeded anew, whose chains join the old ones.
+   of as many chains (tuned and compiled anew), seeded from the fit's seed,
+   whose chains join the old ones, and the draws are judged after each run.
 2. **A retune where draws diverge.** More draws do not cure divergences,
    which mean that the step size is too large for the posterior's
-   curvature somewhere. A run that diverges is discarded and drawn again
-   with the target acceptance raised to :data:`RETUNE_ACCEPT` (smaller
-   steps), once. On 9 simulated searches of 48 runs whose default fits
-   diverged 1-3 times in 4,000 draws, none diverged at 0.99, for 1.5 times
-   the time (``benchmarks/bench_convergence.py``).
+   curvature somewhere. A run that diverges is discarded and drawn again,
+   tuning included, with the target acceptance raised to
+   :data:`RETUNE_ACCEPT` (smaller steps), once, with the same budget (so a
+   fit draws at most twice ``max_draws`` per chain in all). On the 9
+   simulated searches of 48 runs of ``benchmarks/bench_convergence.py``
+   whose default fits diverged 1-3 times in 4,000 draws, none diverged at
+   0.99, for 1.5 times the time. A run that diverges after its retune (or
+   whose target acceptance was at least 0.99 already) is extended as far
+   as R-hat and ESS ask.
 
 What remains short after the budget is reported by the fit's usual
 warnings. The fit records what was asked and what was drawn
@@ -32,14 +37,22 @@ warnings. The fit records what was asked and what was drawn
 
 Stopping at the first checkpoint that passes is a data-dependent stopping
 rule, and the diagnostics at the stopping point lean optimistic; the
-checkpoints are therefore few (at most 9 by default), and the standard
-itself is strict. The intervals stay calibrated: see the validation pages.
+checkpoints are therefore few (9 with the default draws and budget), and
+the standard itself is strict. Whether the posterior stays calibrated under
+the rule is measured by simulation-based calibration of default fits
+(``benchmarks/bench_sbc.py --method separate --extend``; the validation
+pages).
+
+A seeded fit keeps the same draws every time, unless ``time_limit`` cut it,
+which depends on the machine.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+
+import numpy as np
 
 from bayesq.diagnostics import diagnose
 from bayesq.samplers.options import EXTEND_FACTOR
@@ -116,24 +129,37 @@ def sample_until(model, options, compiled=None):
 
     if options.max_draws is None:
         return sample(model, options, compiled), options
+    if options.sampler == "nutpie" and compiled is None:
+        from bayesq.samplers.nutpie import compile_model
+
+        compiled = compile_model(model, options)  # once, for a retune too
     deadline = None if options.time_limit is None else time.monotonic() + options.time_limit
     while True:
-        idata, drawn, verdict = _extended(model, options, compiled, deadline)
-        if not (verdict.diverged and options.target_accept < RETUNE_ACCEPT):
+        retune = options.target_accept < RETUNE_ACCEPT
+        idata, drawn, verdict = _extended(model, options, compiled, deadline, retune)
+        if not (verdict.diverged and retune):
             return idata, drawn
         if deadline is not None and time.monotonic() >= deadline:
             return idata, drawn
         options = dataclasses.replace(options, target_accept=RETUNE_ACCEPT)
 
 
-def _extended(model, options, compiled, deadline):
-    """One run judged at its checkpoints: the draws kept, the options they were drawn with, the verdict."""
+def _extended(model, options, compiled, deadline, retune: bool):
+    """One run judged at its checkpoints: the draws kept, the options they were drawn with, the verdict.
+
+    With ``retune``, divergences end the run at once (it is to be drawn
+    again); without, only R-hat and ESS decide, as more draws are all that
+    is left to try.
+    """
     from bayesq.samplers import sample
+
+    def enough(verdict):
+        return verdict.stop if retune else not verdict.wants_draws
 
     if options.sampler == "nutpie":
 
         def stop(idata):
-            return judge(idata, options).stop or (deadline is not None and time.monotonic() >= deadline)
+            return enough(judge(idata, options)) or (deadline is not None and time.monotonic() >= deadline)
 
         marks = checkpoints(options.draws, options.max_draws)
         idata = sample(model, options, compiled, marks=marks, stop=stop)
@@ -142,12 +168,13 @@ def _extended(model, options, compiled, deadline):
     # the others: runs of as many chains, seeded anew, joined along the chains
     runs = [sample(model, options, compiled)]
     verdict = judge(runs[0], options)
+    seeds = None if options.random_seed is None else np.random.SeedSequence(options.random_seed)
     while (
-        not verdict.stop
+        not enough(verdict)
         and options.draws * (len(runs) + 1) <= options.max_draws
         and (deadline is None or time.monotonic() < deadline)
     ):
-        seed = None if options.random_seed is None else options.random_seed + len(runs)
+        seed = None if seeds is None else int(seeds.spawn(1)[0].generate_state(1)[0])
         runs.append(sample(model, dataclasses.replace(options, random_seed=seed), compiled))
         idata = _join_chains(runs)
         verdict = judge(idata, options)

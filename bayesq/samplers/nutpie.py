@@ -75,6 +75,19 @@ def seed_for(random_seed) -> int:
     return int(get_random_generator(random_seed).spawn(1)[0].integers(2**30))
 
 
+BACKEND_KEYWORDS = ("backend", "gradient_backend")  # nutpie's keywords of the compilation, not the sampling
+
+
+def compile_model(model, options):
+    """``model`` compiled by nutpie as ``options.kwargs`` say (JAX when installed and they say nothing)."""
+    import nutpie
+
+    given = {k: options.kwargs[k] for k in BACKEND_KEYWORDS if k in options.kwargs}
+    if backend(options.kwargs) == "jax":
+        given = {"backend": "jax", "gradient_backend": "jax", **given}
+    return nutpie.compile_pymc_model(model, **given)
+
+
 def sample(model, options, compiled=None, marks=None, stop=None):
     """nutpie's NUTS on ``compiled`` if given, else on ``model`` compiled to JAX (if installed; else Numba).
 
@@ -85,7 +98,9 @@ def sample(model, options, compiled=None, marks=None, stop=None):
     yes ends the sampling, and the draws up to that mark are kept. They are
     the draws a run of that many draws makes: nutpie's adaptation depends on
     the tuning steps alone, and each chain's random stream on the seed and
-    the chain.
+    the chain. The chains then run side by side (``cores=chains`` unless the
+    keywords say otherwise: with fewer cores, the later chains start only
+    when the first end, and reach no mark before).
 
     Ctrl-C cancels the sampler and raises: nutpie's blocking call would
     return the draws made so far.
@@ -94,16 +109,14 @@ def sample(model, options, compiled=None, marks=None, stop=None):
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, dict_to_dataset, find_observations
 
     # the tuning draws are not kept, as PyMC does not keep them (``discard_tuned_samples``)
-    kwargs = {"adaptation": "low_rank", "save_warmup": False}
-    if compiled is None and backend(options.kwargs) == "jax":
-        kwargs.update(backend="jax", gradient_backend="jax")
-    kwargs.update(options.kwargs)
+    kwargs = {"adaptation": "low_rank", "save_warmup": False, **options.kwargs}
+    for key in BACKEND_KEYWORDS:
+        kwargs.pop(key, None)
     progress = _Progress(kwargs.pop("progress_callback", None))
     if marks is not None:
         kwargs.setdefault("cores", options.chains)  # every chain reaches each mark at about the same time
-    backends = {k: kwargs.pop(k) for k in ("backend", "gradient_backend") if k in kwargs}
     if compiled is None:
-        compiled = nutpie.compile_pymc_model(model, **backends)
+        compiled = compile_model(model, options)
     marks = (options.draws,) if marks is None else tuple(marks)
     start = time.perf_counter()
     sampler = nutpie.sample(
@@ -150,16 +163,23 @@ class _Progress:
 
 
 def _judged(sampler, progress, tune, marks, stop):
-    """The draws of a background sampler, up to the first of ``marks`` at which ``stop`` says so."""
+    """The draws of a background sampler, up to the first of ``marks`` at which ``stop`` says so.
+
+    Every mark is judged on the draws up to it, whether the sampler is still
+    running then or has finished (a quick run can end between two looks),
+    so the draws kept do not depend on timing.
+    """
+    whole = None
     for mark in marks[:-1]:
-        trace = _passed(sampler, progress, tune + mark, mark)
+        trace = whole if whole is not None else _passed(sampler, progress, tune + mark, mark)
         if trace is None:
-            break  # finished (its last marks are judged on the whole run)
+            trace = whole = sampler.wait()
         first = _first_draws(trace, mark)
         if stop(first):
-            sampler.cancel()
+            if whole is None:
+                sampler.cancel()
             return first
-    return sampler.wait()
+    return whole if whole is not None else sampler.wait()
 
 
 def _passed(sampler, progress, steps: int, draws: int):
@@ -198,9 +218,9 @@ def _finished(sampler) -> bool:
 
 
 def _first_draws(trace, n: int):
-    """The trace cut to its first ``n`` draws in every group that has draws."""
+    """The trace cut to its first ``n`` draws in every group of draws after tuning."""
     out = trace.copy()
     for name, node in trace.children.items():
-        if "draw" in node.dims:
+        if "draw" in node.dims and not name.startswith("warmup_"):
             out[name] = node.isel(draw=slice(0, n))
     return out

@@ -257,13 +257,11 @@ def view_convergence_extension(data):
         "extended",
         "draws per chain (median, max)",
         "retuned after divergences",
-        "seconds (median, max)",
     ]
     rows = []
     for n in sorted({f["n"] for f in fits}):
         group = [f for f in fits if f["n"] == n]
         draws = [f["draws"] for f in group]
-        seconds = [f["seconds"] for f in group]
         rows.append(
             [
                 f"{n:,}",
@@ -271,7 +269,6 @@ def view_convergence_extension(data):
                 str(sum(d > asked for d in draws)),
                 f"{np.median(draws):,.0f}, {max(draws):,}",
                 str(sum(f["target_accept"] > TARGET_ACCEPT for f in group)),
-                f"{np.median(seconds):.1f}, {max(seconds):.1f}",
             ]
         )
     return header, rows

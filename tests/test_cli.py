@@ -446,7 +446,10 @@ def test_run_fits_a_spec_with_its_file_direction_priors_and_sampler(tmp_path, ca
     fitted = load(out / "fit.nc")
     s = fitted.settings
     assert (s["maximize"], s["threshold"], s["priors"]["gamma_median"]) == (False, 0.14, 1.5)
-    assert (s["random_seed"], s["draws"], s["tune"], s["chains"]) == (7, 150, 200, 2)
+    assert (s["random_seed"], s["tune"], s["chains"]) == (7, 200, 2)
+    # draws=150 asked; extended (by default) in steps of 75 up to 5 times 150 until the standard held
+    assert s["max_draws"] == 750 and s["draws"] in range(150, 751, 75)
+    assert s["asked_draws"] == (None if s["draws"] == 150 else 150)
     assert (s["sampler"], s["backend"]) == ("nutpie", "numba")  # the program Python runs
     np.testing.assert_allclose(np.sort(fitted.scores), np.sort(losses), atol=1e-8)
     # the best score of losses is alpha, near 1 - 0.9

@@ -199,7 +199,7 @@ def test_a_reversed_direction_is_refused_before_sampling_unless_stated(monkeypat
     def stop(*args, **kwargs):
         raise Sampled
 
-    monkeypatch.setattr(sys.modules["bayesq.single"], "sample", stop)  # the check comes before sampling
+    monkeypatch.setattr(sys.modules["bayesq.single"], "sample_until", stop)  # the check comes before sampling
     losses = 1.0 - SIM.scores  # good runs have small losses; failures have large ones
     with pytest.raises(DirectionError, match="If so, pass maximize=False"):
         fit(losses, np.quantile(losses, 0.5))

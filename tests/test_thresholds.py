@@ -114,7 +114,7 @@ def test_candidates_fitted_on_an_executor_give_the_scan_fitted_here():
     import warnings
 
     sim = simulate_random_search(n=200, random_seed=2)
-    options = dict(draws=100, tune=100, chains=2, random_seed=1)
+    options = dict(draws=100, tune=100, chains=2, random_seed=1, extend=False)  # short: it warns
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         here = thresholds.scan_thresholds(sim.scores, [0.85, 0.86], **options)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import scipy.stats
+import xarray as xr
 
 from bayesq import validate
 from bayesq.batch import BatchFit, fit_batch
@@ -353,7 +354,7 @@ def _thinned(result, draws: int):
     idata = result.idata.copy()
     for name, node in result.idata.children.items():
         if "draw" in node.dims and not name.startswith("warmup_"):
-            idata[name] = node.isel(draw=keep).assign_coords(draw=range(draws))
+            idata[name] = xr.DataTree(node.to_dataset().isel(draw=keep).assign_coords(draw=np.arange(draws)))
     sampler = dataclasses.replace(result.settings.sampler, draws=draws, asked_draws=None)
     idata.posterior.attrs.update(result.settings.replace(sampler=sampler).to_attrs())
     return type(result)(idata, result.model)

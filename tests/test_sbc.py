@@ -31,6 +31,30 @@ def test_sbc_with_separate_fits():
     assert result.fits.result(2).settings["threshold"] == 0.0
 
 
+def test_sbc_of_default_fits_thins_the_extended_chains_to_the_draws_asked():
+    """``extend=True``: each fit samples on as bayesq.fit does (2 x 100 draws cannot give an ESS of 400),
+    and its chains are thinned evenly back to 100 draws, so every data set's ranks count alike."""
+    result = run_sbc(
+        2,
+        64,
+        draws=100,
+        tune=100,
+        chains=2,
+        n_draws=50,
+        method="separate",
+        extend=True,
+        random_seed=1,
+        quiet=True,
+    )
+    for i in range(2):
+        fitted = result.fits.result(i)
+        assert fitted.idata.posterior.sizes == {"chain": 2, "draw": 100}
+        assert fitted.idata.sample_stats.sizes["draw"] == 100
+        np.testing.assert_array_equal(fitted.idata.posterior["draw"], np.arange(100))
+        assert fitted.settings["draws"] == 100 and fitted.settings["max_draws"] == 500
+    assert result.ranks.shape == (2, 4) and ((result.ranks >= 0) & (result.ranks <= 50)).all().all()
+
+
 def test_prior_datasets_follow_the_model():
     truth, scores, redrawn = prior_datasets(400, 64, random_seed=1)
     assert scores.shape == (400, 64) and len(truth) == 400

@@ -513,7 +513,12 @@ class BatchFit(Result, kind="batch"):
 
     def diagnostics(self) -> list[Diagnostics]:
         """The convergence numbers of :func:`bayesq.fit`, a list of one Diagnostics per data set."""
-        return diagnose(self.idata, by="fit", depth_capped=self.settings.sampler.max_tree_depth is not None)
+        return diagnose(
+            self.idata,
+            by="fit",
+            depth_capped=self.settings.sampler.max_tree_depth is not None,
+            max_draws=self.settings.sampler.max_draws,
+        )
 
     def check(self) -> list[str]:
         """Warn (``RuntimeWarning``) about every convergence problem of every fit; return them."""

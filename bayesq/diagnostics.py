@@ -94,10 +94,11 @@ class Diagnostics:
     divergences 0/4000, max R-hat 1.0020, min ESS bulk 1850, tail 1620, E-BFMI >= 0.95
     >>> short = Diagnostics(
     ...     divergences=0, draws=4000, max_rhat=1.002, min_ess_bulk=350.0,
-    ...     min_ess_tail=1620.0, max_tree_depth_hits=0, min_bfmi=0.95,
+    ...     min_ess_tail=1620.0, max_tree_depth_hits=0, min_bfmi=0.95, max_draws=5000,
     ... )
-    >>> print(short.problems()[0])
-    effective sample size down to 350 (bulk 350, tail 1620; want >= 400): draw more (max_draws, chains)
+    >>> print(short.problems()[0])  # doctest: +NORMALIZE_WHITESPACE
+    effective sample size down to 350 (bulk 350, tail 1620; want >= 400): the fit sampled on
+    to its budget: raise max_draws (5000 here) or time_limit, or add chains
     """
 
     divergences: int
@@ -109,6 +110,19 @@ class Diagnostics:
     min_bfmi: float
     depth_capped: bool = False  # the user lowered the maximum tree depth
     noise_share: float = float("nan")  # share of draws with sigma > |best - t| (:func:`noise_share`)
+    max_draws: int | None = None  # the budget of a fit that sampled on; None: drawn once as asked
+
+    def _more(self, also: str) -> str:
+        """Advice for more draws: a larger budget if the fit sampled on, else more draws or sampling on."""
+        if self.max_draws is None:
+            return (
+                f"draw more (draws) or {also}, or let the fit sample on until the standard holds "
+                "(extend=True)"
+            )
+        return (
+            f"the fit sampled on to its budget: raise max_draws ({self.max_draws} here) or "
+            f"time_limit, or {also}"
+        )
 
     def problems(self) -> list[str]:
         """What falls short of the standard (0 divergences, R-hat <= 1.01, ESS >= 400), with advice.
@@ -129,8 +143,10 @@ class Diagnostics:
             )
         if not self.max_rhat <= MAX_RHAT:
             out.append(
-                f"R-hat up to {self.max_rhat:.3f} (> {MAX_RHAT}): the chains disagree; "
-                "run longer (max_draws, tune) or inspect the trace (arviz.plot_trace(result.idata))" + why
+                f"R-hat up to {self.max_rhat:.4f} (> {MAX_RHAT}): the chains disagree; "
+                + self._more("tune longer")
+                + "; or inspect the trace (arviz.plot_trace(result.idata))"
+                + why
             )
             why = ""
         if not min(self.min_ess_bulk, self.min_ess_tail) >= MIN_ESS:
@@ -139,7 +155,7 @@ class Diagnostics:
             out.append(
                 f"effective sample size down to {min(bulk, tail)} "
                 f"(bulk {bulk}, tail {tail}; want >= {MIN_ESS}): "
-                "draw more (max_draws, chains)"
+                + self._more("add chains")
                 + (", or raise the maximum tree depth you lowered" if self.depth_capped else "")
                 + why
             )
@@ -171,7 +187,9 @@ class Diagnostics:
             f". The data admit two explanations of the tail: {self.noise_share:.0%} of the draws make it "
             "mostly seed noise (sigma above the best score's lead over the threshold), the rest a quadratic "
             "reaching past the threshold, and NUTS passes between the two slowly; more draws (e.g. "
-            "max_draws=10000) let the chains cross more often (docs: validation, convergence), and "
+            f"{'extend=True with ' if self.max_draws is None else ''}max_draws="
+            f"{max(10000, 2 * (self.max_draws or 0))}) let the chains cross more often (docs: validation, "
+            "convergence), and "
             "result.prior_sensitivity() shows how much of this posterior the priors decide"
         )
 
@@ -212,7 +230,7 @@ def noise_share(posterior) -> float:
     return float(shares[np.argmax(np.minimum(shares, 1 - shares))])
 
 
-def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = False):
+def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = False, max_draws=None):
     """Divergences, R-hat, ESS and E-BFMI of a fit's posterior (constant variables left out).
 
     With ``by`` (a dimension of the posterior, e.g. ``"fit"`` of
@@ -228,6 +246,10 @@ def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = Fal
     depth_capped : bool
         Whether the user lowered the maximum tree depth (trajectories cut
         there are then not a problem: R-hat and ESS measure what they cost).
+    max_draws : int, optional
+        The budget of a fit that sampled on until the standard held
+        (:mod:`bayesq.samplers.extension`), which the advice names;
+        ``None``: the fit drew once as asked.
 
     Returns
     -------
@@ -264,6 +286,7 @@ def diagnose(idata: xr.DataTree, by: str | None = None, depth_capped: bool = Fal
                 max_tree_depth_hits=int(part["depth"].values.sum()) if "depth" in part else 0,
                 min_bfmi=float("nan") if energy is None else float(np.min(az.bfmi(energy.values))),
                 depth_capped=depth_capped,
+                max_draws=max_draws,
                 noise_share=noise_share(post if g is None else post.isel({by: g})),
             )
         )

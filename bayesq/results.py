@@ -188,7 +188,11 @@ class Result:
             The numbers; :meth:`~bayesq.diagnostics.Diagnostics.problems`
             words each shortfall of the convergence standard with advice.
         """
-        return diagnose(self.idata, depth_capped=self.settings.sampler.max_tree_depth is not None)
+        return diagnose(
+            self.idata,
+            depth_capped=self.settings.sampler.max_tree_depth is not None,
+            max_draws=self.settings.sampler.max_draws,
+        )
 
     def check(self) -> list[str]:
         """Warn (``RuntimeWarning``) about every convergence problem; return them.

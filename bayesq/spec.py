@@ -33,6 +33,7 @@ Unknown keys are errors (a misspelled setting must not be ignored).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import pathlib
 import tomllib
 
@@ -40,7 +41,9 @@ import numpy as np
 
 from bayesq import validate
 from bayesq.data import DATASETS, load_dataset, read_scores
+from bayesq.exceptions import InputError
 from bayesq.priors import Priors
+from bayesq.samplers.options import check_budget, check_nuts
 from bayesq.single import fit
 
 __all__ = ["DEMO", "Analysis", "load_spec"]
@@ -57,6 +60,7 @@ _SAMPLER_KEYS = {
     "max_draws",
     "time_limit",
 }
+_BUDGET_KEYS = ("max_draws", "time_limit")  # the budget of extend=True
 _SIMULATE_KEYS = {"n", "alpha", "beta", "gamma", "sigma", "failure_rate", "random_seed"}
 
 
@@ -107,6 +111,7 @@ class Analysis:
             )
         _unknown(self.name, "data", self.data, {"dataset", "file", "simulate", "extract", "column"})
         _unknown(self.name, "sampler", self.sampler, _SAMPLER_KEYS)
+        _check_sampler(self.name, self.sampler)
         if "simulate" in self.data:
             _unknown(self.name, "data.simulate", self.data["simulate"], _SIMULATE_KEYS)
         if "dataset" in self.data and self.data["dataset"] not in DATASETS:
@@ -144,22 +149,47 @@ class Analysis:
             raise ValueError(f"{self.name} is not a simulation")
         return simulate_random_search(maximize=self.maximize is not False, **self.data["simulate"])
 
-    def fit_kwargs(self) -> dict:
-        """Keywords of :func:`bayesq.fit` for this analysis."""
+    def fit_kwargs(self, **overrides) -> dict:
+        """Keywords of :func:`bayesq.fit` for this analysis, ``overrides`` (e.g. the flags) replacing them.
+
+        An override of the extension replaces the file's whole say on it: ``extend=False`` drops
+        the file's budget (``max_draws``, ``time_limit``), and a budget overriding drops the
+        file's ``extend = false``.
+        """
         kwargs = {k: v for k, v in self.sampler.items() if k != "name"}
         if "name" in self.sampler:
             kwargs["sampler"] = self.sampler["name"]
+        if overrides.get("extend") is False:
+            kwargs = {k: v for k, v in kwargs.items() if k not in _BUDGET_KEYS}
+        elif any(overrides.get(k) is not None for k in _BUDGET_KEYS):
+            kwargs.pop("extend", None)
         return dict(
             threshold=self.threshold,
             maximize=self.maximize,
             n_hyperparameters=self.n_hyperparameters,
             priors=self.priors,
-            **kwargs,
+            **{**kwargs, **overrides},
         )
 
     def run(self, **overrides):
         """Fit the analysis; ``overrides`` replace keywords of :func:`bayesq.fit`."""
-        return fit(self.scores(), **{**self.fit_kwargs(), **overrides})
+        return fit(self.scores(), **self.fit_kwargs(**overrides))
+
+
+def _check_sampler(name: str, sampler: dict) -> None:
+    """The ``[sampler]`` table's settings checked as :func:`bayesq.fit` checks them, each error naming
+    the analysis and the key (not a flag or keyword the user did not give)."""
+    defaults = {k: p.default for k, p in inspect.signature(fit).parameters.items()}
+
+    def value(key):
+        return sampler.get(key, defaults[key])
+
+    try:
+        nuts = check_nuts(*(value(k) for k in ("draws", "tune", "chains", "target_accept")))
+        check_nuts(*nuts[:4], value("max_tree_depth"), value("random_seed"))
+        check_budget(value("extend"), nuts[0], value("max_draws"), value("time_limit"))
+    except InputError as err:
+        raise type(err)(f"{name}: " + err.naming(f"[sampler] {err.argument}")) from None
 
 
 def _unknown(name, table, given, allowed):

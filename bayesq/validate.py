@@ -38,7 +38,8 @@ def _is_number(value) -> bool:
 
 
 def _shown(value) -> str:
-    return f"{value!r} (a {type(value).__name__})"
+    kind = type(value).__name__
+    return f"{value!r} ({'an' if kind[0] in 'aeiou' else 'a'} {kind})"
 
 
 def boolean(value, name: str) -> bool:

@@ -387,6 +387,39 @@ def test_spec_errors_name_the_key(tmp_path):
     path.write_text('[data]\ndataset = "alexnet"\n[analysis]\nthreshold = 0.5\nmaximize = "no"\n')
     with pytest.raises(TypeError, match="maximize must be True or False"):
         load_spec(path)
+    # the sampler's settings are checked as the file is read, each named as the file names it
+    head = '[data]\ndataset = "alexnet"\n[analysis]\nthreshold = 0.5\n[sampler]\n'
+    for line, message in [
+        ('extend = "no"', r"bad: \[sampler\] extend must be True or False"),
+        ("max_draws = 100", r"bad: \[sampler\] max_draws must be at least draws \(1000\), got 100"),
+        ("time_limit = 0", r"bad: \[sampler\] time_limit must be positive"),
+        ("draws = 0", r"bad: \[sampler\] draws must be an integer >= 1"),
+        ("extend = false\nmax_draws = 5000", r"bad: \[sampler\] max_draws is a budget for extend=True"),
+    ]:
+        path.write_text(head + line + "\n")
+        with pytest.raises(ValueError, match=message):
+            load_spec(path)
+        assert main(["run", str(path)]) == 2  # the command line says the same, not a flag never given
+
+
+def test_flags_override_the_extension_a_spec_states(tmp_path):
+    """--no-extend drops the file's budget; a budget flag drops the file's extend = false."""
+    head = '[data]\ndataset = "alexnet"\n[analysis]\nthreshold = 0.5\n[sampler]\n'
+    (tmp_path / "budget.toml").write_text(head + "max_draws = 3000\ntime_limit = 60\n")
+    budget = load_spec(tmp_path / "budget.toml")
+    assert (budget.fit_kwargs()["max_draws"], budget.fit_kwargs()["time_limit"]) == (3000, 60)
+    once = budget.fit_kwargs(extend=False)
+    assert once["extend"] is False and "max_draws" not in once and "time_limit" not in once
+    (tmp_path / "once.toml").write_text(head + "extend = false\n")
+    spec = load_spec(tmp_path / "once.toml")
+    assert spec.fit_kwargs()["extend"] is False
+    assert (
+        "extend" not in spec.fit_kwargs(max_draws=2000)
+        and spec.fit_kwargs(max_draws=2000)["max_draws"] == 2000
+    )
+    assert spec.fit_kwargs(time_limit=5.0)["time_limit"] == 5.0 and "extend" not in spec.fit_kwargs(
+        time_limit=5.0
+    )
 
 
 def test_curves_reads_a_saved_fit_and_places_the_observed_best(short_fit, tmp_path, capsys):

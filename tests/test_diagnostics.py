@@ -60,6 +60,23 @@ def test_slow_mixing_between_noise_and_signal_is_explained_with_its_share():
         assert "noise share" not in str(one_sided)
 
 
+def test_the_advice_for_more_draws_follows_the_budget():
+    # drawn once as asked: more draws, or sampling on; no budget to raise
+    rhat, ess = Diagnostics(0, 4000, 1.03, 150, 90, 0, 0.9).problems()
+    for problem in (rhat, ess):
+        assert "(extend=True)" in problem and "max_draws" not in problem
+    assert "tune longer" in rhat and "add chains" in ess
+    # sampled on to a budget: raise it
+    rhat, ess = Diagnostics(0, 20000, 1.03, 150, 90, 0, 0.9, max_draws=5000).problems()
+    for problem in (rhat, ess):
+        assert "raise max_draws (5000 here) or time_limit" in problem and "extend=True" not in problem
+    # the two explanations ask for more than the budget spent
+    (rhat, _) = Diagnostics(0, 32000, 1.03, 150, 90, 0, 0.9, noise_share=0.08, max_draws=8000).problems()
+    assert "max_draws=16000" in rhat and "extend=True with" not in rhat
+    (rhat, _) = Diagnostics(0, 4000, 1.03, 150, 90, 0, 0.9, noise_share=0.08).problems()
+    assert "extend=True with max_draws=10000" in rhat
+
+
 def test_noise_share_counts_draws_with_more_noise_than_lead():
     import xarray as xr
 

@@ -61,7 +61,8 @@ def test_the_budget_bounds_the_extension_and_what_is_short_is_still_reported():
 
 def test_the_budget_is_validated_and_needs_extend():
     for kwargs, message in (
-        ({"extend": True, "max_draws": 50}, "max_draws must be an integer >= 100"),
+        ({"extend": True, "max_draws": 50}, r"max_draws must be at least draws \(100\), got 50"),
+        ({"extend": True, "max_draws": 0}, "max_draws must be an integer >= 1"),
         ({"extend": True, "time_limit": 0}, "time_limit must be positive"),
         ({"extend": "yes"}, "extend must be True or False"),
         ({"extend": False, "max_draws": 500}, "max_draws is a budget for extend=True"),

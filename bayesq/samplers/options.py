@@ -142,7 +142,9 @@ def check_budget(extend, draws: int, max_draws, time_limit) -> tuple[int | None,
         return None, None
     if max_draws is None:
         max_draws = EXTEND_FACTOR * draws
-    max_draws = validate.integer(max_draws, "max_draws", draws)
+    max_draws = validate.integer(max_draws, "max_draws", 1)
+    if max_draws < draws:
+        raise InputError(f"{{arg}} must be at least draws ({draws}), got {max_draws}", "max_draws")
     if time_limit is not None:
         time_limit = validate.number(time_limit, "time_limit", low=0, open_low=True)
     return max_draws, time_limit

@@ -80,8 +80,13 @@ def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None)
     (:func:`bayesq.samplers.extension.sample_until`).
     """
     if not options.quiet:
+        budget = (
+            f"; on to {options.max_draws} until the convergence standard holds"
+            if options.max_draws is not None and options.max_draws > options.draws
+            else ""
+        )
         _log.info(
-            f"sampling {options.chains} chains x {options.draws} draws (tune {options.tune}) "
+            f"sampling {options.chains} chains x {options.draws} draws (tune {options.tune}{budget}) "
             f"with {options.sampler}"
         )
     with quiet_logging(options.quiet), signals.raised(), warnings.catch_warnings():

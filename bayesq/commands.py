@@ -229,7 +229,7 @@ def run_specs(args, specs) -> dict:
         except Exception as err:
             jobs[spec.name] = err
         else:
-            jobs[spec.name] = (search, {**spec.fit_kwargs(), **fit_options(args)})
+            jobs[spec.name] = (search, spec.fit_kwargs(**fit_options(args)))
     with executor_of(args) as executor:
         return fit_jobs(jobs, executor=executor, errors="collect", progressbar=not args.quiet)
 

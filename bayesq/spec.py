@@ -185,9 +185,10 @@ def _check_sampler(name: str, sampler: dict) -> None:
         return sampler.get(key, defaults[key])
 
     try:
-        nuts = check_nuts(*(value(k) for k in ("draws", "tune", "chains", "target_accept")))
-        check_nuts(*nuts[:4], value("max_tree_depth"), value("random_seed"))
-        check_budget(value("extend"), nuts[0], value("max_draws"), value("time_limit"))
+        draws = check_nuts(
+            *map(value, ("draws", "tune", "chains", "target_accept", "max_tree_depth", "random_seed"))
+        )[0]
+        check_budget(value("extend"), draws, value("max_draws"), value("time_limit"))
     except InputError as err:
         raise type(err)(f"{name}: " + err.naming(f"[sampler] {err.argument}")) from None
 

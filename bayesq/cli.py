@@ -259,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fan_out(scan, "candidates")
     _add_sampling_options(scan, writes="thresholds.csv, thresholds.png")
     scan.set_defaults(func=commands.scan)
+
+    cache = _subcommand(sub, "cache", common, help="where compiled fit programs are kept (--clear: delete)")
+    _flag(cache, "--clear", action="store_true", help="delete them (the next fit compiles afresh)")
+    cache.set_defaults(func=commands.cache)
     return parser
 
 

@@ -471,3 +471,17 @@ def scan(args) -> int:
             table.to_csv(tmp / "thresholds.csv")
             save_figure(plot_thresholds(scan), tmp / "thresholds.png")
     return EXIT_OK
+
+
+def cache(args) -> int:
+    """Say where the compiled programs are kept (and how many), or delete them with ``--clear``."""
+    from bayesq.cache import clear_cache, programs_dir
+
+    folder = programs_dir()
+    if args.clear:
+        say(args, f"deleted {clear_cache()} compiled program(s) from {folder}")
+        return EXIT_OK
+    count = sum(1 for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else 0
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if count else 0
+    say(args, f"{folder}: {count} compiled program(s), {size / 2**20:.1f} MiB (bayesq cache --clear: delete)")
+    return EXIT_OK

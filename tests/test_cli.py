@@ -511,3 +511,16 @@ def test_simulation_is_seeded_and_validates_its_arguments():
         simulate_random_search(n=0)
     with pytest.raises(ValueError, match="failure_rate"):
         simulate_random_search(failure_rate=1.5)
+
+
+def test_cache_says_where_the_compiled_programs_are_and_clear_deletes_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BAYESQ_CACHE_DIR", str(tmp_path))
+    program = tmp_path / "programs" / "0123"
+    program.mkdir(parents=True)
+    (program / "meta.pkl").write_bytes(b"x" * 2048)
+    assert main(["cache"]) == 0
+    said = capsys.readouterr().out
+    assert f"{tmp_path / 'programs'}: 1 compiled program(s)" in said and "--clear" in said
+    assert main(["cache", "--clear"]) == 0
+    assert "deleted 1 compiled program(s)" in capsys.readouterr().out and not program.exists()
+    assert main(["cache"]) == 0 and ": 0 compiled program(s), 0.0 MiB" in capsys.readouterr().out

@@ -10,6 +10,11 @@ changes one of them.
   (:func:`~bayesq._compat.arviz_stats.ecdf_band`, SBC and the tail PIT).
 * :mod:`bayesq._compat.blackjax`: blackjax's steppable window adaptation,
   for :func:`bayesq.fit_batch`.
+* :mod:`bayesq._compat.nutpie_program`: nutpie's compiled model of a fit
+  kept on disk, so that a new process loads it instead of compiling it
+  (nutpie's model class, built with callbacks of our own); outside the
+  tested nutpie releases, nutpie compiles in each process as it does by
+  default.
 * :mod:`bayesq._compat.libmvec`: glibc's SIMD ``exp``/``log`` for the Numba
   program of a fit (an LLVM option and PyTensor's Numba cache path), used
   only where a probe shows that LLVM obeys it.
@@ -23,7 +28,7 @@ __all__ = ["TESTED", "UpstreamChanged", "moved"]
 
 # the releases these uses were written against and tested with (lower bound) and the first that may
 # move them (upper bound: a newer release is tried, and a missing name raises UpstreamChanged)
-TESTED = {"arviz-stats": ("1.3", "2"), "blackjax": ("1.2", "1.6")}
+TESTED = {"arviz-stats": ("1.3", "2"), "blackjax": ("1.2", "1.6"), "nutpie": ("0.16", "0.17")}
 
 
 class UpstreamChanged(ImportError):

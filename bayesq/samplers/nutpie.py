@@ -1,9 +1,10 @@
 """nutpie's NUTS with its low-rank mass matrix adaptation, and the compiled program it samples.
 
-A fit's log density and gradient are compiled once per process and setting
+A fit's log density and gradient are compiled once per machine and setting
 (direction, ``n_hyperparameters``, priors), with the data as inputs
 (:func:`bayesq.model.data_model`: each distinct tail score once, times its
-count), so a later fit of any scores skips the compilation
+count), and kept on disk (:mod:`bayesq._compat.nutpie_program`), so a later
+fit of any scores, in this process or another, skips the compilation
 (:func:`search_program`). It runs on nutpie's Numba backend, the faster of
 nutpie's two on a CPU: its gradient runs in nutpie's threads, not through
 Python.
@@ -12,17 +13,22 @@ Python.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 
 import numpy as np
 import pymc as pm
 
+from bayesq._compat import nutpie_program
 from bayesq._compat.libmvec import libmvec
+from bayesq.cache import programs_dir
 from bayesq.model import data_model, data_values
 from bayesq.priors import Priors
 from bayesq.samplers.options import installed
 
 __all__ = ["NUMBA_DEFAULT", "backend", "sample", "search_program", "seed_for", "uses_program"]
+
+log = logging.getLogger("bayesq")
 
 NUMBA_DEFAULT = {"backend": "numba", "gradient_backend": "pytensor"}  # the cached program's
 
@@ -45,16 +51,28 @@ def uses_program(kwargs) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def _program(maximize: bool, n_hyperparameters, priors: Priors):
-    """:func:`bayesq.model.data_model` compiled by nutpie's Numba backend, once per setting.
+    """:func:`bayesq.model.data_model` compiled by nutpie's Numba backend, once per machine and setting.
 
+    Kept on disk (:mod:`bayesq._compat.nutpie_program`, in
+    :func:`bayesq.cache.programs_dir`): a new process loads it instead of
+    compiling. Where that cannot be (a nutpie it is not tested with, a
+    cache folder that cannot be written), nutpie compiles it in the process.
     Compiled with glibc's SIMD ``exp``/``log`` where LLVM obeys
     (:func:`bayesq._compat.libmvec.libmvec`; nutpie compiles its C callback,
     and with it every Numba function of the program, before returning).
     """
     import nutpie
 
-    model, _ = data_model(maximize, n_hyperparameters, priors)
-    with libmvec():
+    model, shared = data_model(maximize, n_hyperparameters, priors)
+    with libmvec() as vectorized:
+        if nutpie_program.supported():
+            setting = (maximize, n_hyperparameters, priors, tuple(sorted(NUMBA_DEFAULT.items())))
+            try:
+                return nutpie_program.load_program(
+                    model, shared, setting, NUMBA_DEFAULT, programs_dir(), vectorized
+                )
+            except OSError as err:
+                log.warning("the compiled program cannot be kept in %s (%s)", programs_dir(), err)
         return nutpie.compile_pymc_model(model, **NUMBA_DEFAULT)
 
 

@@ -100,6 +100,8 @@ __all__ = [
     "N_NODES",
     "as_direction",
     "as_float",
+    "noisy_quadratic_log_tail_completed",
+    "noisy_quadratic_log_tail_direct",
     "noisy_quadratic_logcdf",
     "noisy_quadratic_logpdf",
     "noisy_quadratic_logsf",
@@ -366,7 +368,24 @@ def _wants_upper(kind, maximize):
     return maximize if kind == "cdf" else pt.eq(maximize, 0)
 
 
-def _noisy(kind, y, alpha, beta, gamma, sigma, maximize):
+def _from_complement(direct, complement):
+    """log P from its own integral, or as 1 minus the other side's probability where that one is below 1/2.
+
+    A probability near 1 is taken as 1 minus the other (small, accurate) one,
+    so its log and gradient keep their relative accuracy too.
+    """
+    return pt.switch(complement < -_LN2, pt.log1mexp(pt.minimum(complement, -_LN2)), direct)
+
+
+def _noisy(kind, y, alpha, beta, gamma, sigma, maximize, direct: bool = False):
+    """The log density (``kind="pdf"``), ``log P(Y <= y)`` ("cdf") or ``log P(Y > y)`` ("sf").
+
+    A probability is the integral of its own side, or 1 minus the other
+    side's where that one is below 1/2 (:func:`_from_complement`).
+    ``direct=True`` computes the first alone: the same value wherever it is
+    below 1/2, for one integral instead of two when the direction is a
+    constant (:func:`noisy_quadratic_log_tail_direct`).
+    """
     x, x1, width = _standardize(y, alpha, beta, maximize)
     gamma, sigma = as_float(gamma, sigma, x)[:2]
     x, x1, width, k, sigma = pt.broadcast_arrays(x, x1, width, 0.5 * gamma, sigma)
@@ -377,17 +396,16 @@ def _noisy(kind, y, alpha, beta, gamma, sigma, maximize):
         value = _std_logpdf(x, x1, s_safe, k)
         quad = _std_quadratic("pdf", x, x1, k)
         return pt.switch(noisy, value, quad) - pt.log(width)
+    want_upper = _wants_upper(kind, maximize)
+    if direct:
+        value = pt.switch(want_upper, _std_logsf(x, x1, s_safe, k), _std_logcdf(x, x1, s_safe, k))
+        quad = pt.switch(want_upper, _std_quadratic("sf", x, x1, k), _std_quadratic("cdf", x, x1, k))
+        return pt.switch(noisy, value, quad)
     lower = _std_logcdf(x, x1, s_safe, k)  # P(X <= x)
     upper = _std_logsf(x, x1, s_safe, k)  # P(X >= x)
-    # a probability near 1 is taken as 1 minus the other (small, accurate) one,
-    # so its log and gradient keep their relative accuracy too
-    lower, upper = (
-        pt.switch(upper < -_LN2, pt.log1mexp(pt.minimum(upper, -_LN2)), lower),
-        pt.switch(lower < -_LN2, pt.log1mexp(pt.minimum(lower, -_LN2)), upper),
-    )
+    lower, upper = _from_complement(lower, upper), _from_complement(upper, lower)
     q_lower, q_upper = _std_quadratic("cdf", x, x1, k), _std_quadratic("sf", x, x1, k)
     # concave Y: P(Y <= y) = P(X >= x)
-    want_upper = _wants_upper(kind, maximize)
     return pt.switch(noisy, pt.switch(want_upper, upper, lower), pt.switch(want_upper, q_upper, q_lower))
 
 
@@ -416,6 +434,33 @@ def noisy_quadratic_logcdf(y, alpha, beta, gamma, sigma, maximize=True):
 def noisy_quadratic_logsf(y, alpha, beta, gamma, sigma, maximize=True):
     r""":math:`\log P(Y > y)`, accurate far into both tails."""
     return _noisy("sf", y, alpha, beta, gamma, sigma, maximize)
+
+
+def noisy_quadratic_log_tail_direct(kind, y, alpha, beta, gamma, sigma, maximize=True):
+    r""":math:`\log P(Y \le y)` (``kind="cdf"``) or :math:`\log P(Y > y)` (``"sf"``) by its own integral.
+
+    Equal to :func:`noisy_quadratic_logcdf` / :func:`noisy_quadratic_logsf`
+    wherever the probability is below 1/2; above, its log loses relative
+    accuracy as the probability nears 1 (those take it from the other
+    side there). With a constant direction it computes one integral where
+    they compute two: :class:`bayesq.stats.QuadraticFamily` evaluates it
+    first, and :func:`noisy_quadratic_log_tail_completed` only where it is
+    above about :math:`\log(1/2)`.
+    """
+    return _noisy(kind, y, alpha, beta, gamma, sigma, maximize, direct=True)
+
+
+def noisy_quadratic_log_tail_completed(kind, direct, y, alpha, beta, gamma, sigma, maximize=True):
+    r"""``direct`` (:func:`noisy_quadratic_log_tail_direct` at ``y``) made what the full function gives.
+
+    The other side's integral alone is computed, and where it is below 1/2
+    the wanted log probability is :math:`\log(1 - \text{other})`: the rule of
+    :func:`noisy_quadratic_logcdf` / :func:`noisy_quadratic_logsf`, in two
+    steps. Noiseless points (closed form) keep ``direct``.
+    """
+    other = _noisy("sf" if kind == "cdf" else "cdf", y, alpha, beta, gamma, sigma, maximize, direct=True)
+    direct, other, sigma = pt.broadcast_arrays(*as_float(direct, other, sigma))
+    return pt.switch(sigma > 0.0, _from_complement(direct, other), direct)
 
 
 def _quadratic(kind, y, alpha, beta, gamma, maximize):

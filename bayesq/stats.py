@@ -37,15 +37,28 @@ _FUNCS = {
         "logsf": lambda y, a, b, g, s, m: ld.quadratic_logsf(y, a, b, g, m),
     },
 }
+# a tail probability this close to 1/2 or above is completed by the other side's (_compiled_tail)
+_DIRECT_ABOVE = -np.log(2.0) - 1e-3
 
 
 @functools.cache
-def _compiled(family: str, name: str):
+def _compiled(family: str, name: str, maximize: bool):
+    """``_FUNCS[family][name]`` compiled for one direction (a constant: the branch not taken is not built)."""
     y, a, b, g, s = (pt.dvector(n) for n in ("y", "alpha", "beta", "gamma", "sigma"))
-    m = pt.bvector("maximize")
-    return pytensor.function(
-        [y, a, b, g, s, m], _FUNCS[family][name](y, a, b, g, s, m), on_unused_input="ignore"
-    )
+    out = _FUNCS[family][name](y, a, b, g, s, bool(maximize))
+    return pytensor.function([y, a, b, g, s], out, on_unused_input="ignore")  # (sigma, for "quadratic")
+
+
+@functools.cache
+def _compiled_tail(kind: str, step: str, maximize: bool):
+    """The noisy quadratic's log CDF (``kind="cdf"``) or log SF ("sf") in two steps (:meth:`_call`)."""
+    y, a, b, g, s = (pt.dvector(n) for n in ("y", "alpha", "beta", "gamma", "sigma"))
+    if step == "direct":
+        out = ld.noisy_quadratic_log_tail_direct(kind, y, a, b, g, s, bool(maximize))
+        return pytensor.function([y, a, b, g, s], out)
+    direct = pt.dvector("direct")
+    out = ld.noisy_quadratic_log_tail_completed(kind, direct, y, a, b, g, s, bool(maximize))
+    return pytensor.function([direct, y, a, b, g, s], out)
 
 
 def _check_parameters(alpha, beta, gamma, sigma):
@@ -108,8 +121,16 @@ class QuadraticFamily:
         arrays = np.broadcast_arrays(y, self.alpha, self.beta, self.gamma, self.sigma)
         shape = arrays[0].shape
         flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
-        direction = np.full(flat[0].shape, self.maximize, dtype=np.int8)
-        out = _compiled(self.family, name)(*flat, direction)
+        if self.family == "noisy" and name != "logpdf":
+            # the probability's own integral; the other side's only where it is not below 1/2
+            kind = name.removeprefix("log")
+            out = _compiled_tail(kind, "direct", self.maximize)(*flat)
+            near = ~(out < _DIRECT_ABOVE)
+            if near.any():
+                complete = _compiled_tail(kind, "completed", self.maximize)
+                out[near] = complete(out[near], *(f[near] for f in flat))
+        else:
+            out = _compiled(self.family, name, self.maximize)(*flat)
         return out.reshape(shape)
 
     def logpdf(self, y):

@@ -155,3 +155,28 @@ def test_density_below_gamma_half_keeps_the_accuracy_its_docstring_gives():
         )
     np.testing.assert_allclose(value, ref, rtol=1e-9)
     np.testing.assert_allclose(grads[3], ref_dgamma, rtol=1e-6)
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+@pytest.mark.parametrize("kind", ["cdf", "sf"])
+def test_a_tail_in_two_steps_is_the_full_tail(kind, maximize):
+    # the direct integral, completed by the other side's where it is not below 1/2, is the full function;
+    # QuadraticFamily completes only those points (bayesq.stats), so the rest must already be equal
+    rng = np.random.default_rng(4)
+    n = 4000
+    a = rng.uniform(0.7, 0.8, n)
+    b = a + rng.uniform(0.05, 0.2, n)
+    g = rng.uniform(0.3, 12.0, n)
+    s = np.where(rng.uniform(size=n) < 0.05, 0.0, 10 ** rng.uniform(-5, -1, n) * (b - a))
+    y = rng.uniform(a - 0.1, b + 0.1)
+    inputs = [pt.dvector(name) for name in "yabgs"]
+    full_graph = (ld.noisy_quadratic_logcdf if kind == "cdf" else ld.noisy_quadratic_logsf)(*inputs, maximize)
+    direct_graph = ld.noisy_quadratic_log_tail_direct(kind, *inputs, maximize)
+    completed_graph = ld.noisy_quadratic_log_tail_completed(kind, direct_graph, *inputs, maximize)
+    function = pytensor.function(inputs, [full_graph, direct_graph, completed_graph])
+    full, direct, completed = function(y, a, b, g, s)
+    np.testing.assert_allclose(completed, full, rtol=1e-15, atol=0)
+    below = direct < -np.log(2.0) - 1e-3
+    assert 0.2 < below.mean() < 0.8  # both regions are tried
+    np.testing.assert_allclose(direct[below], full[below], rtol=1e-15, atol=0)
+    assert np.all(np.isfinite(full[s > 0]))

@@ -326,6 +326,9 @@ def refuse_batch(result, where):
         )
 
 
+CURVE_POINTS = 64  # values of k, spaced evenly in log k, at which bayesq curves gives its curves
+
+
 def curves_of_fit(args) -> int:
     from bayesq.joint import JointFit
     from bayesq.persistence import load
@@ -345,9 +348,13 @@ def curves_of_fit(args) -> int:
     elif args.search is not None:
         raise InputError("{arg} is for joint fits; this fit has one search", "search")
     with results_dir(args, inputs=[path]) as tmp:
+        if tmp is not None:  # opda's point fit, drawn in the plot, is made meanwhile on another core
+            from bayesq.frequentist import start_point_fit
+
+            start_point_fit(result.scores, result.threshold, result.maximize)
         n = result.scores.size
         k_max = args.k_max if args.k_max is not None else 4 * n
-        k = np.unique(np.geomspace(1, k_max, 200))
+        k = np.unique(np.geomspace(1, k_max, CURVE_POINTS))
         curve = result.tuning_curve(k, kind=args.kind, ci=args.ci)
         after = result.best_after(k, ci=args.ci)
         best = result.best_score(ci=args.best_ci, eps=args.eps, prob=args.prob, predictive=True)

@@ -12,19 +12,25 @@ bayesq does not re-implement it; these are thin calls into :mod:`opda`:
   trivial (the end of the support, ``b``) once :math:`k` exceeds a few times
   the number of runs' worth of information in the tail;
 * :func:`point_fit`: opda's parametric point fit of the noisy quadratic to the
-  tail (``NoisyQuadraticDistribution.fit``, censored maximum spacing).
+  tail (``NoisyQuadraticDistribution.fit``, censored maximum spacing);
+  :func:`start_point_fit` starts it in a process of its own.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import multiprocessing
+import os
+import signal
+import threading
 import warnings
 
 import numpy as np
 
 from bayesq import validate
 
-__all__ = ["LD_MAX_RUNS", "cdf_bands", "point_fit", "tuning_curve_band"]
+__all__ = ["LD_MAX_RUNS", "cdf_bands", "point_fit", "start_point_fit", "tuning_curve_band"]
 
 LD_MAX_RUNS = 128
 
@@ -73,18 +79,72 @@ def tuning_curve_band(
     return tuple(d.quantile_tuning_curve(k, minimize=not maximize) for d in (upper_cdf, point, lower_cdf))
 
 
-def point_fit(scores, threshold: float, maximize: bool = True, constraints=None):
-    """opda's parametric fit of the noisy quadratic to the scores beyond ``threshold`` (cached per input)."""
+def _fit_key(scores, threshold, maximize, constraints) -> tuple:
     constraints = dict(constraints or {})
     constraints.setdefault("convex", not maximize)
     frozen = tuple(
         sorted((k, tuple(v) if isinstance(v, list | tuple) else v) for k, v in constraints.items())
     )
     data = np.sort(np.asarray(scores, dtype=float)).tobytes()  # (the fit ignores the order: one cache entry)
-    return _point_fit(data, float(threshold), bool(maximize), frozen)
+    return data, float(threshold), bool(maximize), frozen
 
 
-@functools.lru_cache(maxsize=16)
+def point_fit(scores, threshold: float, maximize: bool = True, constraints=None):
+    """opda's parametric fit of the noisy quadratic to the scores beyond ``threshold`` (cached per input).
+
+    A fit started by :func:`start_point_fit` is waited for, not computed again.
+    """
+    key = _fit_key(scores, threshold, maximize, constraints)
+    with _FITS_LOCK:
+        found = _FITS.get(key)
+    if isinstance(found, concurrent.futures.Future):
+        try:
+            found = found.result()
+        except Exception:  # (the helper process failed: its fit is computed here, errors and all)
+            found = None
+    if found is None:
+        found = _point_fit(*key)
+    with _FITS_LOCK:
+        _FITS[key] = found
+        while len(_FITS) > _FITS_KEPT:
+            _FITS.pop(next(iter(_FITS)))
+    return found
+
+
+def start_point_fit(scores, threshold: float, maximize: bool = True, constraints=None) -> bool:
+    """Start :func:`point_fit` in a process of its own, to run beside other work; False if it does not.
+
+    opda's fit takes seconds of one core (a differential evolution); a
+    command that will draw it (``bayesq curves``) starts it first and
+    computes its curves meanwhile. Nothing is started on a single core, or
+    for a fit already made or started. The helper process ignores Ctrl-C
+    (the command handles it) and ends with its fit.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cores < 2:
+        return False
+    key = _fit_key(scores, threshold, maximize, constraints)
+    with _FITS_LOCK:
+        if key in _FITS:
+            return False
+        context = multiprocessing.get_context("spawn")  # (no fork of a process with threads)
+        executor = concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=context, initializer=_ignore_interrupts
+        )
+        _FITS[key] = executor.submit(_point_fit, *key)
+    executor.shutdown(wait=False)
+    return True
+
+
+def _ignore_interrupts():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_FITS: dict = {}  # key -> opda fit, or the Future of one (start_point_fit); oldest first
+_FITS_KEPT = 16
+_FITS_LOCK = threading.Lock()
+
+
 def _point_fit(data: bytes, threshold, maximize, constraints):
     from opda.parametric import NoisyQuadraticDistribution
 

@@ -100,7 +100,7 @@ __all__ = [
     "N_NODES",
     "as_direction",
     "as_float",
-    "noisy_quadratic_log_tail_completed",
+    "log_tail_completed",
     "noisy_quadratic_log_tail_direct",
     "noisy_quadratic_logcdf",
     "noisy_quadratic_logpdf",
@@ -444,21 +444,21 @@ def noisy_quadratic_log_tail_direct(kind, y, alpha, beta, gamma, sigma, maximize
     accuracy as the probability nears 1 (those take it from the other
     side there). With a constant direction it computes one integral where
     they compute two: :class:`bayesq.stats.QuadraticFamily` evaluates it
-    first, and :func:`noisy_quadratic_log_tail_completed` only where it is
-    above about :math:`\log(1/2)`.
+    first, and the other side's (then :func:`log_tail_completed`) only where
+    it is above about :math:`\log(1/2)`.
     """
     return _noisy(kind, y, alpha, beta, gamma, sigma, maximize, direct=True)
 
 
-def noisy_quadratic_log_tail_completed(kind, direct, y, alpha, beta, gamma, sigma, maximize=True):
-    r"""``direct`` (:func:`noisy_quadratic_log_tail_direct` at ``y``) made what the full function gives.
+def log_tail_completed(direct, other, sigma):
+    r"""A tail's log probability from both sides' :func:`noisy_quadratic_log_tail_direct`.
 
-    The other side's integral alone is computed, and where it is below 1/2
-    the wanted log probability is :math:`\log(1 - \text{other})`: the rule of
-    :func:`noisy_quadratic_logcdf` / :func:`noisy_quadratic_logsf`, in two
-    steps. Noiseless points (closed form) keep ``direct``.
+    ``direct`` is the wanted side's, ``other`` the other side's: where that
+    one is below 1/2 the wanted log probability is :math:`\log(1 - \text{other})`
+    (the rule of :func:`noisy_quadratic_logcdf` / :func:`noisy_quadratic_logsf`,
+    applied afterwards). Noiseless points (``sigma == 0``: closed form) keep
+    ``direct``.
     """
-    other = _noisy("sf" if kind == "cdf" else "cdf", y, alpha, beta, gamma, sigma, maximize, direct=True)
     direct, other, sigma = pt.broadcast_arrays(*as_float(direct, other, sigma))
     return pt.switch(sigma > 0.0, _from_complement(direct, other), direct)
 

@@ -37,7 +37,7 @@ _FUNCS = {
         "logsf": lambda y, a, b, g, s, m: ld.quadratic_logsf(y, a, b, g, m),
     },
 }
-# a tail probability this close to 1/2 or above is completed by the other side's (_compiled_tail)
+# a tail probability this close to 1/2 or above is completed by the other side's (_call)
 _DIRECT_ABOVE = -np.log(2.0) - 1e-3
 
 
@@ -50,15 +50,19 @@ def _compiled(family: str, name: str, maximize: bool):
 
 
 @functools.cache
-def _compiled_tail(kind: str, step: str, maximize: bool):
-    """The noisy quadratic's log CDF (``kind="cdf"``) or log SF ("sf") in two steps (:meth:`_call`)."""
+def _compiled_direct(kind: str, maximize: bool):
+    """The noisy quadratic's log CDF (``kind="cdf"``) or log SF ("sf") by its own integral (:meth:`_call`)."""
     y, a, b, g, s = (pt.dvector(n) for n in ("y", "alpha", "beta", "gamma", "sigma"))
-    if step == "direct":
-        out = ld.noisy_quadratic_log_tail_direct(kind, y, a, b, g, s, bool(maximize))
-        return pytensor.function([y, a, b, g, s], out)
-    direct = pt.dvector("direct")
-    out = ld.noisy_quadratic_log_tail_completed(kind, direct, y, a, b, g, s, bool(maximize))
-    return pytensor.function([direct, y, a, b, g, s], out)
+    return pytensor.function(
+        [y, a, b, g, s], ld.noisy_quadratic_log_tail_direct(kind, y, a, b, g, s, maximize)
+    )
+
+
+@functools.cache
+def _compiled_completion():
+    """:func:`bayesq.logdensity.log_tail_completed`, compiled."""
+    direct, other, sigma = (pt.dvector(n) for n in ("direct", "other", "sigma"))
+    return pytensor.function([direct, other, sigma], ld.log_tail_completed(direct, other, sigma))
 
 
 def _check_parameters(alpha, beta, gamma, sigma):
@@ -123,12 +127,14 @@ class QuadraticFamily:
         flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
         if self.family == "noisy" and name != "logpdf":
             # the probability's own integral; the other side's only where it is not below 1/2
-            kind = name.removeprefix("log")
-            out = _compiled_tail(kind, "direct", self.maximize)(*flat)
+            # (the two sides' functions serve both logcdf and logsf)
+            kind, other = ("cdf", "sf") if name == "logcdf" else ("sf", "cdf")
+            out = _compiled_direct(kind, self.maximize)(*flat)
             near = ~(out < _DIRECT_ABOVE)
             if near.any():
-                complete = _compiled_tail(kind, "completed", self.maximize)
-                out[near] = complete(out[near], *(f[near] for f in flat))
+                part = [f[near] for f in flat]
+                opposite = _compiled_direct(other, self.maximize)(*part)
+                out[near] = _compiled_completion()(out[near], opposite, part[-1])
         else:
             out = _compiled(self.family, name, self.maximize)(*flat)
         return out.reshape(shape)

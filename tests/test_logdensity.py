@@ -172,7 +172,8 @@ def test_a_tail_in_two_steps_is_the_full_tail(kind, maximize):
     inputs = [pt.dvector(name) for name in "yabgs"]
     full_graph = (ld.noisy_quadratic_logcdf if kind == "cdf" else ld.noisy_quadratic_logsf)(*inputs, maximize)
     direct_graph = ld.noisy_quadratic_log_tail_direct(kind, *inputs, maximize)
-    completed_graph = ld.noisy_quadratic_log_tail_completed(kind, direct_graph, *inputs, maximize)
+    other_graph = ld.noisy_quadratic_log_tail_direct("sf" if kind == "cdf" else "cdf", *inputs, maximize)
+    completed_graph = ld.log_tail_completed(direct_graph, other_graph, inputs[-1])
     function = pytensor.function(inputs, [full_graph, direct_graph, completed_graph])
     full, direct, completed = function(y, a, b, g, s)
     np.testing.assert_allclose(completed, full, rtol=1e-15, atol=0)

@@ -14,11 +14,20 @@ The folder is ``$BAYESQ_CACHE_DIR`` if set, else ``bayesq`` in
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import pathlib
+import platform
 import shutil
+import sys
 
-__all__ = ["cache_dir", "clear_cache", "programs_dir"]
+__all__ = ["cache_dir", "clear_cache", "compiled_key", "functions_dir", "import_file", "programs_dir"]
+
+_FORMAT = 2  # of the folders; a change of layout changes every key
+# what compiled code depends on besides bayesq's own text
+_VERSIONED = ("numpy", "numba", "llvmlite", "pytensor", "pymc", "nutpie", "bayesq")
 
 
 def cache_dir() -> pathlib.Path:
@@ -44,11 +53,68 @@ def programs_dir() -> pathlib.Path:
     return cache_dir() / "programs"
 
 
+def functions_dir() -> pathlib.Path:
+    """The folder of compiled functions of the distribution (:mod:`bayesq._compat.kept_functions`)."""
+    return cache_dir() / "functions"
+
+
 def clear_cache() -> int:
-    """Delete the compiled programs; returns how many there were. The next fit compiles afresh."""
-    folder = programs_dir()
-    if not folder.is_dir():
-        return 0
-    count = sum(1 for entry in folder.iterdir() if entry.is_dir())
-    shutil.rmtree(folder)
+    """Delete the compiled programs and functions; returns how many there were (compiled again when used)."""
+    count = 0
+    for folder in (programs_dir(), functions_dir()):
+        if folder.is_dir():
+            count += sum(1 for entry in folder.iterdir() if entry.is_dir())
+            shutil.rmtree(folder)
     return count
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _sources_digest() -> str:
+    """Digest of the text of bayesq's modules (any edit of the code is new compiled code)."""
+    root = pathlib.Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def compiled_key(*parts) -> str:
+    """The name of a cached compiled program: a digest of all it depends on, and of ``parts``.
+
+    The versions of Python, NumPy, Numba, llvmlite, PyTensor, PyMC, nutpie
+    and bayesq, the text of bayesq's modules, ``PYTENSOR_FLAGS``, and each
+    part's ``repr``.
+    """
+    lines = [
+        f"format={_FORMAT}",
+        f"python={sys.version}",
+        f"machine={platform.machine()}",
+        *(f"{name}={_version(name)}" for name in _VERSIONED),
+        f"sources={_sources_digest()}",
+        f"PYTENSOR_FLAGS={os.environ.get('PYTENSOR_FLAGS', '')}",
+        *(repr(part) for part in parts),
+    ]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+
+
+def import_file(path: pathlib.Path, name: str):
+    """The Python file ``path`` imported as the module ``name`` (kept in ``sys.modules``: Numba's cache
+    finds the module of a cached function by name)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

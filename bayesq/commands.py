@@ -482,13 +482,16 @@ def scan(args) -> int:
 
 def cache(args) -> int:
     """Say where the compiled programs are kept (and how many), or delete them with ``--clear``."""
-    from bayesq.cache import clear_cache, programs_dir
+    from bayesq.cache import cache_dir, clear_cache, functions_dir, programs_dir
 
-    folder = programs_dir()
     if args.clear:
-        say(args, f"deleted {clear_cache()} compiled program(s) from {folder}")
+        say(args, f"deleted {clear_cache()} compiled program(s) from {cache_dir()}")
         return EXIT_OK
-    count = sum(1 for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else 0
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if count else 0
-    say(args, f"{folder}: {count} compiled program(s), {size / 2**20:.1f} MiB (bayesq cache --clear: delete)")
+    folders = [p for d in (programs_dir(), functions_dir()) if d.is_dir() for p in d.iterdir() if p.is_dir()]
+    size = sum(f.stat().st_size for p in folders for f in p.rglob("*") if f.is_file())
+    say(
+        args,
+        f"{cache_dir()}: {len(folders)} compiled program(s), {size / 2**20:.1f} MiB "
+        "(bayesq cache --clear: delete)",
+    )
     return EXIT_OK

@@ -51,6 +51,7 @@ from bayesq.quantiles import (
     mean_from_table,
     median_from_table,
     median_tuning_curves,
+    mixture_quantiles,
     quantile_table,
     solve_k,
     w_range,
@@ -375,33 +376,7 @@ def best_after(posterior, k, ci: float = 0.8, maximize=True, iterations: int = 6
     # when minimizing, quantile q of the min is minus quantile 1 - q of the max.
     targets = probs if maximize else 1 - probs
     table = quantile_table(*p.values(), maximize, *w_range("predictive", k))
-    lo = np.broadcast_to(table.y[:, :1].min(), (k.size, probs.size)).copy()
-    hi = np.broadcast_to(table.y[:, -1:].max(), (k.size, probs.size)).copy()
-    powers = np.repeat(k, probs.size)[None, :]
-    tolerance = 1e-12 * (hi[0, 0] - lo[0, 0])
-    y = 0.5 * (lo + hi)
-    for _ in range(iterations):
-        # the mixture's CDF E[F^k] and its density E[k F^(k-1) f], f = dF/dy = t e^-t dw/dy (t = e^w)
-        w, dw = table.tail_index(y.reshape(1, -1), slope=True)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            t = np.exp(w)
-            log_cdf = np.log(-np.expm1(-t))
-            power = np.exp(powers * log_cdf)
-            density = np.where(dw > 0, powers * np.exp((powers - 1) * log_cdf - t) * t * dw, 0.0)
-        residual = np.mean(power, axis=0).reshape(y.shape) - targets[None, :]
-        below = residual < 0
-        lo = np.where(below, y, lo)
-        hi = np.where(below, hi, y)
-        # a Newton step where it stays inside the bracket, else bisection
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            newton = y - residual / np.mean(density, axis=0).reshape(y.shape)
-        inside = np.isfinite(newton) & (newton >= lo) & (newton <= hi)  # (at a root: y itself)
-        step = np.where(inside, newton, 0.5 * (lo + hi))
-        done = np.all(np.abs(step - y) <= tolerance) or np.all(hi - lo <= tolerance)
-        y = step
-        if done:
-            break
-    q = y
+    q = mixture_quantiles(table, k, targets, iterations)
     if not maximize:
         q = -q
     return BestAfter(k, q[:, 0], q[:, 1], q[:, 2], ci, bool(maximize))

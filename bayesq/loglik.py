@@ -100,14 +100,19 @@ def log_likelihood_group(prepared, posterior) -> xr.Dataset:
 def loglik_function(maximize: bool):
     """One compiled function (PyTensor's Numba backend) for every draw at once.
 
-    Numba, not JAX or C: the fastest of the three on this work, and
-    PyTensor caches it on disk. The draws come as one matrix (a row per
+    Numba, not JAX or C: the fastest of the three on this work; its code is
+    kept on disk (:mod:`bayesq._compat.kept_functions`). The draws come as one matrix (a row per
     draw: alpha, beta, gamma, sigma), so their common length is known to the
     graph: four vectors would need run-time checks that they broadcast.
     """
-    y, t, draws = pt.dvector("y"), pt.dscalar("t"), pt.dmatrix("draws")
-    params = [draws[:, i] for i in range(len(PARAMETERS))]
-    column = [p[:, None] for p in params]
-    tail = noisy_quadratic_logpdf(y[None, :], *column, maximize=maximize)
-    side = (noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf)(t, *params, maximize=maximize)
-    return pytensor.function([y, t, draws], [tail, side], mode="NUMBA")
+    from bayesq._compat.kept_functions import kept_function
+
+    def build():
+        y, t, draws = pt.dvector("y"), pt.dscalar("t"), pt.dmatrix("draws")
+        params = [draws[:, i] for i in range(len(PARAMETERS))]
+        column = [p[:, None] for p in params]
+        tail = noisy_quadratic_logpdf(y[None, :], *column, maximize=maximize)
+        side = (noisy_quadratic_logcdf if maximize else noisy_quadratic_logsf)(t, *params, maximize=maximize)
+        return pytensor.function([y, t, draws], [tail, side], mode="NUMBA")
+
+    return kept_function(f"bayesq.loglik.pointwise_{'max' if maximize else 'min'}(y, t, draws)", build)

@@ -35,7 +35,7 @@ import numpy as np
 from bayesq.special import tanh_sinh_rule
 from bayesq.stats import noisy_quadratic
 
-__all__ = ["QuantileTable", "expected_tuning_curves", "median_tuning_curves"]
+__all__ = ["QuantileTable", "expected_tuning_curves", "median_tuning_curves", "mixture_quantiles"]
 
 LOG_HALF = np.log(0.5)
 TABLES_KEPT = 4  # quantile tables kept for reuse (each about 20 MB for 4,000 draws)
@@ -270,6 +270,45 @@ def mean_from_table(table: QuantileTable, k, chunk: int = 8) -> np.ndarray:
         y = table.quantile(np.clip(w, w_min, w_max))
         out[:, start : start + chunk] = y.reshape(*part.shape, -1) @ weights
     return out
+
+
+def mixture_quantiles(table: QuantileTable, k, targets, iterations: int = 60) -> np.ndarray:
+    r"""Quantiles ``targets`` of the best of ``k`` runs under the mixture of the table's draws.
+
+    Solves :math:`E_\theta[F(y\mid\theta)^k] = q` for each ``k`` (rows) and
+    ``q`` in ``targets`` (columns), maximizing frame, by Newton steps on the
+    mixture's density :math:`E_\theta[k F^{k-1} f]` (:math:`f = t e^{-t}\,dw/dy`,
+    :math:`t = e^w`, from :meth:`QuantileTable.tail_index`), each kept inside
+    the bracket of the values tried so far, else a bisection. At most
+    ``iterations`` steps; it stops once every quantile moves by less than
+    1e-12 of the table's range of scores.
+    """
+    k, targets = np.asarray(k, dtype=float), np.asarray(targets, dtype=float)
+    lo = np.broadcast_to(table.y[:, :1].min(), (k.size, targets.size)).copy()
+    hi = np.broadcast_to(table.y[:, -1:].max(), (k.size, targets.size)).copy()
+    powers = np.repeat(k, targets.size)[None, :]
+    tolerance = 1e-12 * (hi[0, 0] - lo[0, 0])
+    y = 0.5 * (lo + hi)
+    for _ in range(iterations):
+        w, dw = table.tail_index(y.reshape(1, -1), slope=True)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t = np.exp(w)
+            log_cdf = np.log(-np.expm1(-t))
+            power = np.exp(powers * log_cdf)
+            density = np.where(dw > 0, powers * np.exp((powers - 1) * log_cdf - t) * t * dw, 0.0)
+        residual = np.mean(power, axis=0).reshape(y.shape) - targets[None, :]
+        below = residual < 0
+        lo = np.where(below, y, lo)
+        hi = np.where(below, hi, y)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = y - residual / np.mean(density, axis=0).reshape(y.shape)
+        inside = np.isfinite(newton) & (newton >= lo) & (newton <= hi)  # (at a root: y itself)
+        step = np.where(inside, newton, 0.5 * (lo + hi))
+        done = np.all(np.abs(step - y) <= tolerance) or np.all(hi - lo <= tolerance)
+        y = step
+        if done:
+            break
+    return y
 
 
 def solve_k(curve, level: np.ndarray, k_max: float = 1e12, iterations: int = 60) -> np.ndarray:

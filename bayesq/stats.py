@@ -1,9 +1,9 @@
 r"""NumPy-level (``scipy.stats``-like) interface to the quadratic distributions.
 
 For use outside PyMC models: tuning curves, plots, simulation. Every function
-here is the PyTensor graph of :mod:`bayesq.logdensity` compiled once
-(by PyTensor's default backend, Numba, which caches its programs on disk)
-and called on broadcast NumPy arrays, so there is exactly one
+here is the PyTensor graph of :mod:`bayesq.logdensity` compiled once per
+machine (by PyTensor's default backend, Numba; its code kept on disk by
+:mod:`bayesq._compat.kept_functions`) and called on broadcast NumPy arrays, so there is exactly one
 implementation of each formula. Draws use the PyMC random variables of
 :mod:`bayesq.distributions`.
 
@@ -41,28 +41,43 @@ _FUNCS = {
 _DIRECT_ABOVE = -np.log(2.0) - 1e-3
 
 
+def _function(name: str, make):
+    """The compiled function of ``make``'s graph, kept on disk (:mod:`bayesq._compat.kept_functions`).
+
+    ``name`` is the function's name and its inputs' (``"f(y, alpha)"``);
+    ``make(*vectors)`` gets one float64 vector per input.
+    """
+    from bayesq._compat.kept_functions import kept_function
+
+    def build():
+        inputs = [pt.dvector(n) for n in name.split("(", 1)[1].rstrip(")").split(", ")]
+        return pytensor.function(inputs, make(*inputs), on_unused_input="ignore")  # (sigma: "quadratic")
+
+    return kept_function(f"bayesq.stats.{name}", build)
+
+
 @functools.cache
 def _compiled(family: str, name: str, maximize: bool):
     """``_FUNCS[family][name]`` compiled for one direction (a constant: the branch not taken is not built)."""
-    y, a, b, g, s = (pt.dvector(n) for n in ("y", "alpha", "beta", "gamma", "sigma"))
-    out = _FUNCS[family][name](y, a, b, g, s, bool(maximize))
-    return pytensor.function([y, a, b, g, s], out, on_unused_input="ignore")  # (sigma, for "quadratic")
+    return _function(
+        f"{family}_{name}_{'max' if maximize else 'min'}(y, alpha, beta, gamma, sigma)",
+        lambda y, a, b, g, s: _FUNCS[family][name](y, a, b, g, s, bool(maximize)),
+    )
 
 
 @functools.cache
 def _compiled_direct(kind: str, maximize: bool):
     """The noisy quadratic's log CDF (``kind="cdf"``) or log SF ("sf") by its own integral (:meth:`_call`)."""
-    y, a, b, g, s = (pt.dvector(n) for n in ("y", "alpha", "beta", "gamma", "sigma"))
-    return pytensor.function(
-        [y, a, b, g, s], ld.noisy_quadratic_log_tail_direct(kind, y, a, b, g, s, maximize)
+    return _function(
+        f"noisy_log{kind}_direct_{'max' if maximize else 'min'}(y, alpha, beta, gamma, sigma)",
+        lambda y, a, b, g, s: ld.noisy_quadratic_log_tail_direct(kind, y, a, b, g, s, maximize),
     )
 
 
 @functools.cache
 def _compiled_completion():
     """:func:`bayesq.logdensity.log_tail_completed`, compiled."""
-    direct, other, sigma = (pt.dvector(n) for n in ("direct", "other", "sigma"))
-    return pytensor.function([direct, other, sigma], ld.log_tail_completed(direct, other, sigma))
+    return _function("log_tail_completed(direct, other, sigma)", ld.log_tail_completed)
 
 
 def _check_parameters(alpha, beta, gamma, sigma):

@@ -17,8 +17,8 @@ and as a ratio to opda's point fit of the same data timed in this run (``NoisyQu
   ``beta - alpha``; ``best_after`` on the same k; ``best_score(predictive=True)``.
 
 ``--empty-cache`` adds ``fit_cli_empty_cache``: the same first CLI fit with PyTensor's compile
-directory empty (a new machine). Writes ``benchmarks/results/bench_speed.json``. Run:
-``python benchmarks/bench_speed.py [--empty-cache]``.
+directory and bayesq's cache (:mod:`bayesq.cache`) empty (a new machine). Writes
+``benchmarks/results/bench_speed.json``. Run: ``python benchmarks/bench_speed.py [--empty-cache]``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,11 @@ def main():
         rows["thresholds_cli"] = run(["thresholds", str(data), *candidates, *out])
         rows["demo_cli"] = run(["demo", "--quiet", "--out", str(work / "demo")])
         if args.empty_cache:
-            env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={work / 'empty-cache'}"}
+            env = {
+                **os.environ,
+                "PYTENSOR_FLAGS": f"base_compiledir={work / 'empty-cache'}",
+                "BAYESQ_CACHE_DIR": str(work / "empty-bayesq-cache"),
+            }
             rows["fit_cli_empty_cache"] = run(["run", str(SPEC), "--out", str(work / "cold"), "--quiet"], env)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -520,7 +520,7 @@ def test_cache_says_where_the_compiled_programs_are_and_clear_deletes_them(tmp_p
     (program / "meta.pkl").write_bytes(b"x" * 2048)
     assert main(["cache"]) == 0
     said = capsys.readouterr().out
-    assert f"{tmp_path / 'programs'}: 1 compiled program(s)" in said and "--clear" in said
+    assert f"{tmp_path}: 1 compiled program(s)" in said and "--clear" in said
     assert main(["cache", "--clear"]) == 0
     assert "deleted 1 compiled program(s)" in capsys.readouterr().out and not program.exists()
     assert main(["cache"]) == 0 and ": 0 compiled program(s), 0.0 MiB" in capsys.readouterr().out

@@ -15,6 +15,10 @@ changes one of them.
   (nutpie's model class, built with callbacks of our own); outside the
   tested nutpie releases, nutpie compiles in each process as it does by
   default.
+* :mod:`bayesq._compat.kept_functions`: the Numba code PyTensor compiles
+  for a whole function (``Function.vm.jit_fn``), kept on disk for the
+  distribution's and the log-likelihood's functions; where a function has
+  none, the PyTensor function is used.
 * :mod:`bayesq._compat.libmvec`: glibc's SIMD ``exp``/``log`` for the Numba
   program of a fit (an LLVM option and PyTensor's Numba cache path), used
   only where a probe shows that LLVM obeys it.

@@ -45,14 +45,10 @@ it does by default.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.metadata
-import importlib.util
 import logging
-import os
 import pathlib
 import pickle
-import platform
 import sys
 import threading
 
@@ -62,8 +58,6 @@ __all__ = ["address", "load_program", "program_key", "supported"]
 
 log = logging.getLogger("bayesq")
 
-_FORMAT = 2  # of the folder; a change of layout changes every key
-_VERSIONED = ("numpy", "numba", "llvmlite", "pytensor", "pymc", "nutpie")
 _LOCK = threading.Lock()  # one compilation at a time in a process
 
 
@@ -88,33 +82,15 @@ def supported() -> bool:
         return False
 
 
-def _sources_digest() -> str:
-    """Digest of the text of bayesq's modules (any edit of the model's code is a new program)."""
-    root = pathlib.Path(__file__).parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def program_key(setting, vectorized: bool) -> str:
-    """The name of a program's folder: a digest of all the compiled program depends on (module docstring).
+    """The name of a program's folder (:func:`bayesq.cache.compiled_key` of the setting and ``vectorized``).
 
     ``setting`` is the model's (hashable, with a faithful ``repr``), ``vectorized``
     whether it is compiled with libmvec.
     """
-    parts = [
-        f"format={_FORMAT}",
-        f"python={sys.version}",
-        f"machine={platform.machine()}",
-        *(f"{name}={_version(name)}" for name in (*_VERSIONED, "bayesq")),
-        f"sources={_sources_digest()}",
-        f"setting={setting!r}",
-        f"PYTENSOR_FLAGS={os.environ.get('PYTENSOR_FLAGS', '')}",
-        f"libmvec={vectorized}",
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    from bayesq.cache import compiled_key
+
+    return compiled_key("nutpie program", setting, f"libmvec={vectorized}")
 
 
 def _address_intrinsic():
@@ -224,19 +200,10 @@ def _signatures():
 
 
 def _module(folder: pathlib.Path, key: str):
-    """``program.py`` of ``folder`` imported as a module of its own (Numba's cache finds it by name)."""
-    name = f"bayesq_program_{key}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, folder / "program.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+    """``program.py`` of ``folder`` imported as a module of its own."""
+    from bayesq.cache import import_file
+
+    return import_file(folder / "program.py", f"bayesq_program_{key}")
 
 
 def _callbacks(module):

@@ -14,6 +14,7 @@ The folder is ``$BAYESQ_CACHE_DIR`` if set, else ``bayesq`` in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -75,6 +76,7 @@ def _version(name: str) -> str:
         return "absent"
 
 
+@functools.cache
 def _sources_digest() -> str:
     """Digest of the text of bayesq's modules (any edit of the code is new compiled code)."""
     root = pathlib.Path(__file__).parent

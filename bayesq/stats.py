@@ -141,18 +141,42 @@ class QuadraticFamily:
         shape = arrays[0].shape
         flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
         if self.family == "noisy" and name != "logpdf":
-            # the probability's own integral; the other side's only where it is not below 1/2
-            # (the two sides' functions serve both logcdf and logsf)
-            kind, other = ("cdf", "sf") if name == "logcdf" else ("sf", "cdf")
-            out = _compiled_direct(kind, self.maximize)(*flat)
-            near = ~(out < _DIRECT_ABOVE)
-            if near.any():
-                part = [f[near] for f in flat]
-                opposite = _compiled_direct(other, self.maximize)(*part)
-                out[near] = _compiled_completion()(out[near], opposite, part[-1])
+            out = self._tail(name, flat, np.broadcast_to(self.mean(), shape).ravel())
         else:
             out = _compiled(self.family, name, self.maximize)(*flat)
         return out.reshape(shape)
+
+    def _tail(self, name, flat, mean):
+        """``log P(Y <= y)`` or ``log P(Y > y)`` from the two sides' integrals, each only where needed.
+
+        A side's own integral is the answer where its probability is below
+        1/2; above, the answer comes from the other side's
+        (:func:`bayesq.logdensity.log_tail_completed`). The side likely to be
+        the small one is computed first: the wanted one beyond the mean (the
+        median is near it), the other one before it; the second side only
+        where the first is not below about 1/2. Noiseless points (closed form)
+        take the wanted side.
+        """
+        kind, other = ("cdf", "sf") if name == "logcdf" else ("sf", "cdf")
+        y, sigma = flat[0], flat[-1]
+        beyond = (y > mean) == (kind == "sf")  # where P(wanted) is likely below 1/2
+        wanted_first = beyond | (sigma == 0)
+        wanted, opposite = np.full(y.shape, np.nan), np.full(y.shape, np.nan)
+        have_wanted, have_other = wanted_first.copy(), ~wanted_first
+        for values, side, where in ((wanted, kind, have_wanted), (opposite, other, have_other)):
+            if where.any():
+                values[where] = _compiled_direct(side, self.maximize)(*(f[where] for f in flat))
+        # the second side, where the first is not below 1/2
+        more_other = have_wanted & ~(wanted < _DIRECT_ABOVE)
+        more_wanted = have_other & ~(opposite < _DIRECT_ABOVE)
+        for values, side, where in ((opposite, other, more_other), (wanted, kind, more_wanted)):
+            if where.any():
+                values[where] = _compiled_direct(side, self.maximize)(*(f[where] for f in flat))
+        both = have_other | more_other
+        out = wanted
+        if both.any():  # (where only the other side is known it is below 1/2, and decides)
+            out[both] = _compiled_completion()(wanted[both], opposite[both], sigma[both])
+        return out
 
     def logpdf(self, y):
         """Log density at ``y`` (an array broadcast against the parameters).

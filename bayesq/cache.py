@@ -36,11 +36,9 @@ def cache_dir() -> pathlib.Path:
 
     Examples
     --------
-    >>> import os
-    >>> os.environ["BAYESQ_CACHE_DIR"] = "/tmp/bayesq-cache"
-    >>> str(cache_dir())
-    '/tmp/bayesq-cache'
-    >>> del os.environ["BAYESQ_CACHE_DIR"]
+    >>> from bayesq.cache import cache_dir, functions_dir, programs_dir
+    >>> programs_dir().parent == cache_dir() == functions_dir().parent
+    True
     """
     given = os.environ.get("BAYESQ_CACHE_DIR", "").strip()
     if given:

@@ -1,20 +1,27 @@
 """Simulated random searches with known truth (the demo's data, and tests').
 
-A random search whose scores near the optimum follow the noisy quadratic
-distribution, plus a fraction of failed runs far below it (diverged training,
-chance-level accuracy), as in real searches. The failures fall below any
-sensible threshold and enter a censored fit only through their count.
+* :func:`simulate_random_search`: scores that follow the noisy quadratic
+  distribution, plus a fraction of failed runs far below it (diverged
+  training, chance-level accuracy), as in real searches. The failures fall
+  below any sensible threshold and enter a censored fit only through their
+  count.
+* :func:`simulate_surface_search`: random search on a loss surface that is
+  quadratic only near its optimum (a quartic term bends it away), so that
+  its scores follow the noisy quadratic distribution only in the limit of
+  the best scores: no threshold is exactly right, and the truth of the
+  limit is known in closed form.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from bayesq.stats import noisy_quadratic
 
-__all__ = ["SimulatedSearch", "simulate_random_search"]
+__all__ = ["SimulatedSearch", "SurfaceSearch", "simulate_random_search", "simulate_surface_search"]
 
 
 @dataclass(frozen=True)
@@ -148,3 +155,137 @@ def simulate_random_search(
         failure_score = alpha - width if maximize else beta + width
     scores[failed] = failure_score + 0.1 * width * rng.normal(size=failed.sum())
     return SimulatedSearch(scores, alpha, beta, gamma, sigma, maximize, failed, failure_rate)
+
+
+@dataclass(frozen=True)
+class SurfaceSearch:
+    r"""Scores of a random search on a loss surface, and the surface that made them.
+
+    What :func:`simulate_surface_search` returns.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray
+        One score per run, in run order.
+    points : numpy.ndarray, shape ``(n, dims)``
+        The hyperparameters of each run, uniform on :math:`[-1, 1]^d`.
+    beta : float
+        The best score (at the optimum, without noise).
+    curvature, quartic : float
+        :math:`c` and :math:`q` of the surface
+        :math:`\beta \mp (c\,r^2 + q\,r^4)`, :math:`r = \lVert x\rVert`.
+    sigma : float
+        Sd of the seed noise of each run.
+    maximize : bool
+        Whether higher scores are better.
+    """
+
+    scores: np.ndarray
+    points: np.ndarray
+    beta: float
+    curvature: float
+    quartic: float
+    sigma: float
+    maximize: bool
+
+    @property
+    def tail_truth(self) -> dict[str, float]:
+        r"""The noisy quadratic the best scores follow in the limit: what a censored fit estimates.
+
+        Near the optimum the surface is :math:`\beta - c r^2` (maximizing),
+        so for :math:`y \to \beta` the share of the cube :math:`[-1, 1]^d`
+        scoring above :math:`y` is that of the ball of radius
+        :math:`\sqrt{(\beta - y)/c}`:
+
+        .. math::
+
+            P(Y > y) \to \frac{V_d}{2^d}\left(\frac{\beta - y}{c}\right)^{d/2}
+            = \left(\frac{\beta - y}{\beta - \alpha}\right)^{d/2},
+            \qquad \beta - \alpha = c\left(\frac{2^d}{V_d}\right)^{2/d},
+
+        with :math:`V_d = \pi^{d/2}/\Gamma(d/2 + 1)` the volume of the unit
+        ball: :math:`\mathcal Q(\alpha, \beta, d, \sigma)`, the seed
+        noise added. Farther from the optimum the quartic term (and, below
+        :math:`\beta - c - q`, the cube's faces) bend the distribution away
+        from it. Mirrored when minimizing (the best score is then ``alpha``).
+        """
+        d = self.points.shape[1]
+        log_ball = 0.5 * d * np.log(np.pi) - math.lgamma(0.5 * d + 1.0)
+        width = float(self.curvature * np.exp((2.0 / d) * (d * np.log(2.0) - log_ball)))
+        gamma, sigma = float(d), self.sigma
+        if self.maximize:
+            return dict(alpha=self.beta - width, beta=self.beta, gamma=gamma, sigma=sigma)
+        return dict(alpha=self.beta, beta=self.beta + width, gamma=gamma, sigma=sigma)
+
+
+def simulate_surface_search(
+    n: int = 512,
+    dims: int = 3,
+    beta: float = 0.90,
+    curvature: float = 0.05,
+    quartic: float = 0.05,
+    sigma: float = 0.002,
+    *,
+    maximize: bool = True,
+    random_seed: int | np.random.Generator | None = 0,
+) -> SurfaceSearch:
+    r"""Simulate ``n`` runs of random search on a surface quadratic only near its optimum.
+
+    Each run draws hyperparameters :math:`x` uniformly from :math:`[-1, 1]^d`
+    and scores :math:`\beta - c\,r^2 - q\,r^4 + \sigma\varepsilon`
+    (:math:`r = \lVert x\rVert`, :math:`\varepsilon` standard normal;
+    :math:`\beta + c\,r^2 + q\,r^4 + \sigma\varepsilon` when minimizing).
+    With ``quartic > 0`` the scores follow the noisy quadratic distribution
+    only in the limit of the best ones (:attr:`SurfaceSearch.tail_truth`):
+    every finite threshold leaves some bend in the tail.
+
+    Parameters
+    ----------
+    n : int
+        Number of runs.
+    dims : int
+        Number of hyperparameters :math:`d` (the limit's :math:`\gamma`).
+    beta : float
+        The best score (the optimum's, without noise).
+    curvature, quartic : float
+        :math:`c > 0` and :math:`q \ge 0` of the surface.
+    sigma : float
+        Sd of each run's seed noise, ``>= 0``.
+    maximize : bool
+        Whether higher scores are better.
+    random_seed : int or numpy.random.Generator, optional
+        Seed of the simulation (0 by default, so that a call is reproducible).
+
+    Returns
+    -------
+    SurfaceSearch
+
+    Raises
+    ------
+    ValueError
+        ``n`` or ``dims`` below 1, ``curvature`` not positive, ``quartic``
+        or ``sigma`` negative.
+
+    Examples
+    --------
+    >>> from bayesq.simulate import simulate_surface_search
+    >>> search = simulate_surface_search(n=200, dims=2, random_seed=0)
+    >>> search.scores.shape, bool(search.scores.max() < 0.91)
+    ((200,), True)
+    >>> {k: round(v, 4) for k, v in search.tail_truth.items()}  # beta - alpha = 4 c / pi for d = 2
+    {'alpha': 0.8363, 'beta': 0.9, 'gamma': 2.0, 'sigma': 0.002}
+    """
+    if n < 1 or dims < 1:
+        raise ValueError(f"n and dims must be at least 1, got n={n}, dims={dims}")
+    if not curvature > 0 or not quartic >= 0 or not sigma >= 0:
+        raise ValueError(
+            f"curvature must be positive and quartic, sigma non-negative, got {curvature}, {quartic}, {sigma}"
+        )
+    rng = np.random.default_rng(random_seed)
+    points = rng.uniform(-1.0, 1.0, size=(n, dims))
+    r2 = np.sum(points**2, axis=1)
+    loss = curvature * r2 + quartic * r2**2
+    scores = (beta - loss if maximize else beta + loss) + sigma * rng.normal(size=n)
+    return SurfaceSearch(
+        scores, points, float(beta), float(curvature), float(quartic), float(sigma), maximize
+    )

@@ -39,3 +39,49 @@ def test_failed_runs_score_beyond_the_far_end():
     assert np.all(sim.scores[sim.failed] < sim.alpha) and np.all(sim.scores[~sim.failed] > sim.alpha - 0.05)
     with pytest.raises(ValueError, match="failure_rate"):
         simulate_random_search(failure_rate=1.0)
+
+
+def _tail_ks(search, threshold):
+    """KS p-value of the scores beyond ``threshold`` against the conditional tail of ``tail_truth``."""
+    from scipy import stats as scipy_stats
+
+    from bayesq.stats import noisy_quadratic
+
+    dist = noisy_quadratic(**search.tail_truth, maximize=search.maximize)
+    beyond = (
+        search.scores[search.scores > threshold]
+        if search.maximize
+        else search.scores[search.scores < threshold]
+    )
+
+    def conditional_cdf(y):
+        if search.maximize:
+            return 1.0 - np.exp(dist.logsf(y) - dist.logsf(threshold))
+        return np.exp(dist.logcdf(y) - dist.logcdf(threshold))  # P(Y <= y | Y < t)
+
+    return scipy_stats.kstest(beyond, conditional_cdf).pvalue
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_a_surface_search_follows_its_tail_truth_where_the_surface_is_a_bowl(maximize):
+    from bayesq.simulate import simulate_surface_search
+
+    sign = 1 if maximize else -1
+    bowl = simulate_surface_search(n=200_000, dims=3, quartic=0.0, maximize=maximize, random_seed=2)
+    # beyond beta -+ (c - 6 sigma) every score comes from the ball inside the cube: the noisy quadratic
+    # of tail_truth exactly (its alpha from the ball's share of the cube, its gamma the dimension)
+    assert _tail_ks(bowl, bowl.beta - sign * (bowl.curvature - 6 * bowl.sigma)) > 0.01
+    # the quartic term bends the tail away from it: the top half does not follow it
+    bent = simulate_surface_search(n=200_000, dims=3, quartic=0.2, maximize=maximize, random_seed=2)
+    assert _tail_ks(bent, np.median(bent.scores)) < 1e-6
+    assert _tail_ks(bent, bent.beta - sign * 0.04) < _tail_ks(bowl, bowl.beta - sign * 0.04)
+
+
+def test_without_the_quartic_term_a_threshold_inside_the_ball_is_exactly_right():
+    from bayesq.simulate import simulate_surface_search
+
+    search = simulate_surface_search(n=100_000, dims=2, curvature=0.05, quartic=0.0, sigma=0.0, random_seed=4)
+    # beyond beta - c the region is a whole ball inside the cube: exactly the quadratic distribution
+    assert _tail_ks(search, search.beta - 0.04) > 0.01
+    with pytest.raises(ValueError, match="curvature must be positive"):
+        simulate_surface_search(curvature=0.0)

@@ -5,8 +5,9 @@ density and gradient in PyTensor, rewrites and compiles them with Numba
 (PyTensor caches that step on disk), then wraps them in two C callbacks with
 ``numba.cfunc``: one the sampler calls for :math:`(\log p, \nabla\log p)`, one
 that maps a draw to the variables of the trace. The wrapping is not cached,
-and the graph must be built and rewritten again before it: about 10 s of
-every new process on two cores, for a fit whose sampling takes 6.
+and the graph must be built and rewritten again before it: in every new
+process, longer than the sampling of a default fit
+(docs/validation/performance.md).
 
 :func:`load_program` keeps the callbacks in a folder of the cache
 (:func:`bayesq.cache.cache_dir`), named by a key of all the program depends

@@ -36,8 +36,9 @@ positive one (an exception, a value or gradient not finite) is taken as a
 divergence, a negative one (the wrong number of coordinates) as an error.
 
 This uses nutpie's internals (:class:`nutpie.compile_pymc.CompiledPyMCModel`,
-built with fields of our own, and the ``vm.jit_fn`` of PyTensor's Numba
-function that nutpie itself calls): ``bayesq._compat.TESTED["nutpie"]`` is
+built with fields of our own; its steps before the callbacks,
+``_make_functions`` and ``_prepare_dims_and_coords``; and the ``vm.jit_fn``
+of PyTensor's Numba function that nutpie itself calls): ``bayesq._compat.TESTED["nutpie"]`` is
 the range of nutpie releases it is tested with (:func:`supported`); outside
 it, :func:`load_program` is not used and nutpie compiles in each process, as
 it does by default.
@@ -310,29 +311,62 @@ def _build(meta: _Meta, logp, expand, start, values: dict):
     )
 
 
-def _compile(folder: pathlib.Path, key: str, model, shared: dict, compile_kwargs: dict):
-    """Compile the program with nutpie, write ``program.py``, compile its callbacks into Numba's cache."""
-    import nutpie
+def _functions(model, compile_kwargs: dict):
+    """What :func:`nutpie.compile_pymc_model` makes before its own C callbacks: the fields of its model
+    that describe the variables, and PyTensor's compiled log density (with gradient) and trace map.
 
+    Its steps for the Numba backend, without the callbacks (which :func:`_callbacks` replaces):
+    ``_make_functions`` and ``_prepare_dims_and_coords`` of :mod:`nutpie.compile_pymc`.
+    """
+    from nutpie import compile_pymc
+
+    if compile_kwargs.get("backend", "numba") != "numba" or compile_kwargs.get("gradient_backend") not in (
+        None,
+        "pytensor",
+    ):
+        raise ValueError(f"only nutpie's Numba backend is kept on disk, not {compile_kwargs}")
+    n_dim, n_expanded, logp_function, expand_function, _, shape_info, reparameterized = (
+        compile_pymc._make_functions(
+            model,
+            mode="NUMBA",
+            compute_grad=True,
+            join_expanded=True,
+            pymc_initial_point_fn=None,  # (only wrapped there; the start is initial_point_function's)
+        )
+    )
+    dims, coords = compile_pymc._prepare_dims_and_coords(model, shape_info, reparameterized)
+    fields = dict(
+        dims=dims,
+        reparameterized_names=reparameterized,
+        n_expanded=n_expanded,
+        shape_info=shape_info,
+        _n_dim=n_dim,
+        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+        _coords=coords,
+        _transform_adapt_args=None,
+    )
+    return fields, logp_function, expand_function
+
+
+def _compile(folder: pathlib.Path, key: str, model, shared: dict, compile_kwargs: dict):
+    """Compile the program's functions, write ``program.py``, compile its callbacks into Numba's cache."""
     from bayesq.files import atomic_file
 
     folder.mkdir(parents=True, exist_ok=True)  # (first: a folder that cannot be made fails at once)
-    compiled = nutpie.compile_pymc_model(model, **compile_kwargs)
+    fields, logp_function, expand_function = _functions(model, compile_kwargs)
     names = tuple(shared)
     ndims = {name: int(np.ndim(shared[name].get_value())) for name in names}
-    logp_args = [v.name for v in compiled.logp_func.get_shared()]
-    expand_args = [v.name for v in compiled.expand_func.get_shared()]
-    kept = [f.name for f in dataclasses.fields(compiled) if f.name not in _MADE_HERE]
-    fields = {name: getattr(compiled, name) for name in kept}
+    logp_args = [v.name for v in logp_function.get_shared()]
+    expand_args = [v.name for v in expand_function.get_shared()]
     meta = _Meta(fields=fields, names=names, ndims=ndims)
-    source = _source(key, compiled.n_dim, compiled.n_expanded, logp_args, expand_args, names, ndims)
+    source = _source(key, fields["_n_dim"], fields["n_expanded"], logp_args, expand_args, names, ndims)
     program = folder / "program.py"
     if not program.exists() or program.read_text() != source:
         with atomic_file(program) as tmp:
             pathlib.Path(tmp).write_text(source)
     module = _module(folder, key)
-    module.LOGP = compiled.logp_func.vm.jit_fn
-    module.EXPAND = compiled.expand_func.vm.jit_fn
+    module.LOGP = logp_function.vm.jit_fn
+    module.EXPAND = expand_function.vm.jit_fn
     try:
         callbacks = _callbacks(module)
     finally:

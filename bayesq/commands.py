@@ -307,16 +307,6 @@ def support_range(text):
     return (lo, hi)
 
 
-def fit_path(where) -> pathlib.Path:
-    """The file of a saved fit: ``where`` itself, or the ``fit.nc`` in the directory ``where``."""
-    path = pathlib.Path(where)
-    if path.is_dir():
-        path = path / "fit.nc"
-    if not path.exists():
-        raise FileNotFoundError(f"no saved fit at {where} (expected fit.nc or a directory holding it)")
-    return path
-
-
 def refuse_batch(result, where):
     """A batch of fits is read in Python (``BatchFit.result(i)``), not by the commands of one search."""
     if result.kind == "batch":
@@ -331,10 +321,10 @@ CURVE_POINTS = 64  # values of k, spaced evenly in log k, at which bayesq curves
 
 def curves_of_fit(args) -> int:
     from bayesq.joint import JointFit
-    from bayesq.persistence import load
+    from bayesq.persistence import load, saved_fit_path
 
     support = support_range(args.support)
-    path = fit_path(args.fit)
+    path = saved_fit_path(args.fit)
     result = load(path)
     refuse_batch(result, args.fit)
     if isinstance(result, JointFit):
@@ -391,9 +381,9 @@ def curves_of_fit(args) -> int:
 def compare_fits(args) -> int:
     from bayesq.comparison import compare
     from bayesq.joint import JointFit
-    from bayesq.persistence import load
+    from bayesq.persistence import load, saved_fit_path
 
-    paths = [fit_path(f) for f in args.fits]
+    paths = [saved_fit_path(f) for f in args.fits]
     loaded = [(p, load(p)) for p in paths]
     for p, r in loaded:
         refuse_batch(r, p)

@@ -9,6 +9,8 @@ result class of their ``kind``.
 
 from __future__ import annotations
 
+import pathlib
+
 from bayesq.batch import BatchFit
 from bayesq.exceptions import SavedFitError
 from bayesq.files import read_netcdf
@@ -16,9 +18,22 @@ from bayesq.joint import JointFit
 from bayesq.results import FitResult, Result
 from bayesq.settings import Settings
 
-__all__ = ["RESULTS", "load"]
+__all__ = ["RESULTS", "load", "saved_fit_path"]
 
 RESULTS = {cls.kind: cls for cls in (FitResult, JointFit, BatchFit)}  # the class that reads each kind
+
+
+def saved_fit_path(where) -> pathlib.Path:
+    """The file of a saved fit: ``where`` itself, or the ``fit.nc`` in the folder ``where`` (``--out``'s).
+
+    Raises ``FileNotFoundError`` naming both when there is neither.
+    """
+    path = pathlib.Path(where)
+    if path.is_dir():
+        path = path / "fit.nc"
+    if not path.exists():
+        raise FileNotFoundError(f"no saved fit at {where} (expected fit.nc or a directory holding it)")
+    return path
 
 
 def load(path) -> Result:
@@ -33,8 +48,8 @@ def load(path) -> Result:
     Parameters
     ----------
     path : str or path
-        A file written by ``save`` (``fit.nc`` in an output directory of the
-        command line).
+        A file written by ``save``, or an output directory of the command
+        line (its ``fit.nc`` is read).
 
     Returns
     -------
@@ -43,7 +58,7 @@ def load(path) -> Result:
     Raises
     ------
     FileNotFoundError
-        Nothing at ``path``.
+        No file at ``path``, and no ``fit.nc`` in it if it is a directory.
     bayesq.exceptions.SavedFitError
         ``path`` is not a whole, unaltered fit saved by bayesq (empty,
         truncated, corrupted, another kind of file), or was saved by a newer
@@ -70,6 +85,7 @@ def load(path) -> Result:
     >>> bool((again.draws("beta") == result.draws("beta")).all())
     True
     """
+    path = saved_fit_path(path)
     idata = read_netcdf(path)
     try:
         kind = Settings.from_attrs(idata.posterior.attrs).kind

@@ -145,3 +145,13 @@ def test_saving_leaves_the_fit_in_memory_as_it_was(short_fit, tmp_path):
     # with, which matches its contents), and reads back, not refused as corrupted
     short_fit.idata.to_netcdf(tmp_path / "plain.nc", engine="h5netcdf")
     assert read_netcdf(tmp_path / "plain.nc").posterior.attrs.get(CHECKSUM_ATTR) == before.get(CHECKSUM_ATTR)
+
+
+def test_load_reads_the_fit_of_an_output_directory(short_fit, tmp_path):
+    import bayesq
+
+    short_fit.save(tmp_path / "fit.nc")
+    again = bayesq.load(tmp_path)  # the folder that --out writes
+    assert again.settings == short_fit.settings
+    with pytest.raises(FileNotFoundError, match=r"no saved fit at .*expected fit\.nc or a directory"):
+        bayesq.load(tmp_path / "elsewhere")

@@ -24,16 +24,12 @@ RESULTS = {cls.kind: cls for cls in (FitResult, JointFit, BatchFit)}  # the clas
 
 
 def saved_fit_path(where) -> pathlib.Path:
-    """The file of a saved fit: ``where`` itself, or the ``fit.nc`` in the folder ``where`` (``--out``'s).
+    """``where``, or the ``fit.nc`` in it when it is a directory holding one (what ``--out`` writes).
 
-    Raises ``FileNotFoundError`` naming both when there is neither.
+    Anything else is left for :func:`bayesq.files.read_netcdf` to refuse, with its message.
     """
     path = pathlib.Path(where)
-    if path.is_dir():
-        path = path / "fit.nc"
-    if not path.exists():
-        raise FileNotFoundError(f"no saved fit at {where} (expected fit.nc or a directory holding it)")
-    return path
+    return path / "fit.nc" if (path / "fit.nc").is_file() else path
 
 
 def load(path) -> Result:
@@ -58,7 +54,7 @@ def load(path) -> Result:
     Raises
     ------
     FileNotFoundError
-        No file at ``path``, and no ``fit.nc`` in it if it is a directory.
+        Nothing at ``path``.
     bayesq.exceptions.SavedFitError
         ``path`` is not a whole, unaltered fit saved by bayesq (empty,
         truncated, corrupted, another kind of file), or was saved by a newer

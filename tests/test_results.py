@@ -153,5 +153,5 @@ def test_load_reads_the_fit_of_an_output_directory(short_fit, tmp_path):
     short_fit.save(tmp_path / "fit.nc")
     again = bayesq.load(tmp_path)  # the folder that --out writes
     assert again.settings == short_fit.settings
-    with pytest.raises(FileNotFoundError, match=r"no saved fit at .*expected fit\.nc or a directory"):
+    with pytest.raises(FileNotFoundError, match="no saved fit at"):
         bayesq.load(tmp_path / "elsewhere")

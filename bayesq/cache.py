@@ -14,17 +14,31 @@ The folder is ``$BAYESQ_CACHE_DIR`` if set, else ``bayesq`` in
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib.metadata
 import importlib.util
 import os
 import pathlib
+import pickle
 import platform
 import shutil
 import sys
 
-__all__ = ["cache_dir", "clear_cache", "compiled_key", "functions_dir", "import_file", "programs_dir"]
+__all__ = [
+    "cache_dir",
+    "clear_cache",
+    "compiled_folders",
+    "compiled_key",
+    "functions_dir",
+    "import_file",
+    "package_version",
+    "programs_dir",
+    "read_meta",
+    "write_meta",
+    "write_source",
+]
 
 _FORMAT = 2  # of the folders; a change of layout changes every key
 # what compiled code depends on besides bayesq's own text
@@ -57,17 +71,22 @@ def functions_dir() -> pathlib.Path:
     return cache_dir() / "functions"
 
 
+def compiled_folders() -> list[pathlib.Path]:
+    """The folder of each compiled program and function kept now."""
+    kinds = (programs_dir(), functions_dir())
+    return [entry for kind in kinds if kind.is_dir() for entry in kind.iterdir() if entry.is_dir()]
+
+
 def clear_cache() -> int:
     """Delete the compiled programs and functions; returns how many there were (compiled again when used)."""
-    count = 0
-    for folder in (programs_dir(), functions_dir()):
-        if folder.is_dir():
-            count += sum(1 for entry in folder.iterdir() if entry.is_dir())
-            shutil.rmtree(folder)
+    count = len(compiled_folders())
+    for kind in (programs_dir(), functions_dir()):
+        shutil.rmtree(kind, ignore_errors=True)
     return count
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """The installed version of the distribution ``name``, or ``"absent"``."""
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -96,7 +115,7 @@ def compiled_key(*parts) -> str:
         f"format={_FORMAT}",
         f"python={sys.version}",
         f"machine={platform.machine()}",
-        *(f"{name}={_version(name)}" for name in _VERSIONED),
+        *(f"{name}={package_version(name)}" for name in _VERSIONED),
         f"sources={_sources_digest()}",
         f"PYTENSOR_FLAGS={os.environ.get('PYTENSOR_FLAGS', '')}",
         *(repr(part) for part in parts),
@@ -118,3 +137,32 @@ def import_file(path: pathlib.Path, name: str):
         del sys.modules[name]
         raise
     return module
+
+
+def write_source(path: pathlib.Path, text: str) -> None:
+    """Write the generated Python file ``path`` whole, unless it already holds ``text``.
+
+    Left as it is when unchanged: Numba's cache of its functions is valid only
+    for the file's timestamp.
+    """
+    from bayesq.files import atomic_file
+
+    if not path.exists() or path.read_text() != text:
+        with atomic_file(path) as tmp:
+            pathlib.Path(tmp).write_text(text)
+
+
+def write_meta(folder: pathlib.Path, meta) -> None:
+    """Pickle ``meta`` as ``folder/meta.pkl``, whole: written last, it marks the folder complete."""
+    from bayesq.files import atomic_file
+
+    with atomic_file(folder / "meta.pkl") as tmp:
+        pathlib.Path(tmp).write_bytes(pickle.dumps(meta))
+
+
+def read_meta(folder: pathlib.Path, kind: type):
+    """The ``meta.pkl`` of ``folder``, if it is a complete ``kind`` (a dataclass); raises otherwise."""
+    meta = pickle.loads((folder / "meta.pkl").read_bytes())
+    if not isinstance(meta, kind) or not all(hasattr(meta, f.name) for f in dataclasses.fields(kind)):
+        raise TypeError(f"{folder / 'meta.pkl'} holds no {kind.__name__} of this format")
+    return meta

@@ -472,12 +472,12 @@ def scan(args) -> int:
 
 def cache(args) -> int:
     """Say where the compiled programs are kept (and how many), or delete them with ``--clear``."""
-    from bayesq.cache import cache_dir, clear_cache, functions_dir, programs_dir
+    from bayesq.cache import cache_dir, clear_cache, compiled_folders
 
     if args.clear:
         say(args, f"deleted {clear_cache()} compiled program(s) from {cache_dir()}")
         return EXIT_OK
-    folders = [p for d in (programs_dir(), functions_dir()) if d.is_dir() for p in d.iterdir() if p.is_dir()]
+    folders = compiled_folders()
     size = sum(f.stat().st_size for p in folders for f in p.rglob("*") if f.is_file())
     say(
         args,

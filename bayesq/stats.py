@@ -3,8 +3,8 @@ r"""NumPy-level (``scipy.stats``-like) interface to the quadratic distributions.
 For use outside PyMC models: tuning curves, plots, simulation. Every function
 here is the PyTensor graph of :mod:`bayesq.logdensity` compiled once per
 machine (by PyTensor's default backend, Numba; its code kept on disk by
-:mod:`bayesq._compat.kept_functions`) and called on broadcast NumPy arrays, so there is exactly one
-implementation of each formula. Draws use the PyMC random variables of
+:mod:`bayesq._compat.kept_functions`) and called on broadcast NumPy arrays,
+so there is exactly one implementation of each formula. Draws use the PyMC random variables of
 :mod:`bayesq.distributions`.
 
 >>> from bayesq import noisy_quadratic
@@ -41,26 +41,29 @@ _FUNCS = {
 _DIRECT_ABOVE = -np.log(2.0) - 1e-3
 
 
-def _function(name: str, make):
+_PARAMETERS = ("y", "alpha", "beta", "gamma", "sigma")  # the inputs of the distribution's functions
+
+
+def _function(name: str, inputs, make):
     """The compiled function of ``make``'s graph, kept on disk (:mod:`bayesq._compat.kept_functions`).
 
-    ``name`` is the function's name and its inputs' (``"f(y, alpha)"``);
-    ``make(*vectors)`` gets one float64 vector per input.
+    ``make(*vectors)`` gets one float64 vector per name of ``inputs``.
     """
     from bayesq._compat.kept_functions import kept_function
 
     def build():
-        inputs = [pt.dvector(n) for n in name.split("(", 1)[1].rstrip(")").split(", ")]
-        return pytensor.function(inputs, make(*inputs), on_unused_input="ignore")  # (sigma: "quadratic")
+        vectors = [pt.dvector(n) for n in inputs]
+        return pytensor.function(vectors, make(*vectors), on_unused_input="ignore")  # (sigma: "quadratic")
 
-    return kept_function(f"bayesq.stats.{name}", build)
+    return kept_function(f"bayesq.stats.{name}({', '.join(inputs)})", build)
 
 
 @functools.cache
 def _compiled(family: str, name: str, maximize: bool):
     """``_FUNCS[family][name]`` compiled for one direction (a constant: the branch not taken is not built)."""
     return _function(
-        f"{family}_{name}_{'max' if maximize else 'min'}(y, alpha, beta, gamma, sigma)",
+        f"{family}_{name}_{'max' if maximize else 'min'}",
+        _PARAMETERS,
         lambda y, a, b, g, s: _FUNCS[family][name](y, a, b, g, s, bool(maximize)),
     )
 
@@ -69,7 +72,8 @@ def _compiled(family: str, name: str, maximize: bool):
 def _compiled_direct(kind: str, maximize: bool):
     """The noisy quadratic's log CDF (``kind="cdf"``) or log SF ("sf") by its own integral (:meth:`_call`)."""
     return _function(
-        f"noisy_log{kind}_direct_{'max' if maximize else 'min'}(y, alpha, beta, gamma, sigma)",
+        f"noisy_log{kind}_direct_{'max' if maximize else 'min'}",
+        _PARAMETERS,
         lambda y, a, b, g, s: ld.noisy_quadratic_log_tail_direct(kind, y, a, b, g, s, maximize),
     )
 
@@ -77,7 +81,7 @@ def _compiled_direct(kind: str, maximize: bool):
 @functools.cache
 def _compiled_completion():
     """:func:`bayesq.logdensity.log_tail_completed`, compiled."""
-    return _function("log_tail_completed(direct, other, sigma)", ld.log_tail_completed)
+    return _function("log_tail_completed", ("direct", "other", "sigma"), ld.log_tail_completed)
 
 
 def _check_parameters(alpha, beta, gamma, sigma):

@@ -105,6 +105,18 @@ def as_columns(cases):
     return [params[:, i] for i in range(5)] + [maximize]
 
 
+def spread_points(n: int, seed: int):
+    """``n`` points (y, alpha, beta, gamma, sigma) spread across the parameter space: gamma 0.3-12,
+    sigma 1e-5 to 0.1 of beta - alpha (0 for 5 %), y from below the support to beyond it."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.7, 0.8, n)
+    b = a + rng.uniform(0.05, 0.2, n)
+    g = rng.uniform(0.3, 12.0, n)
+    s = np.where(rng.uniform(size=n) < 0.05, 0.0, 10 ** rng.uniform(-5, -1, n) * (b - a))
+    y = rng.uniform(a - 0.1, b + 0.1)
+    return y, a, b, g, s
+
+
 def with_depth_cap(result, depth: int):
     """``result`` as if the user had lowered the maximum tree depth to ``depth`` (its settings say so)."""
     import dataclasses

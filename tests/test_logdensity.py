@@ -12,7 +12,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-from conftest import as_columns
+from conftest import as_columns, spread_points
 from pymc.pytensorf import rewrite_pregrad
 
 from bayesq import logdensity as ld
@@ -162,13 +162,7 @@ def test_density_below_gamma_half_keeps_the_accuracy_its_docstring_gives():
 def test_a_tail_in_two_steps_is_the_full_tail(kind, maximize):
     # the direct integral, completed by the other side's where it is not below 1/2, is the full function;
     # QuadraticFamily completes only those points (bayesq.stats), so the rest must already be equal
-    rng = np.random.default_rng(4)
-    n = 4000
-    a = rng.uniform(0.7, 0.8, n)
-    b = a + rng.uniform(0.05, 0.2, n)
-    g = rng.uniform(0.3, 12.0, n)
-    s = np.where(rng.uniform(size=n) < 0.05, 0.0, 10 ** rng.uniform(-5, -1, n) * (b - a))
-    y = rng.uniform(a - 0.1, b + 0.1)
+    y, a, b, g, s = spread_points(4000, seed=4)
     inputs = [pt.dvector(name) for name in "yabgs"]
     full_graph = (ld.noisy_quadratic_logcdf if kind == "cdf" else ld.noisy_quadratic_logsf)(*inputs, maximize)
     direct_graph = ld.noisy_quadratic_log_tail_direct(kind, *inputs, maximize)

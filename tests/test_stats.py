@@ -5,6 +5,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from conftest import spread_points
 
 from bayesq import logdensity as ld
 from bayesq import stats
@@ -14,13 +15,7 @@ from bayesq.stats import noisy_quadratic
 @pytest.mark.parametrize("maximize", [True, False])
 @pytest.mark.parametrize("name", ["logcdf", "logsf"])
 def test_tails_equal_the_full_functions_on_both_sides_of_the_median(name, maximize):
-    rng = np.random.default_rng(8)
-    n = 3000
-    a = rng.uniform(0.7, 0.8, n)
-    b = a + rng.uniform(0.05, 0.2, n)
-    g = rng.uniform(0.3, 12.0, n)
-    s = np.where(rng.uniform(size=n) < 0.05, 0.0, 10 ** rng.uniform(-5, -1, n) * (b - a))
-    y = rng.uniform(a - 0.1, b + 0.1)
+    y, a, b, g, s = spread_points(3000, seed=8)
     inputs = [pt.dvector(v) for v in "yabgs"]
     full = getattr(ld, f"noisy_quadratic_{name}")(*inputs, maximize)
     want = pytensor.function(inputs, full)(y, a, b, g, s)

@@ -15,8 +15,8 @@ function's name), in :func:`bayesq.cache.functions_dir`:
 * ``meta.pkl``: the inputs' ranks and the number of outputs, written last.
 
 A later process imports the file and calls ``call`` once on small arrays of
-the inputs' ranks (4 values along each axis): Numba loads it from its cache without building the graph.
-Anything missing or stale (the probe fails) is compiled again; the folder
+the inputs' ranks (4 values along each axis): Numba loads it from its cache
+without building the graph. Anything missing or stale (the probe fails) is compiled again; the folder
 can be deleted at any time. Inputs are passed as C-contiguous float64 arrays
 of the declared ranks (the one signature compiled).
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import pathlib
-import pickle
 import sys
 import threading
 from collections.abc import Callable
@@ -89,8 +88,7 @@ class KeptFunction:
 def _compile(folder: pathlib.Path, module_name: str, name: str, build):
     import numba
 
-    from bayesq.cache import import_file
-    from bayesq.files import atomic_file
+    from bayesq.cache import import_file, write_meta, write_source
 
     folder.mkdir(parents=True, exist_ok=True)
     function = build()
@@ -100,30 +98,24 @@ def _compile(folder: pathlib.Path, module_name: str, name: str, build):
     meta = _Meta(ndims=tuple(int(v.type.ndim) for v in inputs), n_outputs=len(function.maker.fgraph.outputs))
     jit = function.vm.jit_fn
     source = _source(name, len(inputs))
-    path = folder / "function.py"
-    if not path.exists() or path.read_text() != source:
-        with atomic_file(path) as tmp:
-            pathlib.Path(tmp).write_text(source)
-    module = import_file(path, module_name)
+    write_source(folder / "function.py", source)
+    module = import_file(folder / "function.py", module_name)
     module.FN = jit
     try:
         dispatcher = numba.njit(cache=True)(module.call)
         dispatcher(*_probe(meta))  # compiles, and saves to Numba's cache
     finally:
         module.FN = None
-    with atomic_file(folder / "meta.pkl") as tmp:
-        pathlib.Path(tmp).write_bytes(pickle.dumps(meta))
+    write_meta(folder, meta)
     return dispatcher, meta
 
 
 def _load(folder: pathlib.Path, module_name: str):
     import numba
 
-    from bayesq.cache import import_file
+    from bayesq.cache import import_file, read_meta
 
-    meta = pickle.loads((folder / "meta.pkl").read_bytes())
-    if not isinstance(meta, _Meta):
-        raise TypeError(f"{folder / 'meta.pkl'} holds no kept function")
+    meta = read_meta(folder, _Meta)
     module = import_file(folder / "function.py", module_name)
     dispatcher = numba.njit(cache=True)(module.call)
     dispatcher(*_probe(meta))  # with FN unset, Numba can only load it

@@ -47,27 +47,20 @@ it does by default.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import logging
 import pathlib
-import pickle
 import sys
 import threading
 
 import numpy as np
+
+from bayesq.cache import package_version as _version
 
 __all__ = ["address", "load_program", "program_key", "supported"]
 
 log = logging.getLogger("bayesq")
 
 _LOCK = threading.Lock()  # one compilation at a time in a process
-
-
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
 
 
 def supported() -> bool:
@@ -350,7 +343,7 @@ def _functions(model, compile_kwargs: dict):
 
 def _compile(folder: pathlib.Path, key: str, model, shared: dict, compile_kwargs: dict):
     """Compile the program's functions, write ``program.py``, compile its callbacks into Numba's cache."""
-    from bayesq.files import atomic_file
+    from bayesq.cache import write_meta, write_source
 
     folder.mkdir(parents=True, exist_ok=True)  # (first: a folder that cannot be made fails at once)
     fields, logp_function, expand_function = _functions(model, compile_kwargs)
@@ -360,10 +353,7 @@ def _compile(folder: pathlib.Path, key: str, model, shared: dict, compile_kwargs
     expand_args = [v.name for v in expand_function.get_shared()]
     meta = _Meta(fields=fields, names=names, ndims=ndims)
     source = _source(key, fields["_n_dim"], fields["n_expanded"], logp_args, expand_args, names, ndims)
-    program = folder / "program.py"
-    if not program.exists() or program.read_text() != source:
-        with atomic_file(program) as tmp:
-            pathlib.Path(tmp).write_text(source)
+    write_source(folder / "program.py", source)
     module = _module(folder, key)
     module.LOGP = logp_function.vm.jit_fn
     module.EXPAND = expand_function.vm.jit_fn
@@ -371,16 +361,15 @@ def _compile(folder: pathlib.Path, key: str, model, shared: dict, compile_kwargs
         callbacks = _callbacks(module)
     finally:
         module.LOGP = module.EXPAND = None
-    with atomic_file(folder / "meta.pkl") as tmp:
-        pathlib.Path(tmp).write_bytes(pickle.dumps(meta))
+    write_meta(folder, meta)
     return meta, callbacks
 
 
 def _load(folder: pathlib.Path, key: str):
     """The program's metadata and callbacks from ``folder``; raises if either is missing or does not load."""
-    meta = pickle.loads((folder / "meta.pkl").read_bytes())
-    if not isinstance(meta, _Meta) or not all(hasattr(meta, f.name) for f in dataclasses.fields(_Meta)):
-        raise TypeError(f"{folder / 'meta.pkl'} holds no program of this format")
+    from bayesq.cache import read_meta
+
+    meta = read_meta(folder, _Meta)
     module = _module(folder, key)
     return meta, _callbacks(module)  # with LOGP unset, Numba can only load them, not compile them
 

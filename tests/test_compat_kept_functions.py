@@ -55,3 +55,19 @@ def test_a_function_without_numba_code_is_used_as_it_is(tmp_path, monkeypatch):
     plain = kept_function("test.exp_times_python(y, t, m)", lambda: _build(mode="FAST_COMPILE"))
     assert not isinstance(plain, KeptFunction) and hasattr(plain, "maker")  # a PyTensor Function
     assert plain(np.zeros(2), 3.0, np.ones((2, 2)))[0].tolist() == [3.0, 3.0]
+
+
+def test_an_interrupt_inside_the_compiled_code_is_an_interrupt_not_a_system_error():
+    from bayesq._compat.kept_functions import _Meta
+
+    def interrupted(*arrays):  # what Numba raises when a signal handler raises in its callback
+        raise SystemError("CPUDispatcher returned a result with an exception set") from KeyboardInterrupt()
+
+    with pytest.raises(KeyboardInterrupt):
+        KeptFunction(interrupted, _Meta(ndims=(1,), n_outputs=1))(np.zeros(2))
+
+    def broken(*arrays):
+        raise SystemError("something else")
+
+    with pytest.raises(SystemError, match="something else"):
+        KeptFunction(broken, _Meta(ndims=(1,), n_outputs=1))(np.zeros(2))

@@ -81,7 +81,15 @@ class KeptFunction:
             if x.ndim != ndim:
                 raise ValueError(f"an input of rank {ndim} was given rank {x.ndim}")
             arrays.append(x)
-        outputs = self._dispatcher(*arrays)
+        try:
+            outputs = self._dispatcher(*arrays)
+        except SystemError as err:
+            # Ctrl-C (or SIGTERM) handled while the compiled code was in Python (Numba unpickles its
+            # constants on first use): Numba reports the interrupt as a SystemError caused by it
+            cause = err.__cause__
+            if isinstance(cause, BaseException) and not isinstance(cause, Exception):
+                raise cause from None
+            raise
         return outputs[0] if self.meta.n_outputs == 1 else list(outputs)
 
 

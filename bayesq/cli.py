@@ -57,13 +57,18 @@ from bayesq.commands import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_TERMINATED, EXI
 from bayesq.exceptions import InputError, OutputConflictError, OutputError
 
 
+def _number_or_auto(text: str):
+    """A threshold on the command line: a number, or ``auto``."""
+    return validate.AUTO if text == validate.AUTO else float(text)
+
+
 def _positive(value, name):
     return validate.number(value, name, low=0, open_low=True)
 
 
 # the check of each flag (by its argparse dest), run on the parsed arguments before any work
 CHECKS = {
-    "threshold": validate.number,
+    "threshold": validate.threshold,
     "draws": lambda v, n: validate.integer(v, n, 1),
     "tune": lambda v, n: validate.integer(v, n, 0),
     "chains": lambda v, n: validate.integer(v, n, 1),
@@ -212,7 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = _subcommand(sub, "fit", common, help="fit the scores of a random search")
     _add_scores(fit)
-    _flag(fit, "--threshold", type=float, required=True, help="start of the asymptotic regime")
+    _flag(
+        fit,
+        "--threshold",
+        type=_number_or_auto,
+        required=True,
+        help='start of the asymptotic regime, or "auto": fit candidates and stack them (bayesq.stacking)',
+    )
     _flag(fit, "--n-hyperparameters", type=float, help="nominal number of hyperparameters (bounds gamma)")
     _add_sampling_options(fit)
     fit.set_defaults(func=commands.fit_scores)

@@ -410,8 +410,9 @@ def checksum(groups, settings: str = "") -> str:
 
 
 def _groups(idata) -> dict:
-    """The groups of a fit's DataTree, each as an :class:`xarray.Dataset`."""
-    return {name: node.to_dataset() for name, node in idata.children.items()}
+    """The groups of a fit's DataTree, each as an :class:`xarray.Dataset`, by path (``posterior``,
+    ``candidates/c0/posterior``: a stacked fit's candidates, :mod:`bayesq.stacking`)."""
+    return {node.relative_to(idata): node.to_dataset() for node in idata.subtree if node is not idata}
 
 
 def _settings(posterior) -> str:

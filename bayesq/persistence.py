@@ -17,10 +17,12 @@ from bayesq.files import read_netcdf
 from bayesq.joint import JointFit
 from bayesq.results import FitResult, Result
 from bayesq.settings import Settings
+from bayesq.stacking import StackedFit
 
 __all__ = ["RESULTS", "load", "saved_fit_path"]
 
-RESULTS = {cls.kind: cls for cls in (FitResult, JointFit, BatchFit)}  # the class that reads each kind
+# the class that reads each kind
+RESULTS = {cls.kind: cls for cls in (FitResult, JointFit, BatchFit, StackedFit)}
 
 
 def saved_fit_path(where) -> pathlib.Path:
@@ -33,7 +35,7 @@ def saved_fit_path(where) -> pathlib.Path:
 
 
 def load(path) -> Result:
-    """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, joint or batch.
+    """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, stacked, joint or batch.
 
     Returns the result class its settings name (:class:`FitResult`,
     :class:`bayesq.joint.JointFit`, :class:`bayesq.batch.BatchFit`). The

@@ -45,7 +45,7 @@ __all__ = ["ATTR", "SCHEMA", "DataSettings", "ModelSettings", "SamplerSettings",
 SCHEMA = 2  # 1: bayesq 0.1's flat JSON; 2: this module's nested one
 ATTR = "bayesq"  # the posterior attribute holding the settings
 ATTR_0_1_JOINT = "bayesq_joint"  # where bayesq 0.1 kept a joint fit's
-KINDS = ("single", "joint", "batch")
+KINDS = ("single", "joint", "batch", "stacked")  # stacked: bayesq.stacking
 
 
 @dataclasses.dataclass(frozen=True)
@@ -346,7 +346,7 @@ class Settings:
                 n_censored=list(d.n_censored),
                 spreads=list(d.spreads),
             )
-        elif self.kind == "single":
+        elif self.kind in ("single", "stacked"):
             d = self.data
             out.update(
                 threshold=d.threshold,

@@ -25,6 +25,7 @@ from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import ModelSettings, Settings
 from bayesq.sources import read_search
+from bayesq.stacking import candidate_thresholds, stack
 
 __all__ = ["DIRECTION_REACH", "check_direction", "fit"]
 
@@ -90,7 +91,7 @@ def check_direction(prepared, stated: bool) -> None:
 
 def fit(
     scores,
-    threshold: float,
+    threshold: float | str,
     maximize: bool | None = None,
     n_hyperparameters: float | None = None,
     priors: Priors | None = None,
@@ -341,7 +342,33 @@ def fit(
         )
     if not stated:
         stated, maximize = search.maximize is not None, search.maximize is not False
-    prepared = prepare_scores(search.scores, threshold, maximize, spread)
+    at = dict(
+        maximize=maximize,
+        stated=stated,
+        spread=spread,
+        n_hyperparameters=n_hyperparameters,
+        priors=priors,
+        options=options,
+    )
+    threshold = validate.threshold(threshold)
+    if threshold == validate.AUTO:
+        candidates = candidate_thresholds(search.scores, maximize)
+        result = stack([_fit_at(search.scores, float(t), **at, loglik=False) for t in candidates])
+    else:
+        result = _fit_at(search.scores, threshold, **at)
+    result.check()
+    return result
+
+
+def _fit_at(
+    scores, threshold, *, maximize, stated, spread, n_hyperparameters, priors, options, loglik=True
+) -> FitResult:
+    """The fit of ``scores`` at one threshold (unchecked: :func:`fit` warns about its convergence).
+
+    ``loglik=False`` leaves out the ``log_likelihood`` group (a candidate of
+    ``threshold="auto"``, scored by :mod:`bayesq.stacking` on its own terms).
+    """
+    prepared = prepare_scores(scores, threshold, maximize, spread)
     check_direction(prepared, stated)
     model = search_model(prepared, n_hyperparameters, priors)
     compiled = None
@@ -349,7 +376,8 @@ def fit(
         if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):
             compiled = nutpie_sampler.search_program(prepared, n_hyperparameters, priors)
         idata, drawn = sample_until(model, options, compiled)
-    idata["log_likelihood"] = log_likelihood_group(prepared, idata.posterior)
+    if loglik:
+        idata["log_likelihood"] = log_likelihood_group(prepared, idata.posterior)
     backend = nutpie_sampler.backend(options.kwargs, compiled) if options.sampler == "nutpie" else None
     settings = Settings.single(
         ModelSettings(
@@ -365,6 +393,4 @@ def fit(
         prepared.spread,
     )
     idata.posterior.attrs.update(settings.to_attrs())
-    result = FitResult(idata, model)
-    result.check()
-    return result
+    return FitResult(idata, model)

@@ -77,8 +77,9 @@ class Analysis:
     data : dict
         Exactly one of ``dataset``, ``file`` or ``simulate``, with
         ``extract`` or ``column`` for a file.
-    threshold : float
-        The threshold of :func:`bayesq.fit`.
+    threshold : float or "auto"
+        The threshold of :func:`bayesq.fit` (``"auto"``: stacked over
+        candidates, :mod:`bayesq.stacking`).
     maximize : bool or None
         The direction, or ``None`` when unstated.
     n_hyperparameters : float or None
@@ -95,7 +96,7 @@ class Analysis:
 
     name: str
     data: dict
-    threshold: float
+    threshold: float | str
     maximize: bool | None = None  # unstated: higher is better, and a reversed-looking tail is an error
     n_hyperparameters: float | None = None
     priors: Priors = dataclasses.field(default_factory=Priors)
@@ -202,6 +203,14 @@ def _unknown(name, table, given, allowed):
         )
 
 
+def _threshold(path, value) -> float | str:
+    """The spec's threshold: a number or ``"auto"``; anything else a ``ValueError`` naming the file."""
+    try:
+        return validate.threshold(value, "[analysis] threshold")
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
 def load_spec(path) -> Analysis:
     r"""Read an analysis from a TOML file, validating every key.
 
@@ -266,7 +275,7 @@ def load_spec(path) -> Analysis:
         name=name,
         description=raw.get("description", ""),
         data=raw.get("data", {}),
-        threshold=float(analysis["threshold"]),
+        threshold=_threshold(path, analysis["threshold"]),
         maximize=None if "maximize" not in analysis else validate.boolean(analysis["maximize"], "maximize"),
         n_hyperparameters=analysis.get("n_hyperparameters"),
         priors=Priors(**priors),

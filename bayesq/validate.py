@@ -30,7 +30,9 @@ import numpy as np
 
 from bayesq.exceptions import InputError, InputTypeError
 
-__all__ = ["boolean", "integer", "number", "probability"]
+__all__ = ["AUTO", "boolean", "integer", "number", "probability", "threshold"]
+
+AUTO = "auto"  # the threshold that leaves the choice to the data (bayesq.stacking)
 
 
 def _is_number(value) -> bool:
@@ -69,6 +71,15 @@ def number(value, name: str, *, low=None, high=None, open_low=False, open_high=F
             where = f"be {'<' if open_high else '<='} {high:g}"
         raise InputError(f"{{arg}} must {where}, got {value:g}", name)
     return value
+
+
+def threshold(value, name: str = "threshold") -> float | str:
+    """A threshold: a finite number, or :data:`AUTO` (``"auto"``: the data choose, :mod:`bayesq.stacking`)."""
+    if isinstance(value, str) and value == AUTO:
+        return AUTO
+    if isinstance(value, str):
+        raise InputTypeError(f'{{arg}} must be a number or "{AUTO}", got {_shown(value)}', name)
+    return number(value, name)
 
 
 def probability(value, name: str) -> float:

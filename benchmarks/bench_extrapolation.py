@@ -52,22 +52,17 @@ def _share(flags, mask) -> float:
     return float(flags[mask].mean()) if mask.any() else np.nan
 
 
-def one(scores, full_curve, size, threshold, rng, fit_kwargs):
-    sub = rng.choice(scores, size=size, replace=False)
-    if np.sum(sub > threshold) < MIN_TAIL:
-        threshold = np.sort(sub)[-(MIN_TAIL + 1)]
-    start = time.perf_counter()
-    result = bayesq.fit(sub, threshold, quiet=True, **fit_kwargs)
-    elapsed = time.perf_counter() - start
+def _band(result, full_curve, size) -> dict:
+    """Coverage, where the misses fall, and the interval score of ``result``'s band of the median curve."""
     curve = result.tuning_curve(np.concatenate([GRID, WIDTH_AT]), ci=CI)
     band_lo, band_hi = curve.lower[: GRID.size], curve.upper[: GRID.size]
     regime = GRID >= curve.k_regime
     below, above = full_curve < band_lo, full_curve > band_hi
     inside = ~below & ~above
     beyond = GRID > size  # k beyond the subsample's size: extrapolation
-    ours = (curve.upper - curve.lower)[GRID.size :]
-    lo, _, hi = frequentist.tuning_curve_band(sub, WIDTH_AT, CI, support=(0.0, 1.0))
-    d = result.diagnostics()
+    # Gneiting and Raftery's interval score of the band at each k (level 1 - CI), averaged over the regime
+    miss = np.maximum(band_lo - full_curve, 0.0) + np.maximum(full_curve - band_hi, 0.0)
+    score = (band_hi - band_lo) + (2 / (1 - CI)) * miss
     return {
         "coverage": _share(inside, regime),
         # where the misses are: the full search's curve below the band (the band
@@ -76,14 +71,34 @@ def one(scores, full_curve, size, threshold, rng, fit_kwargs):
         "above": _share(above, regime),
         "within": _share(inside, regime & ~beyond),
         "beyond": _share(inside, regime & beyond),
-        "ours": ours,
+        "interval_score": float(score[regime].mean()) if regime.any() else np.nan,
+        "ours": (curve.upper - curve.lower)[GRID.size :],
+    }
+
+
+def one(sub, full_curve, size, threshold, fit_kwargs):
+    """One subsample: the fit at ``threshold`` (a number, or "auto" with each candidate's band too)."""
+    if threshold != "auto" and np.sum(sub > threshold) < MIN_TAIL:
+        threshold = np.sort(sub)[-(MIN_TAIL + 1)]
+    start = time.perf_counter()
+    result = bayesq.fit(sub, threshold, quiet=True, **fit_kwargs)
+    elapsed = time.perf_counter() - start
+    lo, _, hi = frequentist.tuning_curve_band(sub, WIDTH_AT, CI, support=(0.0, 1.0))
+    d = result.diagnostics()
+    row = {
+        **_band(result, full_curve, size),
         "opda": hi - lo,
         "trivial": hi >= 1.0,
-        "threshold": threshold,
+        "threshold": result.threshold,
         "divergences": d.divergences,
         "max_rhat": d.max_rhat,
         "time": elapsed,
     }
+    if threshold == "auto":
+        row["weights"] = result.weights
+        row["share"] = result.threshold_share
+        row["candidates"] = [_band(c, full_curve, size) for c in result.candidates]
+    return row
 
 
 def reference(scores, full_curve, threshold, fit_kwargs) -> str:
@@ -110,9 +125,39 @@ def _se(values) -> float:
     return float(np.std(values, ddof=1) / np.sqrt(values.size)) if values.size > 1 else np.nan
 
 
-def _jsonable(row: dict) -> dict:
+def _jsonable(row):
     """A row of :func:`one` as JSON values (arrays as lists)."""
-    return {key: np.asarray(value).tolist() for key, value in row.items()}
+    if isinstance(row, dict):
+        return {key: _jsonable(value) for key, value in row.items()}
+    if isinstance(row, list):
+        return [_jsonable(value) for value in row]
+    return np.asarray(row).tolist()
+
+
+def _auto_summary(fits) -> dict:
+    """Coverage (mean, se) and mean interval score of the stacked fit, the analysis' threshold and each
+    candidate, over the subsamples; and the best fixed threshold among them."""
+    out = {}
+
+    def add(label, bands):
+        cov = [b["coverage"] for b in bands]
+        out[label] = {
+            "coverage": float(np.nanmean(cov)),
+            "coverage_se": _se(cov),
+            "interval_score": float(np.nanmean([b["interval_score"] for b in bands])),
+        }
+
+    add("auto", fits)
+    add("analysis threshold", [f["fixed"] for f in fits])
+    for j in range(min(len(f["candidates"]) for f in fits)):
+        add(f"candidate {j + 1}", [f["candidates"][j] for f in fits])
+    fixed = {k: v for k, v in out.items() if k != "auto"}
+    best = min(fixed, key=lambda k: fixed[k]["interval_score"])
+    out["best fixed"] = best
+    out["mean_weights"] = np.mean([f["weights"] for f in fits], axis=0).tolist()
+    out["median_share"] = float(np.median([f["share"] for f in fits]))
+    out["time_ratio"] = float(np.median([f["time"] / f["fixed"]["time"] for f in fits]))
+    return out
 
 
 def main():
@@ -128,6 +173,12 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument(
+        "--threshold",
+        choices=["auto"],
+        help='fit with threshold="auto" (bayesq.stacking), beside the analysis threshold and each '
+        "candidate; written to bench_extrapolation_auto.json",
+    )
     parser.add_argument(
         "--reference",
         action=argparse.BooleanOptionalAction,
@@ -155,14 +206,10 @@ def main():
         rng = np.random.default_rng(args.seed)
         rows = []
         for rep in range(args.reps):
-            row = one(
-                scores,
-                full_curve,
-                SUBSAMPLE[name],
-                spec.threshold,
-                rng,
-                fit_kwargs,
-            )
+            sub = rng.choice(scores, size=SUBSAMPLE[name], replace=False)
+            row = one(sub, full_curve, SUBSAMPLE[name], args.threshold or spec.threshold, fit_kwargs)
+            if args.threshold == "auto":  # the same subsample at the analysis' threshold, side by side
+                row["fixed"] = one(sub, full_curve, SUBSAMPLE[name], spec.threshold, fit_kwargs)
             rows.append(row)
             record[name]["fits"].append(_jsonable(row))
             print(
@@ -198,7 +245,14 @@ def main():
     print("\n".join(where))
     settings = {"reps": args.reps, "seed": args.seed, "draws": args.draws, "tune": args.tune, "ci": CI}
     settings.update(grid=GRID.tolist(), width_at=WIDTH_AT.tolist())
-    recording.write("bench_extrapolation", {"settings": settings, "datasets": record})
+    if args.threshold == "auto":
+        record = {name: {**r, "summary": _auto_summary(r["fits"])} for name, r in record.items()}
+        for name, r in record.items():
+            print(f"{name}: " + "; ".join(f"{k} {v}" for k, v in r["summary"].items()))
+    recording.write(
+        "bench_extrapolation_auto" if args.threshold else "bench_extrapolation",
+        {"settings": {**settings, "threshold": args.threshold}, "datasets": record},
+    )
     if all_coverage:
         print(
             f"coverage (a) averaged over all {len(all_coverage)} fits: "

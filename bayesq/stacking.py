@@ -1,0 +1,545 @@
+r"""The threshold left to the data: candidate fits weighted by how well they predict the best runs.
+
+A fit at threshold :math:`t` models the scores beyond :math:`t` as the tail of
+:math:`\mathcal Q(\alpha, \beta, \gamma, \sigma)`. Too low a threshold lets
+scores that are not yet quadratic-like bend the fit; too high a one leaves few
+scores. ``bayesq.fit(scores, threshold="auto")`` fits the candidates
+:math:`u_1 < \dots < u_K` of :func:`candidate_thresholds` and averages them by
+**stacking of predictive distributions** (Yao, Vehtari, Simpson and Gelman,
+"Using stacking to average Bayesian predictive distributions", Bayesian
+Analysis 13, 2018).
+
+What the candidates are scored on
+    Their censored likelihoods are not densities of the same data: each
+    candidate models a different set of runs exactly. The runs beyond the
+    highest candidate :math:`u_K` are modelled exactly by all of them, so
+    every candidate is scored on those :math:`m` runs, with the density it
+    predicts for a run *given that it lies beyond* :math:`u_K`
+    (maximizing; mirrored when minimizing):
+
+    .. math::
+
+        p_j(y \mid \theta) = \frac{f(y \mid \theta)}{S(u_K \mid \theta)},
+        \qquad y > u_K,
+
+    a density of the same :math:`m` values for every :math:`j`
+    (:func:`conditional_log_density`).
+
+Leave-one-out
+    Each run beyond :math:`u_K` enters every candidate's likelihood through
+    the factor :math:`f(y_i \mid \theta)`. Its leave-one-out predictive
+    density is estimated by Pareto-smoothed importance sampling (Vehtari,
+    Gelman and Gabry 2017; Vehtari et al. 2024) with the ratios
+    :math:`1/f(y_i \mid \theta_s)` of the candidate's own draws
+    (:func:`arviz_stats.loo` with those weights,
+    :func:`candidate_elpd`):
+
+    .. math::
+
+        \widehat{\mathrm{elpd}}_{j,i} = \log \sum_s w_{j,i,s}\, p_j(y_i \mid \theta_s),
+        \qquad w_{j,i,s} \propto \text{PSIS}\big(1 / f(y_i \mid \theta_s)\big).
+
+Weights
+    The stacking weights maximize the leave-one-out log score of the mixture,
+    :math:`\max_{w \in \Delta_K} \sum_i \log \sum_j w_j \exp \widehat{\mathrm{elpd}}_{j,i}`
+    (:func:`arviz_stats.compare`, ``method="stacking"``; :func:`stacking_weights`).
+
+The answer
+    The posterior of a stacked fit is the mixture :math:`\sum_j w_j\, p_j(\theta \mid y)`
+    (:func:`mixture_posterior`); its best score, tuning curves and comparisons
+    integrate over the threshold. How much they owe to it is the share of the
+    best score's posterior variance that lies *between* candidates,
+    :math:`\sum_j w_j (\mu_j - \bar\mu)^2 / \operatorname{Var}`
+    (:attr:`StackedFit.threshold_share`).
+
+Candidates whose chains disagree (R-hat above :data:`STACKED_RHAT`, 1.05: a
+chain caught in another mode, whose draws no weight can make right) get
+weight 0; :meth:`StackedFit.thresholds` lists them with their R-hat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesq import validate
+from bayesq.diagnostics import SENSITIVITY, Diagnostics
+from bayesq.exceptions import InputError
+from bayesq.loglik import log_likelihood_group
+from bayesq.model import MIN_TAIL, PARAMETERS, prepare_scores
+from bayesq.results import FitResult, Result, format_summary
+from bayesq.stats import noisy_quadratic
+
+__all__ = [
+    "CANDIDATES",
+    "HIGHEST_TAIL",
+    "LOWEST_TAIL",
+    "MIN_SCORED",
+    "STACKED_RHAT",
+    "StackedFit",
+    "candidate_elpd",
+    "candidate_thresholds",
+    "conditional_log_density",
+    "mixture_posterior",
+    "stack",
+    "stacking_weights",
+]
+
+CANDIDATES = 5  # candidate thresholds of threshold="auto"
+HIGHEST_TAIL = 0.6  # the lowest candidate keeps this share of the runs beyond it
+LOWEST_TAIL = 0.1  # the highest keeps this share of them ...
+MIN_SCORED = 16  # ... and at least this many: the runs every candidate is scored on
+STACKED_RHAT = 1.05  # a candidate whose chains disagree more than this is left out of the stacking
+SAMPLE_DIMS = ("chain", "draw")
+
+
+def candidate_thresholds(scores, maximize: bool = True, n_candidates: int = CANDIDATES) -> np.ndarray:
+    r"""The candidate thresholds of ``threshold="auto"``, from the most runs beyond them to the fewest.
+
+    The candidates keep tail counts spaced evenly in log between
+    :data:`HIGHEST_TAIL` (60 %) of the runs and the larger of
+    :data:`LOWEST_TAIL` (10 %) of them and :data:`MIN_SCORED` (16) runs;
+    each threshold lies midway between the scores on either side of its
+    count, so that ties aside exactly that many scores lie beyond it.
+    Counts that coincide are kept once.
+
+    Parameters
+    ----------
+    scores : array_like
+        Every run's score; NaN and infinite scores are failed runs (on the
+        bad side of every candidate).
+    maximize : bool
+        Whether higher scores are better.
+    n_candidates : int
+        How many candidates, at least 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        The thresholds, lowest tail count last (ascending when maximizing).
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        Fewer than :data:`MIN_SCORED` + 1 scores, or ``n_candidates`` below 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesq.stacking import candidate_thresholds
+    >>> scores = np.arange(200) / 200
+    >>> t = candidate_thresholds(scores)
+    >>> [int(np.sum(scores > u)) for u in t]
+    [120, 77, 49, 31, 20]
+    """
+    if int(n_candidates) != n_candidates or n_candidates < 2:
+        raise InputError(f"{{arg}} must be a whole number >= 2, got {n_candidates!r}", "n_candidates")
+    scores = np.asarray(scores, dtype=float).ravel()
+    good = np.sort(scores[np.isfinite(scores)])
+    if maximize:
+        good = good[::-1]  # best first
+    n = scores.size
+    if good.size <= MIN_SCORED:
+        raise InputError(
+            f'threshold="auto" needs more than {MIN_SCORED} scored runs to choose among thresholds, got '
+            f"{good.size}",
+            "threshold",
+        )
+    high = min(round(HIGHEST_TAIL * n), good.size - 1)
+    low = min(max(round(LOWEST_TAIL * n), MIN_SCORED), high)
+    counts = np.unique(np.round(np.geomspace(high, low, int(n_candidates))).astype(int))[::-1]
+    counts = counts[counts >= MIN_TAIL]
+    thresholds = (good[counts - 1] + good[counts]) / 2
+    return np.unique(thresholds) if maximize else np.unique(thresholds)[::-1]
+
+
+def conditional_log_density(posterior, top, cutoff: float, maximize: bool) -> xr.DataArray:
+    r""":math:`\log f(y_i \mid \theta) - \log S(u \mid \theta)` of each run beyond ``cutoff``, per draw.
+
+    The density of a run given that it lies beyond :math:`u` (``cutoff``;
+    :math:`F(u)` in place of :math:`S(u)` when minimizing): the same data
+    for every candidate threshold below :math:`u`.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset or DataTree node
+        Draws of ``alpha``, ``beta``, ``gamma``, ``sigma`` over ``chain`` and ``draw``.
+    top : array_like
+        The scores beyond ``cutoff``.
+    cutoff : float
+        The highest candidate threshold.
+    maximize : bool
+        Direction of the scores.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``chain``, ``draw``, ``top_run``.
+    """
+    draws = [np.asarray(posterior[name].values, dtype=float) for name in PARAMETERS]
+    dist = noisy_quadratic(*(d[..., None] for d in draws), maximize=maximize)
+    top = np.asarray(top, dtype=float)
+    beyond = dist.logsf(cutoff) if maximize else dist.logcdf(cutoff)
+    values = dist.logpdf(top) - beyond
+    return xr.DataArray(values, dims=(*SAMPLE_DIMS, "top_run"), coords={"top_run": np.arange(top.size)})
+
+
+def candidate_elpd(posterior, top, cutoff: float, maximize: bool):
+    r"""PSIS-LOO of one candidate's conditional density of the runs beyond ``cutoff``.
+
+    The importance ratios are :math:`1/f(y_i \mid \theta_s)`: the factor that
+    run :math:`i` contributes to the candidate's likelihood. They are
+    Pareto-smoothed (:meth:`psislw` of ArviZ's accessor) and applied to the
+    conditional density of :func:`conditional_log_density` by
+    :func:`arviz_stats.loo`.
+
+    Returns
+    -------
+    arviz_stats.ELPDData
+        Pointwise (``elpd_i``, ``pareto_k``) over ``top_run``.
+    """
+    import arviz_stats
+
+    conditional = conditional_log_density(posterior, top, cutoff, maximize)
+    draws = [np.asarray(posterior[name].values, dtype=float) for name in PARAMETERS]
+    dist = noisy_quadratic(*(d[..., None] for d in draws), maximize=maximize)
+    log_f = xr.DataArray(dist.logpdf(np.asarray(top, dtype=float)), dims=conditional.dims)
+    reff = _relative_ess(log_f)
+    log_weights, pareto_k = log_f.azstats.psislw(r_eff=reff, dim=list(SAMPLE_DIMS))
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({name: posterior[name] for name in PARAMETERS}),
+            "log_likelihood": xr.Dataset({"top": conditional}),
+        }
+    )
+    return arviz_stats.loo(
+        tree, pointwise=True, var_name="top", reff=reff, log_weights=log_weights, pareto_k=pareto_k
+    )
+
+
+def _relative_ess(log_f: xr.DataArray) -> float:
+    """The relative efficiency of the draws for PSIS: ESS of the mean likelihood over the draws' count."""
+    import arviz_stats
+
+    likelihood = np.exp(log_f - log_f.max(dim=list(SAMPLE_DIMS)))
+    ess = arviz_stats.ess(likelihood.mean("top_run").values[..., None], method="mean")
+    n = log_f.sizes["chain"] * log_f.sizes["draw"]
+    return float(np.clip(np.squeeze(ess) / n, 0.01, 1.0))
+
+
+def stacking_weights(elpds) -> np.ndarray:
+    r"""Stacking weights of candidates from their pointwise leave-one-out log densities.
+
+    Maximizes :math:`\sum_i \log \sum_j w_j \exp \widehat{\mathrm{elpd}}_{j,i}`
+    over the simplex (:func:`arviz_stats.compare` with ``method="stacking"``).
+
+    Parameters
+    ----------
+    elpds : sequence of arviz_stats.ELPDData
+        One per candidate, pointwise over the same runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights, in the order given, summing to 1.
+    """
+    import arviz_stats
+
+    names = [f"c{j}" for j in range(len(elpds))]
+    if len(names) == 1:
+        return np.ones(1)
+    table = arviz_stats.compare(dict(zip(names, elpds, strict=True)), method="stacking")
+    weights = np.clip(table.loc[names, "weight"].to_numpy(dtype=float), 0.0, None)
+    return weights / weights.sum()
+
+
+def mixture_posterior(posteriors, weights) -> xr.Dataset:
+    r"""Draws of the mixture :math:`\sum_j w_j\, p_j(\theta \mid y)`, chain by chain.
+
+    Each chain of the mixture holds, of every candidate :math:`j`,
+    :math:`n_j \approx w_j D` draws of that candidate's same chain, taken at
+    evenly spaced positions (:math:`D` the fewest draws of a candidate's
+    chain; the :math:`n_j` are rounded by largest remainder so that they sum
+    to :math:`D`). The variables kept are those every candidate has over
+    ``chain`` and ``draw`` alone.
+
+    Parameters
+    ----------
+    posteriors : sequence of xarray.Dataset
+        The candidates' posteriors.
+    weights : array_like
+        Their weights (summing to 1).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``chain`` x ``draw`` draws of the mixture, and the variable ``candidate``:
+        the index of the candidate each draw came from.
+    """
+    weights = np.asarray(weights, dtype=float)
+    chains = min(p.sizes["chain"] for p in posteriors)
+    size = min(p.sizes["draw"] for p in posteriors)
+    exact = weights * size
+    counts = np.floor(exact).astype(int)
+    counts[np.argsort(counts - exact)[: size - counts.sum()]] += 1  # largest remainders
+    names = [
+        v
+        for v in posteriors[0].data_vars
+        if posteriors[0][v].dims == SAMPLE_DIMS and all(v in p for p in posteriors)
+    ]
+    parts = {v: [] for v in [*names, "candidate"]}
+    for j, (posterior, n) in enumerate(zip(posteriors, counts, strict=True)):
+        if n == 0:
+            continue
+        at = np.floor((np.arange(n) + 0.5) * posterior.sizes["draw"] / n).astype(int)
+        for v in names:
+            parts[v].append(np.asarray(posterior[v].values[:chains, at], dtype=float))
+        parts["candidate"].append(np.full((chains, n), j))
+    data = {v: (SAMPLE_DIMS, np.concatenate(p, axis=1)) for v, p in parts.items()}
+    return xr.Dataset(data, coords={"chain": np.arange(chains), "draw": np.arange(size)})
+
+
+def _worst(diagnostics) -> Diagnostics:
+    """One :class:`~bayesq.diagnostics.Diagnostics` for several fits: the worst of each number."""
+    return dataclasses.replace(
+        diagnostics[0],
+        divergences=sum(d.divergences for d in diagnostics),
+        draws=sum(d.draws for d in diagnostics),
+        max_rhat=max(d.max_rhat for d in diagnostics),
+        min_ess_bulk=min(d.min_ess_bulk for d in diagnostics),
+        min_ess_tail=min(d.min_ess_tail for d in diagnostics),
+        max_tree_depth_hits=sum(d.max_tree_depth_hits for d in diagnostics),
+        min_bfmi=min(d.min_bfmi for d in diagnostics),
+        depth_capped=any(d.depth_capped for d in diagnostics),
+        noise_share=max(d.noise_share for d in diagnostics),
+        max_draws=max((d.max_draws for d in diagnostics if d.max_draws is not None), default=None),
+    )
+
+
+class StackedFit(FitResult, kind="stacked"):
+    r"""A random search fitted at several thresholds and stacked (``bayesq.fit(..., threshold="auto")``).
+
+    A :class:`~bayesq.FitResult` whose posterior is the stacking mixture of
+    candidate fits (module :mod:`bayesq.stacking`): its best score, tuning
+    curves, predictive intervals and comparisons integrate over the
+    threshold. Besides what a fit reports, it shows what the data say about
+    the threshold (:meth:`thresholds`: the candidates and their weights) and
+    how much the answer owes to it (:attr:`threshold_share`); the
+    candidates' fits are :attr:`candidates`.
+
+    Its :attr:`threshold`, tail and censored runs are those of the
+    candidate of largest weight; its diagnostics are the worst of the
+    candidates that contribute draws, each fitted to the convergence
+    standard of :func:`bayesq.fit`.
+
+    The ``idata`` groups: ``posterior`` (the mixture, with the variable
+    ``candidate``: the candidate each draw came from), ``observed_data`` (as
+    for the favoured candidate), ``stacking`` (per ``candidate``: its
+    ``threshold``, ``n_tail``, ``weight``, ``elpd``, ``elpd_se``,
+    ``max_pareto_k``, and ``elpd_i`` per ``top_run``: a run beyond the
+    highest candidate), and ``candidates/c0``, ``candidates/c1``, ... (each
+    candidate's ``posterior``, ``sample_stats`` and ``observed_data``).
+
+    Examples
+    --------
+    >>> import bayesq
+    >>> from bayesq.simulate import simulate_random_search
+    >>> search = simulate_random_search(n=200, random_seed=0)
+    >>> result = bayesq.fit(
+    ...     search.scores, "auto", draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
+    ... )
+    >>> table = result.thresholds()
+    >>> list(table.columns[:3]), round(float(table["weight"].sum()), 6)
+    (['n_tail', 'weight', 'elpd'], 1.0)
+    >>> 0 <= result.threshold_share <= 1
+    True
+    >>> len(result.candidates) == len(table)
+    True
+    """
+
+    _who = 'bayesq.fit(threshold="auto")'
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The candidates' stacking weights, in the order of :meth:`thresholds`."""
+        return self.idata.stacking["weight"].values
+
+    @property
+    def candidates(self) -> list[FitResult]:
+        """The candidates' fits, from the lowest threshold (most tail runs) to the highest."""
+        return [FitResult(self.idata[f"candidates/c{j}"]) for j in range(self.weights.size)]
+
+    @property
+    def threshold_share(self) -> float:
+        r"""Share of the best score's posterior variance that lies between candidates.
+
+        :math:`\sum_j w_j (\mu_j - \bar\mu)^2 / \operatorname{Var}`, with
+        :math:`\mu_j` each candidate's posterior mean of the best score and
+        the variance the mixture's: 0 when the threshold does not matter, 1
+        when the candidates' posteriors are points that disagree.
+        """
+        best = "beta" if self.maximize else "alpha"
+        means = np.array([c.draws(best).mean() for c in self.candidates])
+        variances = np.array([c.draws(best).var() for c in self.candidates])
+        w = self.weights
+        mean = np.sum(w * means)
+        between = np.sum(w * (means - mean) ** 2)
+        total = between + np.sum(w * variances)
+        return float(between / total) if total > 0 else 0.0
+
+    def thresholds(self, ci: float = 0.9) -> pd.DataFrame:
+        """The candidates: tail runs, stacking weight, leave-one-out score, and their best-score intervals.
+
+        Parameters
+        ----------
+        ci : float
+            Mass of each candidate's equal-tailed interval of the best score.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``threshold``; columns ``n_tail``, ``weight``,
+            ``elpd`` and ``elpd_se`` (the leave-one-out log score of the runs
+            beyond the highest candidate, module :mod:`bayesq.stacking`),
+            ``max_pareto_k`` (PSIS's reliability: above 0.7 the score of
+            some run is unreliable), ``max_rhat`` (above
+            :data:`STACKED_RHAT` the candidate is left out: weight 0),
+            ``best_lower``, ``best_median``, ``best_upper``.
+        """
+        ci = validate.probability(ci, "ci")
+        s = self.idata.stacking
+        best = "beta" if self.maximize else "alpha"
+        q = [(1 - ci) / 2, 0.5, (1 + ci) / 2]
+        bounds = np.array([np.quantile(c.draws(best).ravel(), q) for c in self.candidates])
+        names = ("n_tail", "weight", "elpd", "elpd_se", "max_pareto_k", "max_rhat")
+        columns = {name: s[name].values for name in names}
+        columns.update(best_lower=bounds[:, 0], best_median=bounds[:, 1], best_upper=bounds[:, 2])
+        return pd.DataFrame(columns, index=pd.Index(s["threshold"].values, name="threshold"))
+
+    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
+        """Posterior summary of the mixture: mean, sd and HDI (:func:`arviz.summary`, ``kind="stats"``).
+
+        R-hat and ESS belong to the candidates' chains, not to the mixture's
+        draws: :meth:`diagnostics` reports them.
+        """
+        kwargs.setdefault("kind", "stats")
+        return super().summary(var_names, hdi_prob, **kwargs)
+
+    def diagnostics(self) -> Diagnostics:
+        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws."""
+        used = [c for c, w in zip(self.candidates, self.weights, strict=True) if w > 0]
+        return _worst([c.diagnostics() for c in used])
+
+    @property
+    def favoured(self) -> FitResult:
+        """The candidate of largest weight, whose threshold, runs and model the stacked fit shows."""
+        return self.candidates[int(np.argmax(self.weights))]
+
+    @property
+    def model(self):
+        """The favoured candidate's PyMC model (:attr:`favoured`): each candidate has its own."""
+        if self._model is None:
+            self._model = self.favoured.model
+        return self._model
+
+    def prior_sensitivity(self, var_names=PARAMETERS, threshold: float = SENSITIVITY) -> pd.DataFrame:
+        """Power-scaling sensitivity of the favoured candidate (:meth:`bayesq.FitResult.prior_sensitivity`).
+
+        Power-scaling perturbs one model's prior and likelihood; the
+        candidate of largest weight is the one the stacked fit shows. Its
+        pointwise log-likelihood is computed the first time.
+        """
+        favoured = self.favoured
+        if "log_likelihood" not in favoured.idata:
+            m = favoured.settings.model
+            spread = favoured.settings.data.tail_spread if m.fixed_spread else None
+            prepared = prepare_scores(favoured.scores, favoured.threshold, m.maximize, spread)
+            favoured.idata["log_likelihood"] = log_likelihood_group(prepared, favoured.idata.posterior)
+        return favoured.prior_sensitivity(var_names, threshold)
+
+    def headline(self) -> str:
+        """One line: the candidates, the favoured threshold and its weight, and the threshold's share."""
+        d, m = self.settings.data, self.settings.model
+        w = self.weights
+        side = "above" if m.maximize else "below"
+        return (
+            f"bayesq fit, threshold stacked over {w.size} candidates: {d.n_tail[0]} of {d.n_scores[0]} "
+            f"scores {side} the favoured threshold {d.threshold:g} (weight {w.max():.2f}; "
+            f"{'maximize' if m.maximize else 'minimize'}); sampler {Result.headline(self)}"
+        )
+
+    def __str__(self) -> str:
+        table = self.thresholds()
+        shown = table[["n_tail", "weight", "best_lower", "best_median", "best_upper"]].to_string(
+            float_format=lambda v: f"{v:.6g}"
+        )
+        return (
+            f"{self.headline()}\n{format_summary(self.summary())}\n"
+            f"the candidate thresholds (weights: stacking of the runs beyond the highest):\n{shown}\n"
+            f"share of the best score's variance between thresholds: {self.threshold_share:.0%}\n"
+            f"{self.diagnostics()}"
+        )
+
+
+def stack(fits) -> StackedFit:
+    """A :class:`StackedFit` of candidate fits of one search (what ``threshold="auto"`` returns).
+
+    Parameters
+    ----------
+    fits : sequence of FitResult
+        Fits of the same scores in the same direction at different
+        thresholds, lowest tail count last.
+
+    Returns
+    -------
+    StackedFit
+    """
+    maximize = fits[0].maximize
+    cutoff = fits[-1].threshold
+    scores = fits[0].scores
+    top = scores[scores > cutoff] if maximize else scores[scores < cutoff]
+    elpds = [candidate_elpd(f.idata.posterior, top, cutoff, maximize) for f in fits]
+    rhat = np.array([f.diagnostics().max_rhat for f in fits])
+    usable = rhat <= STACKED_RHAT
+    if not usable.any():
+        usable[:] = True  # nothing better to offer: every candidate, and fit's warnings say why
+    weights = np.zeros(len(fits))
+    weights[usable] = stacking_weights([e for e, u in zip(elpds, usable, strict=True) if u])
+    favoured = int(np.argmax(weights))
+    mixture = mixture_posterior([f.idata.posterior.to_dataset() for f in fits], weights)
+    chosen = fits[favoured].settings
+    sampler = dataclasses.replace(
+        chosen.sampler,
+        draws=mixture.sizes["draw"],
+        chains=mixture.sizes["chain"],
+        asked_draws=None,
+        asked_chains=None,
+        asked_target_accept=None,
+    )
+    mixture.attrs.update(chosen.replace(kind="stacked", sampler=sampler).to_attrs())
+    stacking = xr.Dataset(
+        {
+            "threshold": ("candidate", np.array([f.threshold for f in fits])),
+            "n_tail": ("candidate", np.array([f.settings.data.n_tail[0] for f in fits])),
+            "weight": ("candidate", weights),
+            "elpd": ("candidate", np.array([e.elpd for e in elpds])),
+            "elpd_se": ("candidate", np.array([e.se for e in elpds])),
+            "max_pareto_k": ("candidate", np.array([float(e.pareto_k.max()) for e in elpds])),
+            "max_rhat": ("candidate", rhat),
+            "elpd_i": (("candidate", "top_run"), np.array([e.elpd_i.values for e in elpds])),
+            "top": ("top_run", top),
+        },
+        coords={"candidate": np.arange(len(fits)), "top_run": np.arange(top.size)},
+    )
+    tree = {
+        "posterior": mixture,
+        "observed_data": fits[favoured].idata.observed_data.to_dataset(),
+        "stacking": stacking,
+    }
+    for j, f in enumerate(fits):
+        for group in ("posterior", "sample_stats", "observed_data"):
+            tree[f"candidates/c{j}/{group}"] = f.idata[group].to_dataset()
+    return StackedFit(xr.DataTree.from_dict(tree))

@@ -1,0 +1,197 @@
+"""bayesq.stacking: candidate thresholds, their leave-one-out scores, stacking weights, the mixture,
+and ``bayesq.fit(..., threshold="auto")``."""
+
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+from conftest import SHORT, SIM_SPEC
+from scipy import integrate
+
+from bayesq import stacking
+from bayesq.exceptions import InputError
+from bayesq.stats import noisy_quadratic
+
+TRUTH = dict(alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004)
+
+
+def _posterior(chains=2, draws=300, seed=0, shift=0.0, spread=0.0):
+    """Draws near TRUTH (beta moved by ``shift``), as a fit's posterior."""
+    rng = np.random.default_rng(seed)
+    values = {}
+    for name, value in TRUTH.items():
+        value = value + (shift if name == "beta" else 0.0)
+        values[name] = (("chain", "draw"), value * (1 + spread * rng.standard_normal((chains, draws))))
+    return xr.Dataset(values, coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+
+
+# -- candidate_thresholds --------------------------------------------------------------------------
+def test_candidates_keep_tail_counts_spaced_in_log_from_60_to_10_percent():
+    scores = np.random.default_rng(0).permutation(np.arange(1000) / 1000)
+    t = stacking.candidate_thresholds(scores)
+    counts = [int(np.sum(scores > u)) for u in t]
+    assert counts == sorted(counts, reverse=True)
+    assert counts[0] == 600 and counts[-1] == 100
+    assert np.allclose(np.diff(np.log(counts)), np.log(100 / 600) / 4, atol=0.01)
+
+
+def test_candidates_mirror_when_minimizing_and_leave_failed_runs_censored():
+    scores = np.arange(300) / 300.0
+    failed = np.concatenate([scores, [np.nan, np.inf, -np.inf]])
+    up = stacking.candidate_thresholds(failed, maximize=True)
+    down = stacking.candidate_thresholds(-failed, maximize=False)
+    assert np.allclose(down, -up)
+    assert [int(np.sum(-failed < u)) for u in down] == [int(np.sum(failed > u)) for u in up]
+
+
+def test_small_searches_keep_at_least_min_scored_runs_beyond_the_highest_candidate():
+    scores = np.random.default_rng(1).normal(size=48)
+    t = stacking.candidate_thresholds(scores)
+    assert int(np.sum(scores > t[-1])) == stacking.MIN_SCORED
+    assert int(np.sum(scores > t[0])) == round(0.6 * 48)
+
+
+def test_too_few_runs_are_refused_with_the_number():
+    with pytest.raises(InputError, match=r"more than 16 scored runs.*got 12"):
+        stacking.candidate_thresholds(np.arange(12.0))
+    with pytest.raises(InputError, match="n_candidates"):
+        stacking.candidate_thresholds(np.arange(100.0), n_candidates=1)
+
+
+# -- the conditional density and its leave-one-out score --------------------------------------------
+def test_conditional_density_integrates_to_one_beyond_the_cutoff():
+    cutoff = 0.88
+    posterior = _posterior(chains=1, draws=1)
+    d = noisy_quadratic(**TRUTH)
+    total, _ = integrate.quad(
+        lambda y: float(np.exp(stacking.conditional_log_density(posterior, [y], cutoff, True).values.item())),
+        cutoff,
+        TRUTH["beta"] + 10 * TRUTH["sigma"],
+        points=[TRUTH["beta"]],
+        limit=200,
+    )
+    assert total == pytest.approx(1.0, abs=1e-6)
+    # and it is the density over the tail probability, mirrored when minimizing
+    y = np.array([0.885, 0.895])
+    got = stacking.conditional_log_density(posterior, y, cutoff, True).values[0, 0]
+    assert np.allclose(got, d.logpdf(y) - d.logsf(cutoff))
+    low = noisy_quadratic(**TRUTH, maximize=False)
+    got = stacking.conditional_log_density(posterior, [0.801, 0.81], 0.82, False).values[0, 0]
+    assert np.allclose(got, low.logpdf(np.array([0.801, 0.81])) - low.logcdf(0.82))
+
+
+def test_elpd_of_a_nearly_point_posterior_is_the_conditional_log_density():
+    cutoff = 0.88
+    top = noisy_quadratic(**TRUTH).sample(40, random_state=2)
+    top = top[top > cutoff]
+    posterior = _posterior(chains=2, draws=100, spread=1e-7)  # leaving a run out changes next to nothing
+    elpd = stacking.candidate_elpd(posterior, top, cutoff, True)
+    expected = stacking.conditional_log_density(_posterior(chains=1, draws=1), top, cutoff, True)
+    assert np.allclose(elpd.elpd_i.values, expected.values[0, 0], atol=1e-4)
+
+
+def test_elpd_is_the_importance_weighted_leave_one_out_density():
+    """With draws spread about the truth, the PSIS estimate is close to plain importance sampling."""
+    cutoff = 0.88
+    top = noisy_quadratic(**TRUTH).sample(200, random_state=3)
+    top = top[top > cutoff][:20]
+    posterior = _posterior(chains=4, draws=1000, spread=0.002, seed=4)
+    elpd = stacking.candidate_elpd(posterior, top, cutoff, True)
+    cond = stacking.conditional_log_density(posterior, top, cutoff, True).values.reshape(-1, top.size)
+    d = noisy_quadratic(*(posterior[n].values.reshape(-1, 1) for n in TRUTH))
+    log_w = -d.logpdf(top[None, :])
+    log_w -= log_w.max(axis=0)
+    w = np.exp(log_w) / np.exp(log_w).sum(axis=0)
+    plain = np.log(np.sum(w * np.exp(cond), axis=0))
+    assert float(elpd.pareto_k.max()) < 0.7
+    assert np.allclose(elpd.elpd_i.values, plain, atol=0.02)
+
+
+# -- stacking weights and the mixture ----------------------------------------------------------------
+def test_stacking_puts_the_weight_on_the_candidate_that_predicts_the_runs():
+    cutoff = 0.885
+    top = noisy_quadratic(**TRUTH).sample(2000, random_state=5)
+    top = top[top > cutoff][:40]
+    right = stacking.candidate_elpd(_posterior(draws=200, spread=0.001, seed=6), top, cutoff, True)
+    wrong = stacking.candidate_elpd(
+        _posterior(draws=200, spread=0.001, seed=7, shift=0.01), top, cutoff, True
+    )
+    weights = stacking.stacking_weights([wrong, right])
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[1] > 0.95
+    assert stacking.stacking_weights([right]).tolist() == [1.0]
+
+
+def test_the_mixture_takes_draws_in_proportion_to_the_weights_from_the_same_chain():
+    a = _posterior(chains=2, draws=100, seed=8)
+    b = _posterior(chains=3, draws=150, seed=9, shift=0.05)
+    mix = stacking.mixture_posterior([a, b], [0.3, 0.7])
+    assert dict(mix.sizes) == {"chain": 2, "draw": 100}
+    from_b = mix["candidate"].values == 1
+    assert from_b.sum(axis=1).tolist() == [70, 70]
+    for c in range(2):  # every draw is one of its candidate's own chain
+        assert np.isin(mix["beta"].values[c, ~from_b[c]], a["beta"].values[c]).all()
+        assert np.isin(mix["beta"].values[c, from_b[c]], b["beta"].values[c]).all()
+    only = stacking.mixture_posterior([a, b], [0.0, 1.0])
+    assert (only["candidate"].values == 1).all()
+
+
+# -- bayesq.fit(threshold="auto") ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def stacked():
+    import bayesq
+    from bayesq.simulate import simulate_random_search
+
+    scores = simulate_random_search(**SIM_SPEC).scores
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return bayesq.fit(scores, "auto", random_seed=3, **SHORT)
+
+
+def test_auto_fits_every_candidate_and_mixes_them_by_weight(stacked):
+    table = stacked.thresholds()
+    scores = stacked.candidates[0].scores
+    assert np.allclose(table.index, stacking.candidate_thresholds(scores))
+    assert table["weight"].sum() == pytest.approx(1.0)
+    assert list(table["n_tail"]) == [int(np.sum(scores > t)) for t in table.index]
+    favoured = int(np.argmax(table["weight"]))
+    assert stacked.threshold == table.index[favoured]
+    used = np.bincount(stacked.draws("candidate").ravel(), minlength=len(table)) / stacked.draws("beta").size
+    assert np.allclose(used, table["weight"], atol=2 / SHORT["draws"])
+    assert 0.0 <= stacked.threshold_share <= 1.0
+    best = stacked.best_score()
+    assert table["best_lower"].min() <= best.lower <= best.upper <= table["best_upper"].max()
+
+
+def test_a_stacked_fit_reports_its_candidates_and_the_worst_diagnostics(stacked):
+    text = str(stacked)
+    assert "stacked over" in text and "share of the best score's variance" in text
+    worst = stacked.diagnostics()
+    each = [c.diagnostics() for c, w in zip(stacked.candidates, stacked.weights, strict=True) if w > 0]
+    assert worst.max_rhat == max(d.max_rhat for d in each)
+    assert worst.min_ess_bulk == min(d.min_ess_bulk for d in each)
+    assert "r_hat" not in stacked.summary().columns  # the mixture's draws are no chain of one sampler
+    favoured = stacked.favoured
+    assert favoured.threshold == stacked.threshold
+    assert stacked.model.named_vars.keys() == favoured.model.named_vars.keys()
+    table = stacked.prior_sensitivity()
+    assert list(table.index) == ["alpha", "beta", "gamma", "sigma"]
+
+
+def test_a_stacked_fit_saves_and_loads_with_its_candidates(stacked, tmp_path):
+    import bayesq
+
+    again = bayesq.load(stacked.save(tmp_path / "fit.nc"))
+    assert type(again).__name__ == "StackedFit"
+    assert again.settings == stacked.settings
+    assert np.array_equal(again.draws("beta"), stacked.draws("beta"))
+    assert np.array_equal(again.weights, stacked.weights)
+    assert np.array_equal(again.candidates[-1].draws("gamma"), stacked.candidates[-1].draws("gamma"))
+
+
+def test_a_threshold_that_is_neither_a_number_nor_auto_is_refused():
+    import bayesq
+
+    with pytest.raises(InputError, match="threshold"):
+        bayesq.fit(np.arange(100.0), "best", **SHORT)

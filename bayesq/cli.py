@@ -59,7 +59,12 @@ from bayesq.exceptions import InputError, OutputConflictError, OutputError
 
 def _number_or_auto(text: str):
     """A threshold on the command line: a number, or ``auto``."""
-    return validate.AUTO if text == validate.AUTO else float(text)
+    if text == validate.AUTO:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'must be a number or "{validate.AUTO}", got {text!r}') from None
 
 
 def _positive(value, name):

@@ -100,8 +100,9 @@ def fit_many(
         :func:`bayesq.sources.read_search` (scores, a file, a table of runs,
         an Optuna study, a Ray Tune folder); or a DataFrame of runs with
         the column ``group`` naming each run's search.
-    threshold : float or mapping
-        One threshold for all, or ``{name: threshold}`` for each.
+    threshold : float, "auto" or mapping
+        One threshold for all, or ``{name: threshold}`` for each; ``"auto"``
+        stacks candidate thresholds (:func:`bayesq.fit`, :mod:`bayesq.stacking`).
     executor : concurrent.futures.Executor, optional
         Where the fits run: a ``ProcessPoolExecutor``, Dask's
         ``Client.get_executor()``, or any other executor of processes.

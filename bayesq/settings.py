@@ -76,7 +76,7 @@ class SamplerSettings:
     (:mod:`bayesq.samplers.extension`) records its budget (``max_draws`` per
     chain, ``time_limit`` seconds) and, where it drew otherwise than asked,
     what was asked (``asked_draws``, ``asked_chains``,
-    ``asked_target_accept``; ``None`` where unchanged).
+    ``asked_target_accept``, ``asked_random_seed``; ``None`` where unchanged).
     """
 
     sampler: str
@@ -92,6 +92,7 @@ class SamplerSettings:
     asked_draws: int | None = None
     asked_chains: int | None = None
     asked_target_accept: float | None = None
+    asked_random_seed: int | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -108,6 +109,8 @@ class SamplerSettings:
             out.append(f"extended from {self.asked_draws} draws per chain")
         if self.asked_chains is not None:
             out.append(f"extended from {self.asked_chains} chains")
+        if self.asked_random_seed is not None:
+            out.append(f"drawn again with seed {self.random_seed} after a chain got stuck")
         return "; ".join(out)
 
 

@@ -158,11 +158,15 @@ def fit(
         best value). A failed run (Optuna's FAIL or
         PRUNED, a failed state, a NaN or infinite score) counts as a run
         on the bad side of the threshold (:func:`bayesq.model.prepare_scores`).
-    threshold : float
+    threshold : float or "auto"
         Start of the asymptotic regime. Scores beyond it (above when
         maximizing) enter the likelihood exactly, the others as censored.
         At least 8 scores must lie beyond it; :func:`bayesq.scan_thresholds`
-        helps to choose it.
+        helps to choose it. ``"auto"`` leaves the choice to the data: the
+        search is fitted at 5 candidate thresholds, which are stacked by how
+        well they predict the best runs (:mod:`bayesq.stacking`), and a
+        :class:`bayesq.stacking.StackedFit` is returned, whose answers
+        integrate over the threshold (5 fits' time).
     maximize : bool, optional
         Whether higher scores are better (best achievable score ``beta``);
         ``False`` for losses (best score ``alpha``). Unstated, the
@@ -253,7 +257,10 @@ def fit(
         The posterior (``.idata``, an :class:`xarray.DataTree`), its
         settings, and the reports on it: ``.summary()``,
         ``.diagnostics()``, ``.best_score()``, ``.tuning_curve(k)``,
-        ``.save(path)``.
+        ``.save(path)``. With ``threshold="auto"``, its subclass
+        :class:`bayesq.stacking.StackedFit`, which adds ``.thresholds()``
+        (the candidates and their weights), ``.threshold_share`` and
+        ``.candidates``.
 
     Raises
     ------

@@ -54,12 +54,15 @@ The answer
 
 Candidates whose chains disagree (R-hat above :data:`STACKED_RHAT`, 1.05: a
 chain caught in another mode, whose draws no weight can make right) get
-weight 0; :meth:`StackedFit.thresholds` lists them with their R-hat.
+weight 0, as do those whose importance ratios PSIS cannot smooth;
+:meth:`StackedFit.thresholds` lists them, with their R-hat and an ``elpd``
+of NaN.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -484,6 +487,14 @@ class StackedFit(FitResult, kind="stacked"):
         )
 
 
+def _elpd(fit, top, cutoff, maximize):
+    """:func:`candidate_elpd` of a fit, or ``None`` where PSIS cannot smooth its ratios (constant draws)."""
+    try:
+        return candidate_elpd(fit.idata.posterior, top, cutoff, maximize)
+    except ValueError:
+        return None
+
+
 def stack(fits) -> StackedFit:
     """A :class:`StackedFit` of candidate fits of one search (what ``threshold="auto"`` returns).
 
@@ -501,13 +512,22 @@ def stack(fits) -> StackedFit:
     cutoff = fits[-1].threshold
     scores = fits[0].scores
     top = scores[scores > cutoff] if maximize else scores[scores < cutoff]
-    elpds = [candidate_elpd(f.idata.posterior, top, cutoff, maximize) for f in fits]
     rhat = np.array([f.diagnostics().max_rhat for f in fits])
-    usable = rhat <= STACKED_RHAT
-    if not usable.any():
-        usable[:] = True  # nothing better to offer: every candidate, and fit's warnings say why
+    converged = rhat <= STACKED_RHAT
+    considered = converged if converged.any() else np.ones_like(converged)  # else fit warns why
+    elpds = [_elpd(f, top, cutoff, maximize) if c else None for f, c in zip(fits, considered, strict=True)]
+    usable = np.array([e is not None for e in elpds])
     weights = np.zeros(len(fits))
-    weights[usable] = stacking_weights([e for e, u in zip(elpds, usable, strict=True) if u])
+    if usable.any():
+        weights[usable] = stacking_weights([e for e in elpds if e is not None])
+    else:
+        warnings.warn(
+            f"{StackedFit._who}: no candidate could be scored (PSIS failed); they are mixed equally",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        weights[considered] = 1 / considered.sum()
+    nan = np.full(top.size, np.nan)
     favoured = int(np.argmax(weights))
     mixture = mixture_posterior([f.idata.posterior.to_dataset() for f in fits], weights)
     chosen = fits[favoured].settings
@@ -525,11 +545,17 @@ def stack(fits) -> StackedFit:
             "threshold": ("candidate", np.array([f.threshold for f in fits])),
             "n_tail": ("candidate", np.array([f.settings.data.n_tail[0] for f in fits])),
             "weight": ("candidate", weights),
-            "elpd": ("candidate", np.array([e.elpd for e in elpds])),
-            "elpd_se": ("candidate", np.array([e.se for e in elpds])),
-            "max_pareto_k": ("candidate", np.array([float(e.pareto_k.max()) for e in elpds])),
+            "elpd": ("candidate", np.array([np.nan if e is None else e.elpd for e in elpds])),
+            "elpd_se": ("candidate", np.array([np.nan if e is None else e.se for e in elpds])),
+            "max_pareto_k": (
+                "candidate",
+                np.array([np.nan if e is None else float(e.pareto_k.max()) for e in elpds]),
+            ),
             "max_rhat": ("candidate", rhat),
-            "elpd_i": (("candidate", "top_run"), np.array([e.elpd_i.values for e in elpds])),
+            "elpd_i": (
+                ("candidate", "top_run"),
+                np.array([nan if e is None else e.elpd_i.values for e in elpds]),
+            ),
             "top": ("top_run", top),
         },
         coords={"candidate": np.arange(len(fits)), "top_run": np.arange(top.size)},

@@ -256,6 +256,18 @@ def test_fit_writes_the_output_directory_whole_and_replaces_only_its_own(workdir
     assert not temporaries(workdir)
 
 
+def test_fit_with_threshold_auto_reports_the_candidates_and_saves_a_stacked_fit(workdir, monkeypatch, capsys):
+    monkeypatch.chdir(workdir)
+    assert main(["fit", "scores.txt", "--threshold", "auto", "--out", "auto", "--seed", "1", *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "stacked over" in printed and "the candidate thresholds" in printed
+    fitted = load(workdir / "auto")
+    assert type(fitted).__name__ == "StackedFit" and "prior" in fitted.idata
+    assert "weight" in (workdir / "auto" / "summary.txt").read_text()
+    assert main(["fit", "scores.txt", "--threshold", "best"]) == 2
+    assert 'must be a number or "auto"' in capsys.readouterr().err
+
+
 def test_the_cli_and_python_draw_the_same_posterior_for_one_spec_and_seed(tmp_path, capsys):
     sim = simulate_random_search(n=150, random_seed=4)
     np.savetxt(tmp_path / "scores.txt", sim.scores)
@@ -381,6 +393,11 @@ def test_spec_errors_name_the_key(tmp_path):
     path.write_text('[data]\ndataset = "alexnet"\n')
     with pytest.raises(ValueError, match="needs a threshold"):
         load_spec(path)
+    path.write_text('[data]\ndataset = "alexnet"\n[analysis]\nthreshold = "best"\n')
+    with pytest.raises(ValueError, match=r'bad.toml: \[analysis\] threshold must be a number or "auto"'):
+        load_spec(path)
+    path.write_text('[data]\ndataset = "alexnet"\n[analysis]\nthreshold = "auto"\n')
+    assert load_spec(path).fit_kwargs()["threshold"] == "auto"
     path.write_text("[data\n")
     with pytest.raises(ValueError, match="not valid TOML"):
         load_spec(path)

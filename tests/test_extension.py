@@ -193,3 +193,32 @@ def test_a_run_that_finished_early_is_still_judged_at_every_mark():
     assert kept.warmup_posterior.sizes["draw"] == 3  # the tuning draws are not cut
     whole = _judged(FinishedSampler(30), _Progress(), tune=5, marks=(10, 30), stop=lambda idata: False)
     assert whole.posterior.sizes["draw"] == 30
+
+
+def test_a_chain_whose_step_size_collapses_is_stuck():
+    from bayesq.samplers.nutpie import stuck
+
+    assert stuck([0.45, 3e-12, 0.44, 0.49])  # what a stuck chain looked like (module docstring)
+    assert not stuck([0.45, 0.05, 0.6, 0.3]) and not stuck([0.4]) and not stuck([np.nan, 0.4])
+
+
+def test_a_run_with_a_stuck_chain_is_drawn_again_with_a_seed_derived_from_the_fits(monkeypatch):
+    from bayesq.samplers import nutpie
+
+    watched = []
+    sample = nutpie.sample
+
+    def recording(*args, watch=False, **kwargs):
+        watched.append(watch)
+        return sample(*args, watch=watch, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", recording)
+    monkeypatch.setattr(nutpie, "STUCK_STEP_RATIO", 2.0)  # every run looks stuck: each is drawn again
+    result = small_fit()
+    s = result.settings.sampler
+    assert watched == [True] * extension.STUCK_RESTARTS + [False]  # the last run is kept, as it is
+    assert s.asked_random_seed == SMALL["random_seed"] and s.random_seed != s.asked_random_seed
+    assert f"drawn again with seed {s.random_seed} after a chain got stuck" in result.headline()
+    monkeypatch.setattr(nutpie, "STUCK_STEP_RATIO", 1e-6)
+    again = small_fit(random_seed=s.random_seed)  # the seed it records draws the same posterior
+    np.testing.assert_array_equal(again.draws("beta")[:, : s.draws], result.draws("beta")[:, : s.draws])

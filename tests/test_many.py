@@ -121,3 +121,14 @@ def test_a_dask_cluster_of_two_worker_processes_gives_the_same_draws_and_keeps_a
     assert all(same_draws(fits[name], alone[name]) for name in SEARCHES)
     assert isinstance(fits["broken"], InputError)
     assert fits["seed 0"].model is not None  # the model, left behind by the pickle, is rebuilt here
+
+
+def test_auto_thresholds_stack_each_search_as_fit_does():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        thresholds = {"seed 0": "auto", "seed 1": THRESHOLD}
+        fits = bayesq.fit_many(SEARCHES, threshold=thresholds, quiet=True, **SHORT)
+        alone = bayesq.fit(SEARCHES["seed 0"], "auto", quiet=True, **SHORT)
+    assert type(fits["seed 0"]).__name__ == "StackedFit" and type(fits["seed 1"]).__name__ == "FitResult"
+    assert same_draws(fits["seed 0"], alone)
+    assert np.array_equal(fits["seed 0"].weights, alone.weights)

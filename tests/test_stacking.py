@@ -108,6 +108,14 @@ def test_elpd_is_the_importance_weighted_leave_one_out_density():
     assert np.allclose(elpd.elpd_i.values, plain, atol=0.02)
 
 
+def test_a_candidate_whose_draws_do_not_move_cannot_be_scored():
+    class Stuck:
+        idata = xr.DataTree.from_dict({"posterior": _posterior(chains=2, draws=100)})  # constant draws
+
+    top = np.array([0.885, 0.89, 0.895, 0.9, 0.891, 0.887])
+    assert stacking._elpd(Stuck, top, 0.88, True) is None
+
+
 # -- stacking weights and the mixture ----------------------------------------------------------------
 def test_stacking_puts_the_weight_on_the_candidate_that_predicts_the_runs():
     cutoff = 0.885

@@ -67,7 +67,7 @@ def quiet_logging(enabled: bool):
             lg.setLevel(level)
 
 
-def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None):
+def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None, watch: bool = False):
     """The posterior of ``model`` drawn with NUTS as ``options`` say (an :class:`xarray.DataTree`).
 
     ``compiled``, for nutpie: the model already compiled by nutpie (the
@@ -77,7 +77,8 @@ def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None)
     draws so far are judged, the last one the draws made at most, and the
     judge (:func:`bayesq.samplers.nutpie.sample`); the sampling ends at the
     first mark at which ``stop`` says so
-    (:func:`bayesq.samplers.extension.sample_until`).
+    (:func:`bayesq.samplers.extension.sample_until`); ``watch``: a chain
+    that gets stuck raises :class:`bayesq.samplers.nutpie.StuckChain`.
     """
     if not options.quiet:
         budget = (
@@ -94,7 +95,7 @@ def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None)
         if options.sampler == "nutpie":
             from bayesq.samplers import nutpie
 
-            return nutpie.sample(model, options, compiled, marks, stop)
+            return nutpie.sample(model, options, compiled, marks, stop, watch=watch)
         if options.sampler == "pymc":
             from bayesq.samplers import pymc
 

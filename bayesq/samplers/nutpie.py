@@ -26,7 +26,17 @@ from bayesq.model import data_model, data_values
 from bayesq.priors import Priors
 from bayesq.samplers.options import installed
 
-__all__ = ["NUMBA_DEFAULT", "backend", "sample", "search_program", "seed_for", "uses_program"]
+__all__ = [
+    "NUMBA_DEFAULT",
+    "STUCK_STEP_RATIO",
+    "StuckChain",
+    "backend",
+    "sample",
+    "search_program",
+    "seed_for",
+    "stuck",
+    "uses_program",
+]
 
 log = logging.getLogger("bayesq")
 
@@ -106,7 +116,7 @@ def compile_model(model, options):
     return nutpie.compile_pymc_model(model, **given)
 
 
-def sample(model, options, compiled=None, marks=None, stop=None):
+def sample(model, options, compiled=None, marks=None, stop=None, watch: bool = False):
     """nutpie's NUTS on ``compiled`` if given, else on ``model`` compiled to JAX (if installed; else Numba).
 
     With ``marks`` (increasing draws per chain) and ``stop`` (a function of
@@ -121,7 +131,9 @@ def sample(model, options, compiled=None, marks=None, stop=None):
     when the first end, and reach no mark before).
 
     Ctrl-C cancels the sampler and raises: nutpie's blocking call would
-    return the draws made so far.
+    return the draws made so far. ``watch``: a chain that gets :func:`stuck`
+    cancels the sampler and raises :class:`StuckChain`, while it runs or
+    (should it end first) from the step sizes it kept.
     """
     import nutpie
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, dict_to_dataset, find_observations
@@ -150,10 +162,12 @@ def sample(model, options, compiled=None, marks=None, stop=None):
         **kwargs,
     )
     try:
-        idata = _judged(sampler, progress, options.tune, marks, stop)
+        idata = _judged(sampler, progress, options.tune, marks, stop, watch)
     except BaseException:
         sampler.cancel()
         raise
+    if watch and stuck(idata.sample_stats["step_size"].values[:, -1]):
+        raise StuckChain("a chain's step size collapsed")
     # what pm.sample records with every posterior, whichever sampler drew it
     idata.posterior.attrs.update(sampling_time=time.perf_counter() - start, tuning_steps=options.tune)
     coords, dims = coords_and_dims_for_inferencedata(model)
@@ -167,20 +181,49 @@ POLL = 0.1  # seconds between two looks at the chains' progress while waiting fo
 INSPECT_WAIT = 0.25  # seconds between two copies of a trace that lags the progress
 
 
+STUCK_STEP_RATIO = 1e-6  # a chain whose step size falls below this share of another chain's is stuck
+
+
+class StuckChain(RuntimeError):
+    """A chain whose step size collapsed: it no longer moves, and no number of draws will mix it."""
+
+
+def stuck(step_sizes) -> bool:
+    r"""Whether one chain's step size is below :data:`STUCK_STEP_RATIO` times another's.
+
+    The step sizes of chains of one posterior, adapted to the same target
+    acceptance in a space that the mass matrix has scaled, stay within a
+    factor of a few of each other. A chain whose step size has collapsed
+    (seen: :math:`3 \times 10^{-12}` beside 0.45, at a point where
+    :math:`\beta` met the threshold and :math:`\gamma \approx 90`) makes
+    trajectories of the maximum depth that go nowhere: it costs minutes and
+    mixes never.
+
+    >>> stuck([0.45, 3e-12, 0.44, 0.49]), stuck([0.45, 0.1, 0.44])
+    (True, False)
+    """
+    s = np.asarray(list(step_sizes), dtype=float)
+    s = s[np.isfinite(s)]
+    return s.size > 1 and s.min() < STUCK_STEP_RATIO * s.max()
+
+
 class _Progress:
-    """The draws every chain has made, tuning included, from nutpie's progress callback (its own thread)."""
+    """The draws every chain has made, tuning included, from nutpie's progress callback (its own thread),
+    and whether a chain is :func:`stuck`."""
 
     def __init__(self, then=None):
         self.draws = 0
+        self.stuck = False
         self.then = then  # the user's own callback, still called
 
     def __call__(self, chains):
         self.draws = min((c.finished_draws for c in chains), default=0)
+        self.stuck = stuck(c.step_size for c in chains)
         if self.then is not None:
             self.then(chains)
 
 
-def _judged(sampler, progress, tune, marks, stop):
+def _judged(sampler, progress, tune, marks, stop, watch: bool = False):
     """The draws of a background sampler, up to the first of ``marks`` at which ``stop`` says so.
 
     Every mark is judged on the draws up to it, whether the sampler is still
@@ -189,7 +232,7 @@ def _judged(sampler, progress, tune, marks, stop):
     """
     whole = None
     for mark in marks[:-1]:
-        trace = whole if whole is not None else _passed(sampler, progress, tune + mark, mark)
+        trace = whole if whole is not None else _passed(sampler, progress, tune + mark, mark, watch)
         if trace is None:
             trace = whole = sampler.wait()
         first = _first_draws(trace, mark)
@@ -200,9 +243,9 @@ def _judged(sampler, progress, tune, marks, stop):
     return whole if whole is not None else sampler.wait()
 
 
-def _passed(sampler, progress, steps: int, draws: int):
+def _passed(sampler, progress, steps: int, draws: int, watch: bool = False):
     """The trace once every chain has made ``draws`` draws after tuning (``steps`` in all); ``None`` if
-    the sampler finished first.
+    the sampler finished first. ``watch``: raise :class:`StuckChain` as soon as a chain is stuck.
 
     The progress callback counts the draws made; the stored trace, which
     :meth:`inspect` copies, lags it by a few dozen draws, and at first by
@@ -210,6 +253,8 @@ def _passed(sampler, progress, steps: int, draws: int):
     """
     while True:
         while progress.draws < steps and not _finished(sampler):
+            if watch and progress.stuck:
+                raise StuckChain("a chain's step size collapsed")
             time.sleep(POLL)
         if _finished(sampler):
             return None

@@ -281,4 +281,5 @@ class SamplerOptions:
             asked_draws=changed("draws"),
             asked_chains=changed("chains"),
             asked_target_accept=changed("target_accept"),
+            asked_random_seed=changed("random_seed"),
         )

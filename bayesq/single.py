@@ -360,7 +360,8 @@ def fit(
     threshold = validate.threshold(threshold)
     if threshold == validate.AUTO:
         candidates = candidate_thresholds(search.scores, maximize)
-        result = stack([_fit_at(search.scores, float(t), **at, loglik=False) for t in candidates])
+        fits = [_fit_at(search.scores, float(t), **at, loglik=False) for t in candidates]
+        result = stack(fits, random_seed=random_seed)
     else:
         result = _fit_at(search.scores, threshold, **at)
     result.check()

@@ -42,7 +42,10 @@ Leave-one-out
 Weights
     The stacking weights maximize the leave-one-out log score of the mixture,
     :math:`\max_{w \in \Delta_K} \sum_i \log \sum_j w_j \exp \widehat{\mathrm{elpd}}_{j,i}`
-    (:func:`arviz_stats.compare`, ``method="stacking"``; :func:`stacking_weights`).
+    (the objective of :func:`arviz_stats.compare`'s ``method="stacking"``).
+    Estimated from a few dozen runs, they are averaged over the Bayesian
+    bootstrap of those runs (:func:`stacking_weights`), so that the
+    uncertainty of which candidate predicts best is carried too.
 
 The answer
     The posterior of a stacked fit is the mixture :math:`\sum_j w_j\, p_j(\theta \mid y)`
@@ -77,6 +80,7 @@ from bayesq.results import FitResult, Result, format_summary
 from bayesq.stats import noisy_quadratic
 
 __all__ = [
+    "BOOTSTRAP",
     "CANDIDATES",
     "HIGHEST_TAIL",
     "LOWEST_TAIL",
@@ -92,6 +96,7 @@ __all__ = [
 ]
 
 CANDIDATES = 5  # candidate thresholds of threshold="auto"
+BOOTSTRAP = 200  # Bayesian-bootstrap replicates of the stacking weights
 HIGHEST_TAIL = 0.6  # the lowest candidate keeps this share of the runs beyond it
 LOWEST_TAIL = 0.1  # the highest keeps this share of them ...
 MIN_SCORED = 16  # ... and at least this many: the runs every candidate is scored on
@@ -233,30 +238,86 @@ def _relative_ess(log_f: xr.DataArray) -> float:
     return float(np.clip(np.squeeze(ess) / n, 0.01, 1.0))
 
 
-def stacking_weights(elpds) -> np.ndarray:
-    r"""Stacking weights of candidates from their pointwise leave-one-out log densities.
+def stacking_weights(elpd_i, bootstrap: int = BOOTSTRAP, random_seed=0) -> np.ndarray:
+    r"""Stacking weights of candidates from their pointwise leave-one-out log densities, bootstrapped.
 
-    Maximizes :math:`\sum_i \log \sum_j w_j \exp \widehat{\mathrm{elpd}}_{j,i}`
-    over the simplex (:func:`arviz_stats.compare` with ``method="stacking"``).
+    Plain stacking (``bootstrap=0``) maximizes the leave-one-out log score
+    of the mixture over the simplex,
+
+    .. math::
+
+        \hat w(a) = \arg\max_{w \in \Delta_K} \sum_{i=1}^m a_i \log \sum_j w_j
+        \exp \widehat{\mathrm{elpd}}_{j,i},
+
+    with every :math:`a_i = 1` (the objective of :func:`arviz_stats.compare`'s
+    ``method="stacking"``, solved the same way, by SLSQP). Fitted to
+    :math:`m` runs, a few dozen, :math:`\hat w` is itself uncertain, and it
+    tends to put all weight on one candidate that happened to predict those
+    runs best. The weights returned are therefore averaged over
+    ``bootstrap`` replicates of the Bayesian bootstrap of the runs (Rubin
+    1981), :math:`a \sim m\,\mathrm{Dirichlet}(1, \dots, 1)`: the
+    expected stacking weights given the runs, as Yao et al. (2018) average
+    pseudo-BMA weights over it. Where one candidate predicts clearly
+    best, they stay on it; where the runs cannot tell, they spread.
 
     Parameters
     ----------
-    elpds : sequence of arviz_stats.ELPDData
-        One per candidate, pointwise over the same runs.
+    elpd_i : array_like, shape (m, K)
+        :math:`\widehat{\mathrm{elpd}}_{j,i}` of each run (row) and candidate (column).
+    bootstrap : int
+        Bayesian-bootstrap replicates; 0 for plain stacking.
+    random_seed : int, optional
+        Seed of the replicates.
 
     Returns
     -------
     numpy.ndarray
-        The weights, in the order given, summing to 1.
-    """
-    import arviz_stats
+        The weights of the candidates, summing to 1.
 
-    names = [f"c{j}" for j in range(len(elpds))]
-    if len(names) == 1:
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesq.stacking import stacking_weights
+    >>> elpd_i = np.log([[0.9, 0.5], [0.8, 0.6], [0.2, 0.7]])
+    >>> w = stacking_weights(elpd_i, bootstrap=0)
+    >>> bool(0 < w[1] < 1), round(float(w.sum()), 6)
+    (True, 1.0)
+    """
+    elpd_i = np.asarray(elpd_i, dtype=float)
+    if elpd_i.ndim != 2:
+        raise ValueError(f"elpd_i must be runs x candidates, got shape {elpd_i.shape}")
+    m, k = elpd_i.shape
+    if k == 1:
         return np.ones(1)
-    table = arviz_stats.compare(dict(zip(names, elpds, strict=True)), method="stacking")
-    weights = np.clip(table.loc[names, "weight"].to_numpy(dtype=float), 0.0, None)
-    return weights / weights.sum()
+    dens = np.exp(elpd_i - elpd_i.max(axis=1, keepdims=True))  # each run rescaled: the argmax is the same
+    if bootstrap == 0:
+        return _stack(dens, np.ones(m))
+    rng = np.random.default_rng(random_seed)
+    return np.mean([_stack(dens, m * rng.dirichlet(np.ones(m))) for _ in range(int(bootstrap))], axis=0)
+
+
+def _stack(dens, a) -> np.ndarray:
+    """The simplex point maximizing ``sum(a * log(dens @ w))`` (SLSQP, from equal weights)."""
+    from scipy.optimize import minimize
+
+    k = dens.shape[1]
+
+    def loss(w):
+        return -np.sum(a * np.log(np.maximum(dens @ w, 1e-300)))
+
+    def grad(w):
+        return -(a / np.maximum(dens @ w, 1e-300)) @ dens
+
+    found = minimize(
+        loss,
+        np.full(k, 1 / k),
+        jac=grad,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * k,
+        constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}],
+    )
+    w = np.clip(found.x, 0.0, None)
+    return w / w.sum()
 
 
 def mixture_posterior(posteriors, weights) -> xr.Dataset:
@@ -495,7 +556,7 @@ def _elpd(fit, top, cutoff, maximize):
         return None
 
 
-def stack(fits) -> StackedFit:
+def stack(fits, random_seed=None) -> StackedFit:
     """A :class:`StackedFit` of candidate fits of one search (what ``threshold="auto"`` returns).
 
     Parameters
@@ -503,6 +564,9 @@ def stack(fits) -> StackedFit:
     fits : sequence of FitResult
         Fits of the same scores in the same direction at different
         thresholds, lowest tail count last.
+    random_seed : int, optional
+        Seed of the bootstrap of the weights (:func:`stacking_weights`); the
+        fit's own, so that a seeded fit gives the same weights every time.
 
     Returns
     -------
@@ -519,7 +583,8 @@ def stack(fits) -> StackedFit:
     usable = np.array([e is not None for e in elpds])
     weights = np.zeros(len(fits))
     if usable.any():
-        weights[usable] = stacking_weights([e for e in elpds if e is not None])
+        pointwise = np.stack([e.elpd_i.values for e in elpds if e is not None], axis=1)
+        weights[usable] = stacking_weights(pointwise, random_seed=random_seed)
     else:
         warnings.warn(
             f"{StackedFit._who}: no candidate could be scored (PSIS failed); they are mixed equally",

@@ -16,7 +16,9 @@ reported as one. The 90 % interval of the best score (beta) is set against the t
   interval nor a narrow one that misses.
 
 A fixed threshold is honest about its own tail only, and a low one is biased by the bend; the
-stacked fit should hold the truth 0.86-0.94 of the time. Also recorded: the mean weight of each
+stacked fit should hold the truth 0.86-0.94 of the time. "auto, plain stacking" mixes the same
+candidates with the weights of plain stacking (:func:`bayesq.stacking.stacking_weights` with
+``bootstrap=0``), to show what the bootstrap of the weights adds. Also recorded: the mean weight of each
 candidate, the candidates left out for disagreeing chains, the share of the best score's variance
 between candidates, and the time of a stacked fit over that of a fixed one (median ratio).
 
@@ -43,6 +45,21 @@ LEVEL = 0.1  # 90 % intervals
 def interval_score(lower, upper, truth, level=LEVEL) -> float:
     """Gneiting and Raftery's interval score of [lower, upper] at ``level``: lower is better."""
     return (upper - lower) + (2 / level) * (max(0.0, lower - truth) + max(0.0, truth - upper))
+
+
+def _plain_stacking(stacked):
+    """The 90 % interval of beta had the weights not been bootstrapped (``stacking_weights(bootstrap=0)``),
+    from the same candidates: their mixture's weighted quantiles."""
+    elpd_i = stacked.idata.stacking["elpd_i"].values.T  # runs x candidates
+    usable = np.all(np.isfinite(elpd_i), axis=0)
+    weights = np.zeros(usable.size)
+    weights[usable] = stacking.stacking_weights(elpd_i[:, usable], bootstrap=0)
+    draws = [c.draws("beta").ravel() for c in stacked.candidates]
+    values = np.concatenate(draws)
+    mass = np.concatenate([np.full(d.size, w / d.size) for d, w in zip(draws, weights, strict=True)])
+    order = np.argsort(values)
+    cdf = np.cumsum(mass[order])
+    return tuple(np.interp([LEVEL / 2, 1 - LEVEL / 2], cdf / cdf[-1], values[order]))
 
 
 def _row(best, truth) -> dict:
@@ -97,6 +114,8 @@ def main():
         rows.setdefault("auto", []).append(
             {**_row((best.lower, best.upper), truth), "seconds": seconds, "share": stacked.threshold_share}
         )
+        plain = _plain_stacking(stacked)
+        rows.setdefault("auto, plain stacking", []).append(_row(plain, truth))
         table = stacked.thresholds(ci=1 - LEVEL)
         weights.append(table["weight"].to_numpy())
         left_out += int(np.sum(table["max_rhat"] > stacking.STACKED_RHAT))

@@ -122,13 +122,39 @@ def test_stacking_puts_the_weight_on_the_candidate_that_predicts_the_runs():
     top = noisy_quadratic(**TRUTH).sample(2000, random_state=5)
     top = top[top > cutoff][:40]
     right = stacking.candidate_elpd(_posterior(draws=200, spread=0.001, seed=6), top, cutoff, True)
-    wrong = stacking.candidate_elpd(
-        _posterior(draws=200, spread=0.001, seed=7, shift=0.01), top, cutoff, True
-    )
-    weights = stacking.stacking_weights([wrong, right])
-    assert weights.sum() == pytest.approx(1.0)
-    assert weights[1] > 0.95
-    assert stacking.stacking_weights([right]).tolist() == [1.0]
+    wrong = _posterior(draws=200, spread=0.001, seed=7, shift=0.01)
+    wrong = stacking.candidate_elpd(wrong, top, cutoff, True)
+    elpd_i = np.stack([wrong.elpd_i.values, right.elpd_i.values], axis=1)
+    plain = stacking.stacking_weights(elpd_i, bootstrap=0)
+    assert plain[1] > 0.95 and stacking.stacking_weights(elpd_i)[1] > 0.9
+    assert stacking.stacking_weights(elpd_i[:, 1:]).tolist() == [1.0]
+
+
+def test_plain_stacking_is_arviz_stats_stacking():
+    import arviz_stats
+
+    cutoff = 0.885
+    top = noisy_quadratic(**TRUTH).sample(3000, random_state=12)
+    top = top[top > cutoff][:30]
+    elpds = [
+        stacking.candidate_elpd(_posterior(draws=200, spread=0.002, seed=s, shift=d), top, cutoff, True)
+        for s, d in ((13, 0.0), (14, 0.002), (15, -0.003))
+    ]
+    names = ["a", "b", "c"]
+    theirs = arviz_stats.compare(dict(zip(names, elpds, strict=True)), method="stacking")
+    theirs = theirs.loc[names, "weight"].to_numpy(dtype=float)
+    ours = stacking.stacking_weights(np.stack([e.elpd_i.values for e in elpds], axis=1), bootstrap=0)
+    assert np.allclose(ours, theirs, atol=2e-3)
+
+
+def test_bootstrapped_weights_spread_where_few_runs_barely_prefer_one_candidate():
+    # B predicts 3 of 8 runs a little better and 5 a little worse: plain stacking takes A alone
+    elpd_i = np.stack([np.zeros(8), np.r_[np.full(3, 0.1), np.full(5, -0.1)]], axis=1)
+    assert np.allclose(stacking.stacking_weights(elpd_i, bootstrap=0), [1.0, 0.0], atol=1e-6)
+    spread = stacking.stacking_weights(elpd_i, random_seed=1)
+    assert spread.sum() == pytest.approx(1.0) and 0.1 < spread[1] < 0.5
+    assert np.array_equal(spread, stacking.stacking_weights(elpd_i, random_seed=1))  # seeded: the same
+    assert not np.array_equal(spread, stacking.stacking_weights(elpd_i, random_seed=2))
 
 
 def test_the_mixture_takes_draws_in_proportion_to_the_weights_from_the_same_chain():

@@ -386,6 +386,106 @@ def view_extrapolation(data):
     return header, rows
 
 
+def view_threshold_choice(data):
+    """bench_threshold_choice.json: the stacked fit beside fixed thresholds, on simulated surface searches."""
+    r = data["results"]
+    header = [
+        "threshold",
+        "tail runs (median)",
+        "coverage of beta ± s.e.",
+        "mean width",
+        "mean interval score",
+        "fit (s), median",
+    ]
+    rows = []
+    for label, m in r["methods"].items():
+        tail = "stacked" if label == "auto" else f"{m.get('median_n_tail', float('nan')):.0f}"
+        seconds = f"{m['median_seconds']:.1f}" if "median_seconds" in m else ""
+        rows.append(
+            [
+                '"auto"' if label == "auto" else label,
+                tail,
+                f"{m['coverage']:.2f} ± {m['coverage_se']:.2f}",
+                f"{m['mean_width']:.4f}",
+                f"{m['mean_interval_score']:.4f}",
+                seconds,
+            ]
+        )
+    return header, rows
+
+
+def view_extrapolation_auto(data):
+    """bench_extrapolation_auto.json: band coverage and interval score of "auto", the analysis' threshold
+    and each candidate, per data set."""
+    header = ["data", "threshold", "coverage of the full curve ± s.e.", "mean interval score", "mean weight"]
+    rows = []
+    for name, d in data["results"]["datasets"].items():
+        summary = d["summary"]
+        weights = summary["mean_weights"]
+        for label, m in summary.items():
+            if not isinstance(m, dict):
+                continue
+            weight = ""
+            if label.startswith("candidate "):
+                weight = f"{weights[int(label.split()[1]) - 1]:.2f}"
+            shown = '"auto"' if label == "auto" else label
+            if label == summary["best fixed"]:
+                shown += " (best fixed)"
+            rows.append(
+                [
+                    name,
+                    shown,
+                    f"{m['coverage']:.2f} ± {m['coverage_se']:.2f}",
+                    f"{m['interval_score']:.5f}",
+                    weight,
+                ]
+            )
+    return header, rows
+
+
+def view_threshold_real(data):
+    """bench_threshold_real.json: best-score intervals of fixed thresholds, the candidates and "auto"."""
+    header = ["data", "threshold", "tail runs", "weight", "beta, 90 % interval", "fit (s)"]
+    rows = []
+    for name, d in data["results"]["datasets"].items():
+        for f in d["fixed"]:
+            lo, _, hi = f["best"]
+            rows.append(
+                [
+                    name,
+                    f"{f['threshold']:g} (fixed)",
+                    str(f["n_tail"]),
+                    "",
+                    f"[{lo:.5f}, {hi:.5f}]",
+                    f"{f['seconds']:.1f}",
+                ]
+            )
+        a = d["auto"]
+        for c in a["candidates"]:
+            lo, _, hi = c["best"]
+            rows.append(
+                [
+                    name,
+                    f"{c['threshold']:.5f} (candidate)",
+                    str(c["n_tail"]),
+                    f"{c['weight']:.2f}",
+                    f"[{lo:.5f}, {hi:.5f}]",
+                    "",
+                ]
+            )
+        rows.append(
+            [
+                name,
+                '"auto"',
+                "",
+                f"between thresholds: {a['threshold_share']:.0%}",
+                f"[{a['best'][0]:.5f}, {a['best'][2]:.5f}]",
+                f"{a['seconds']:.1f} ({a['time_ratio']:.1f}x)",
+            ]
+        )
+    return header, rows
+
+
 def view_compare(rows):
     """A CSV of simulated comparisons: ``u`` (the posterior CDF of the difference at the truth) is uniform."""
     u = np.array([r["u"] for r in rows])
@@ -426,6 +526,9 @@ VIEWS = {
     "sbc-ranks": view_sbc_ranks,
     "extrapolation": view_extrapolation,
     "compare": view_compare,
+    "threshold-choice": view_threshold_choice,
+    "extrapolation-auto": view_extrapolation_auto,
+    "threshold-real": view_threshold_real,
 }
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "plot_pit",
     "plot_posterior",
     "plot_sbc",
+    "plot_stacking",
     "plot_tail",
     "plot_thresholds",
     "plot_trace",
@@ -342,6 +343,42 @@ def plot_thresholds(scan, axes=None):
         if scan.suggested is not None:
             ax.axvline(scan.suggested, color="C3", ls="--", lw=1)
     axes[0].set_title(f"{scan.ci:.0%} intervals; suggested threshold dashed", fontsize="medium", loc="left")
+    return axes
+
+
+def plot_stacking(stacked, ci: float = 0.9, axes=None):
+    """What ``threshold="auto"`` made of the threshold (:class:`bayesq.stacking.StackedFit`).
+
+    Left: each candidate's ``ci`` interval of the best score against its
+    threshold, its marker's size growing with its weight, and the stacked
+    fit's interval shaded across. Right: the candidates' weights.
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    axes = np.ravel(axes)
+    table = stacked.thresholds(ci=ci)
+    t, w = table.index.to_numpy(), table["weight"].to_numpy()
+    lo, mid, hi = (table[f"best_{part}"].to_numpy() for part in ("lower", "median", "upper"))
+    best = stacked.best_score(ci=ci)
+    axes[0].axhspan(best.lower, best.upper, color="C1", alpha=0.25, lw=0, label=f'"auto", {ci:.0%}')
+    axes[0].errorbar(t, mid, yerr=[mid - lo, hi - mid], fmt="none", ecolor="C0", capsize=2)
+    axes[0].scatter(t, mid, s=12 + 120 * w, color="C0", zorder=3, label="candidates (size: weight)")
+    axes[0].set_ylabel(f"best score ({'beta' if stacked.maximize else 'alpha'})")
+    axes[0].legend(fontsize="small", loc="best")
+    width = 0.6 * np.min(np.diff(np.sort(t))) if t.size > 1 else 0.01
+    axes[1].bar(t, w, width=width, color="C0")
+    axes[1].set_ylim(0, 1)
+    axes[1].set_ylabel("stacking weight")
+    for ax in axes:
+        ax.set_xlabel("threshold")
+    share = f"share of the variance between thresholds: {stacked.threshold_share:.0%}"
+    axes[0].set_title(share, fontsize="medium", loc="left")
     return axes
 
 

@@ -35,7 +35,7 @@ def _interval(result) -> list[float]:
 
 def _fixed(spec, threshold: float) -> dict:
     start = time.perf_counter()
-    result = bayesq.fit(spec.scores(), **spec.fit_kwargs(threshold=threshold, quiet=True))
+    result = bayesq.fit(spec.scores(), **{**spec.fit_kwargs(quiet=True), "threshold": threshold})
     seconds = time.perf_counter() - start
     d = result.diagnostics()
     return {
@@ -64,7 +64,7 @@ def main():
         spec = load_spec(MODELS / f"{name}.toml")
         fixed = [_fixed(spec, t) for t in sorted({spec.threshold, *extra.get(name, [])})]
         start = time.perf_counter()
-        stacked = bayesq.fit(spec.scores(), **spec.fit_kwargs(threshold="auto", quiet=True))
+        stacked = bayesq.fit(spec.scores(), **{**spec.fit_kwargs(quiet=True), "threshold": "auto"})
         seconds = time.perf_counter() - start
         table = stacked.thresholds(ci=CI)
         own = next(f for f in fixed if f["threshold"] == spec.threshold)

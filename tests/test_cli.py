@@ -263,6 +263,7 @@ def test_fit_with_threshold_auto_reports_the_candidates_and_saves_a_stacked_fit(
     assert "stacked over" in printed and "the candidate thresholds" in printed
     fitted = load(workdir / "auto")
     assert type(fitted).__name__ == "StackedFit" and "prior" in fitted.idata
+    assert (workdir / "auto" / "thresholds.png").is_file()
     assert "weight" in (workdir / "auto" / "summary.txt").read_text()
     assert main(["fit", "scores.txt", "--threshold", "best"]) == 2
     assert 'must be a number or "auto"' in capsys.readouterr().err

@@ -229,3 +229,17 @@ def test_a_threshold_that_is_neither_a_number_nor_auto_is_refused():
 
     with pytest.raises(InputError, match="threshold"):
         bayesq.fit(np.arange(100.0), "best", **SHORT)
+
+
+def test_the_plot_shows_each_candidates_interval_and_weight_and_the_stacked_interval(stacked):
+    import matplotlib.pyplot as plt
+
+    from bayesq.plots import plot_stacking
+
+    axes = plot_stacking(stacked)
+    heights = [bar.get_height() for bar in axes[1].patches]
+    assert np.allclose(heights, stacked.weights)
+    best = stacked.best_score(ci=0.9)
+    span = axes[0].patches[0]  # the stacked interval, shaded across
+    assert np.allclose([span.get_y(), span.get_y() + span.get_height()], [best.lower, best.upper])
+    plt.close("all")

@@ -23,10 +23,14 @@ variables have a ``search`` dimension, with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
+from bayesq import validate
 from bayesq.diagnostics import SENSITIVITY, prior_sensitivity
+from bayesq.exceptions import InputError
 from bayesq.loglik import pointwise_log_likelihood
 from bayesq.model import COORDINATES, PARAMETERS, build_joint_model, check_n_hyperparameters, check_searches
 from bayesq.priors import Priors, check_priors
@@ -288,7 +292,8 @@ def fit_joint(
         with :func:`bayesq.sources.read_search`). Failed runs count as
         censored runs.
     thresholds : float or mapping
-        One threshold for all, or one per name.
+        One threshold for all, or one per name. ``"auto"`` (:mod:`bayesq.stacking`)
+        is not available for joint fits yet: an ``InputError`` says so.
     maximize : bool
         Direction, shared by all searches.
     pool : iterable of {"gamma", "sigma"}
@@ -389,6 +394,13 @@ def fit_joint(
     )
     priors = check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
+    given = thresholds.values() if isinstance(thresholds, Mapping) else [thresholds]
+    if any(isinstance(t, str) and t == validate.AUTO for t in given):
+        raise InputError(
+            '{arg}="auto" is not available for joint fits yet: fit each search with '
+            'bayesq.fit(scores, threshold="auto") (or fit_many), or give fit_joint thresholds',
+            "thresholds",
+        )
     data = check_searches(searches, thresholds, maximize)
     names = list(data)
     scores = {n: d.scores for n, d in data.items()}

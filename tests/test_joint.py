@@ -102,6 +102,12 @@ def test_joint_model_rejects_bad_input(kwargs, message):
         build_joint_model({}, THRESHOLD)
 
 
+@pytest.mark.parametrize("thresholds", ["auto", {"a": "auto", "b": THRESHOLD}])
+def test_an_auto_threshold_for_a_joint_fit_is_refused_with_what_to_do_instead(thresholds):
+    with pytest.raises(ValueError, match=r'thresholds="auto" is not available for joint fits yet.*fit_many'):
+        bayesq.fit_joint(searches(), thresholds)
+
+
 def test_joint_fit_records_a_point_per_run_and_splits_into_fit_results(joint_fit, tmp_path):
     post = joint_fit.idata.posterior
     assert list(post["search"].values) == ["a", "b"]

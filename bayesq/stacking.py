@@ -575,7 +575,8 @@ def stack(fits, random_seed=None) -> StackedFit:
     maximize = fits[0].maximize
     cutoff = fits[-1].threshold
     scores = fits[0].scores
-    top = scores[scores > cutoff] if maximize else scores[scores < cutoff]
+    beyond = (scores > cutoff) if maximize else (scores < cutoff)
+    top = scores[beyond & np.isfinite(scores)]  # (a failed run is censored at every candidate)
     rhat = np.array([f.diagnostics().max_rhat for f in fits])
     converged = rhat <= STACKED_RHAT
     considered = converged if converged.any() else np.ones_like(converged)  # else fit warns why

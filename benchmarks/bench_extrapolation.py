@@ -20,6 +20,13 @@ beyond it), and measure
     whose band is set against its own empirical curve -- the misfit of the
     model itself, which no subsample can beat.
 
+With ``--threshold auto`` (written to ``bench_extrapolation_auto.json``): each subsample is fitted
+with ``threshold="auto"`` (:mod:`bayesq.stacking`) and at the analysis' threshold, and each candidate
+of the stacked fit is scored as a fixed threshold of its own. Besides coverage over each fit's own
+regime, every fit's band is scored over the same grid points, those of the analysis threshold's
+regime: coverage there, and the interval score (Gneiting and Raftery 2007) of the band, its width
+plus 10 times its miss at each k, averaged (lower is better).
+
 Run: ``python benchmarks/bench_extrapolation.py [--reps 60] [--datasets deberta-base,...]``.
 """
 
@@ -52,8 +59,12 @@ def _share(flags, mask) -> float:
     return float(flags[mask].mean()) if mask.any() else np.nan
 
 
-def _band(result, full_curve, size) -> dict:
-    """Coverage, where the misses fall, and the interval score of ``result``'s band of the median curve."""
+def _band(result, full_curve, size, common=None) -> dict:
+    """Coverage, where the misses fall, and the interval score of ``result``'s band of the median curve.
+
+    Over the fit's own regime (k >= its k_regime); with ``common`` (a k), also coverage and interval
+    score over k >= ``common``: the same grid points for every fit of a subsample.
+    """
     curve = result.tuning_curve(np.concatenate([GRID, WIDTH_AT]), ci=CI)
     band_lo, band_hi = curve.lower[: GRID.size], curve.upper[: GRID.size]
     regime = GRID >= curve.k_regime
@@ -63,7 +74,12 @@ def _band(result, full_curve, size) -> dict:
     # Gneiting and Raftery's interval score of the band at each k (level 1 - CI), averaged over the regime
     miss = np.maximum(band_lo - full_curve, 0.0) + np.maximum(full_curve - band_hi, 0.0)
     score = (band_hi - band_lo) + (2 / (1 - CI)) * miss
+    common = curve.k_regime if common is None else common
+    shared = GRID >= common
     return {
+        "k_regime": float(curve.k_regime),
+        "coverage_common": _share(inside, shared),
+        "interval_score_common": float(score[shared].mean()) if shared.any() else np.nan,
         "coverage": _share(inside, regime),
         # where the misses are: the full search's curve below the band (the band
         # optimistic) or above it, and coverage within / beyond the subsample's size
@@ -76,8 +92,9 @@ def _band(result, full_curve, size) -> dict:
     }
 
 
-def one(sub, full_curve, size, threshold, fit_kwargs):
-    """One subsample: the fit at ``threshold`` (a number, or "auto" with each candidate's band too)."""
+def one(sub, full_curve, size, threshold, fit_kwargs, common=None):
+    """One subsample: the fit at ``threshold`` (a number, or "auto" with each candidate's band too);
+    ``common``: the k from which the bands of all fits of the subsample are compared (:func:`_band`)."""
     if threshold != "auto" and np.sum(sub > threshold) < MIN_TAIL:
         threshold = np.sort(sub)[-(MIN_TAIL + 1)]
     start = time.perf_counter()
@@ -86,7 +103,7 @@ def one(sub, full_curve, size, threshold, fit_kwargs):
     lo, _, hi = frequentist.tuning_curve_band(sub, WIDTH_AT, CI, support=(0.0, 1.0))
     d = result.diagnostics()
     row = {
-        **_band(result, full_curve, size),
+        **_band(result, full_curve, size, common),
         "opda": hi - lo,
         "trivial": hi >= 1.0,
         "threshold": result.threshold,
@@ -97,7 +114,7 @@ def one(sub, full_curve, size, threshold, fit_kwargs):
     if threshold == "auto":
         row["weights"] = result.weights
         row["share"] = result.threshold_share
-        row["candidates"] = [_band(c, full_curve, size) for c in result.candidates]
+        row["candidates"] = [_band(c, full_curve, size, common) for c in result.candidates]
     return row
 
 
@@ -141,10 +158,14 @@ def _auto_summary(fits) -> dict:
 
     def add(label, bands):
         cov = [b["coverage"] for b in bands]
+        common = [b["coverage_common"] for b in bands]
         out[label] = {
             "coverage": float(np.nanmean(cov)),
             "coverage_se": _se(cov),
-            "interval_score": float(np.nanmean([b["interval_score"] for b in bands])),
+            "coverage_common": float(np.nanmean(common)),
+            "coverage_common_se": _se(common),
+            # on the grid points of the analysis threshold's regime: the same points for every fit
+            "interval_score": float(np.nanmean([b["interval_score_common"] for b in bands])),
         }
 
     add("auto", fits)
@@ -207,9 +228,12 @@ def main():
         rows = []
         for rep in range(args.reps):
             sub = rng.choice(scores, size=SUBSAMPLE[name], replace=False)
-            row = one(sub, full_curve, SUBSAMPLE[name], args.threshold or spec.threshold, fit_kwargs)
             if args.threshold == "auto":  # the same subsample at the analysis' threshold, side by side
-                row["fixed"] = one(sub, full_curve, SUBSAMPLE[name], spec.threshold, fit_kwargs)
+                fixed = one(sub, full_curve, SUBSAMPLE[name], spec.threshold, fit_kwargs)
+                row = one(sub, full_curve, SUBSAMPLE[name], "auto", fit_kwargs, common=fixed["k_regime"])
+                row["fixed"] = fixed
+            else:
+                row = one(sub, full_curve, SUBSAMPLE[name], spec.threshold, fit_kwargs)
             rows.append(row)
             record[name]["fits"].append(_jsonable(row))
             print(

@@ -417,7 +417,14 @@ def view_threshold_choice(data):
 def view_extrapolation_auto(data):
     """bench_extrapolation_auto.json: band coverage and interval score of "auto", the analysis' threshold
     and each candidate, per data set."""
-    header = ["data", "threshold", "coverage of the full curve ± s.e.", "mean interval score", "mean weight"]
+    header = [
+        "data",
+        "threshold",
+        "coverage of the full curve ± s.e. (own regime)",
+        "coverage ± s.e. (common grid)",
+        "mean interval score (common grid)",
+        "mean weight",
+    ]
     rows = []
     for name, d in data["results"]["datasets"].items():
         summary = d["summary"]
@@ -436,6 +443,7 @@ def view_extrapolation_auto(data):
                     name,
                     shown,
                     f"{m['coverage']:.2f} ± {m['coverage_se']:.2f}",
+                    f"{m['coverage_common']:.2f} ± {m['coverage_common_se']:.2f}",
                     f"{m['interval_score']:.5f}",
                     weight,
                 ]

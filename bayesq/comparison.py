@@ -37,7 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from bayesq import curves, validate
-from bayesq.exceptions import InputTypeError
+from bayesq.exceptions import InputError, InputTypeError
 from bayesq.joint import JointFit
 from bayesq.results import FitResult
 
@@ -572,6 +572,14 @@ def compare_models(models: Mapping, **kwargs):
 
     if not isinstance(models, Mapping) or len(models) < 2:
         raise ValueError("compare_models needs a mapping of two or more fits")
+    stacked = [label for label, m in models.items() if "log_likelihood" not in m.idata]
+    if stacked:
+        raise InputError(
+            f"{{arg}} {', '.join(map(repr, stacked))}: no pointwise log-likelihood (a fit with "
+            'threshold="auto" mixes models of different thresholds, and its candidates keep none); '
+            "compare fits at one threshold",
+            "models",
+        )
     data = {label: _single_loglik(m.idata) for label, m in models.items()}
     sizes = {label: d.log_likelihood["scores"].shape[-1] for label, d in data.items()}
     if len(set(sizes.values())) > 1:

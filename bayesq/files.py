@@ -419,6 +419,13 @@ def _settings(posterior) -> str:
     return str(posterior.attrs.get(ATTR, "")) + str(posterior.attrs.get(ATTR_0_1_JOINT, ""))
 
 
+def _all_settings(groups, posterior) -> str:
+    """The settings the checksum covers: the fit's, then those of every nested posterior (a stacked
+    fit's candidates), by path."""
+    nested = [_settings(groups[name]) for name in sorted(groups) if name.endswith("/posterior")]
+    return _settings(posterior) + "".join(nested)
+
+
 def save_netcdf(idata, path, overwrite: bool = False) -> pathlib.Path:
     """Write a fit's DataTree to netCDF atomically (:func:`atomic_file`), with its checksum.
 
@@ -441,7 +448,8 @@ def save_netcdf(idata, path, overwrite: bool = False) -> pathlib.Path:
             )
     posterior = out.posterior.to_dataset()  # a copy: the caller's attributes stay as they are
     posterior.attrs.pop(CHECKSUM_ATTR, None)
-    posterior.attrs[CHECKSUM_ATTR] = checksum(_groups(out) | {"posterior": posterior}, _settings(posterior))
+    groups = _groups(out) | {"posterior": posterior}
+    posterior.attrs[CHECKSUM_ATTR] = checksum(groups, _all_settings(groups, posterior))
     out["posterior"] = posterior
     with atomic_file(path, overwrite=overwrite) as tmp:
         out.to_netcdf(tmp, engine="h5netcdf")
@@ -489,7 +497,7 @@ def read_netcdf(path):
     if post is None or not _settings(post):
         raise SavedFitError(f"{path} is not a bayesq fit (no posterior with bayesq settings)")
     recorded = post.attrs.get(CHECKSUM_ATTR)
-    if recorded is not None and recorded != checksum(groups, _settings(post)):
+    if recorded is not None and recorded != checksum(groups, _all_settings(groups, post)):
         raise SavedFitError(
             f"{path} is corrupted: its contents differ from the checksum recorded when it was saved"
         )

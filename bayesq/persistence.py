@@ -38,7 +38,8 @@ def load(path) -> Result:
     """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, stacked, joint or batch.
 
     Returns the result class its settings name (:class:`FitResult`,
-    :class:`bayesq.joint.JointFit`, :class:`bayesq.batch.BatchFit`). The
+    :class:`bayesq.stacking.StackedFit`, :class:`bayesq.joint.JointFit`,
+    :class:`bayesq.batch.BatchFit`). The
     file's checksum is verified (:func:`bayesq.files.read_netcdf`), and its
     settings schema (:mod:`bayesq.settings`). The result has the saved
     draws and settings; its PyMC model is rebuilt from them when asked for.

@@ -479,6 +479,9 @@ def plot_posterior(result, hdi_prob: float = 0.9, axes=None):
 def plot_trace(result, axes=None):
     """Trace plot of alpha, beta, gamma, sigma: each chain's density (left) and its draws (right).
 
+    Of a fit with ``threshold="auto"`` (:class:`bayesq.stacking.StackedFit`),
+    the chains of its favoured candidate: the mixture's draws are no chains.
+
     Returns
     -------
     ndarray of matplotlib.axes.Axes, shape (4, 2)
@@ -488,6 +491,10 @@ def plot_trace(result, axes=None):
     if axes is None:
         _, axes = plt.subplots(len(PARAMETERS), 2, figsize=(11, 8), layout="constrained")
     axes = np.asarray(axes).reshape(len(PARAMETERS), 2)
+    from bayesq.stacking import StackedFit
+
+    if isinstance(result, StackedFit):
+        result = result.favoured
     for (left, right), name in zip(axes, PARAMETERS, strict=True):
         chains = result.draws(name)
         lo, hi = _shown_range(chains.ravel())

@@ -9,7 +9,8 @@
   search of a joint fit, one per data set of a batch), its name, threshold,
   counts and tail spread;
 
-and ``kind`` (``"single"``, ``"joint"``, ``"batch"``), which
+and ``kind`` (``"single"``, ``"joint"``, ``"batch"``, ``"stacked"``: a fit with
+``threshold="auto"``, whose data settings are those of its favoured candidate), which
 :func:`bayesq.load` dispatches on. A fit's settings are written as JSON into
 ``idata.posterior.attrs["bayesq"]`` with the schema version
 (:data:`SCHEMA`) and the bayesq version; :meth:`Settings.from_attrs` reads
@@ -176,7 +177,7 @@ class Settings:
 
     Attributes
     ----------
-    kind : {"single", "joint", "batch"}
+    kind : {"single", "joint", "batch", "stacked"}
     model : ModelSettings
     sampler : SamplerSettings
     data : DataSettings

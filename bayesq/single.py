@@ -166,7 +166,8 @@ def fit(
         search is fitted at 5 candidate thresholds, which are stacked by how
         well they predict the best runs (:mod:`bayesq.stacking`), and a
         :class:`bayesq.stacking.StackedFit` is returned, whose answers
-        integrate over the threshold (5 fits' time).
+        integrate over the threshold (5 fits' time; each candidate has the
+        budget of ``extend``, ``max_draws`` and ``time_limit``, to itself).
     maximize : bool, optional
         Whether higher scores are better (best achievable score ``beta``);
         ``False`` for losses (best score ``alpha``). Unstated, the

@@ -26,18 +26,20 @@ What the candidates are scored on
     (:func:`conditional_log_density`).
 
 Leave-one-out
-    Each run beyond :math:`u_K` enters every candidate's likelihood through
-    the factor :math:`f(y_i \mid \theta)`. Its leave-one-out predictive
-    density is estimated by Pareto-smoothed importance sampling (Vehtari,
-    Gelman and Gabry 2017; Vehtari et al. 2024) with the ratios
-    :math:`1/f(y_i \mid \theta_s)` of the candidate's own draws
-    (:func:`arviz_stats.loo` with those weights,
-    :func:`candidate_elpd`):
+    Each candidate's likelihood holds, for every run beyond :math:`u_K`, the
+    factor :math:`S(u_K \mid \theta)` (it passed :math:`u_K`) times
+    :math:`p_j(y_i \mid \theta)` (where it landed). Leaving out where run
+    :math:`i` landed divides the posterior by :math:`p_j(y_i \mid \theta)`,
+    and its leave-one-out predictive density is estimated by
+    Pareto-smoothed importance sampling (Vehtari, Gelman and Gabry 2017;
+    Vehtari et al. 2024) from the candidate's own draws: ordinary PSIS-LOO
+    of the pointwise log density :math:`\log p_j(y_i \mid \theta_s)`
+    (:func:`arviz_stats.loo`, :func:`candidate_elpd`),
 
     .. math::
 
         \widehat{\mathrm{elpd}}_{j,i} = \log \sum_s w_{j,i,s}\, p_j(y_i \mid \theta_s),
-        \qquad w_{j,i,s} \propto \text{PSIS}\big(1 / f(y_i \mid \theta_s)\big).
+        \qquad w_{j,i,s} \propto \text{PSIS}\big(1 / p_j(y_i \mid \theta_s)\big).
 
 Weights
     The stacking weights maximize the leave-one-out log score of the mixture,
@@ -75,7 +77,7 @@ from bayesq import validate
 from bayesq.diagnostics import SENSITIVITY, Diagnostics
 from bayesq.exceptions import InputError
 from bayesq.loglik import log_likelihood_group
-from bayesq.model import MIN_TAIL, PARAMETERS, prepare_scores
+from bayesq.model import PARAMETERS, prepare_scores
 from bayesq.results import FitResult, Result, format_summary
 from bayesq.stats import noisy_quadratic
 
@@ -110,9 +112,9 @@ def candidate_thresholds(scores, maximize: bool = True, n_candidates: int = CAND
     The candidates keep tail counts spaced evenly in log between
     :data:`HIGHEST_TAIL` (60 %) of the runs and the larger of
     :data:`LOWEST_TAIL` (10 %) of them and :data:`MIN_SCORED` (16) runs;
-    each threshold lies midway between the scores on either side of its
-    count, so that ties aside exactly that many scores lie beyond it.
-    Counts that coincide are kept once.
+    each threshold lies midway between the score of its count and the next
+    lower distinct score, so that exactly that many scores lie beyond it, or
+    more where scores tie. Thresholds that coincide are kept once.
 
     Parameters
     ----------
@@ -146,22 +148,25 @@ def candidate_thresholds(scores, maximize: bool = True, n_candidates: int = CAND
     if int(n_candidates) != n_candidates or n_candidates < 2:
         raise InputError(f"{{arg}} must be a whole number >= 2, got {n_candidates!r}", "n_candidates")
     scores = np.asarray(scores, dtype=float).ravel()
-    good = np.sort(scores[np.isfinite(scores)])
-    if maximize:
-        good = good[::-1]  # best first
-    n = scores.size
+    sign = 1.0 if maximize else -1.0  # in the frame where higher is better
+    good = np.sort(sign * scores[np.isfinite(scores)])[::-1]  # best first
     if good.size <= MIN_SCORED:
         raise InputError(
             f'threshold="auto" needs more than {MIN_SCORED} scored runs to choose among thresholds, got '
             f"{good.size}",
             "threshold",
         )
+    n = scores.size
     high = min(round(HIGHEST_TAIL * n), good.size - 1)
     low = min(max(round(LOWEST_TAIL * n), MIN_SCORED), high)
-    counts = np.unique(np.round(np.geomspace(high, low, int(n_candidates))).astype(int))[::-1]
-    counts = counts[counts >= MIN_TAIL]
-    thresholds = (good[counts - 1] + good[counts]) / 2
-    return np.unique(thresholds) if maximize else np.unique(thresholds)[::-1]
+    counts = np.round(np.geomspace(high, low, int(n_candidates))).astype(int)
+    # each threshold lies midway between the count's score and the next lower distinct score, so that
+    # tied scores stay on one side (and at least that many scores lie beyond it)
+    distinct = np.unique(good)[::-1]
+    at = np.searchsorted(-distinct, -good[counts - 1])  # the count's score among the distinct ones
+    keep = at + 1 < distinct.size
+    thresholds = np.unique((distinct[at[keep]] + distinct[at[keep] + 1]) / 2)  # ascending: most runs first
+    return sign * thresholds
 
 
 def conditional_log_density(posterior, top, cutoff: float, maximize: bool) -> xr.DataArray:
@@ -198,11 +203,15 @@ def conditional_log_density(posterior, top, cutoff: float, maximize: bool) -> xr
 def candidate_elpd(posterior, top, cutoff: float, maximize: bool):
     r"""PSIS-LOO of one candidate's conditional density of the runs beyond ``cutoff``.
 
-    The importance ratios are :math:`1/f(y_i \mid \theta_s)`: the factor that
-    run :math:`i` contributes to the candidate's likelihood. They are
-    Pareto-smoothed (:meth:`psislw` of ArviZ's accessor) and applied to the
-    conditional density of :func:`conditional_log_density` by
-    :func:`arviz_stats.loo`.
+    Leaving run :math:`i` out of what the candidate learnt about *where* the
+    runs beyond :math:`u` land, while keeping that it lies beyond (the
+    count, which the yardstick leaves out), divides the posterior by
+    :math:`p_j(y_i \mid \theta) = f(y_i \mid \theta)/S(u \mid \theta)`. Its
+    leave-one-out predictive density is then
+    :math:`1 / E_{\theta \mid y}[1 / p_j(y_i \mid \theta)]`, estimated with
+    Pareto-smoothed importance weights: ordinary PSIS-LOO
+    (:func:`arviz_stats.loo`) of the pointwise log density of
+    :func:`conditional_log_density`.
 
     Returns
     -------
@@ -212,30 +221,13 @@ def candidate_elpd(posterior, top, cutoff: float, maximize: bool):
     import arviz_stats
 
     conditional = conditional_log_density(posterior, top, cutoff, maximize)
-    draws = [np.asarray(posterior[name].values, dtype=float) for name in PARAMETERS]
-    dist = noisy_quadratic(*(d[..., None] for d in draws), maximize=maximize)
-    log_f = xr.DataArray(dist.logpdf(np.asarray(top, dtype=float)), dims=conditional.dims)
-    reff = _relative_ess(log_f)
-    log_weights, pareto_k = log_f.azstats.psislw(r_eff=reff, dim=list(SAMPLE_DIMS))
     tree = xr.DataTree.from_dict(
         {
             "posterior": xr.Dataset({name: posterior[name] for name in PARAMETERS}),
             "log_likelihood": xr.Dataset({"top": conditional}),
         }
     )
-    return arviz_stats.loo(
-        tree, pointwise=True, var_name="top", reff=reff, log_weights=log_weights, pareto_k=pareto_k
-    )
-
-
-def _relative_ess(log_f: xr.DataArray) -> float:
-    """The relative efficiency of the draws for PSIS: ESS of the mean likelihood over the draws' count."""
-    import arviz_stats
-
-    likelihood = np.exp(log_f - log_f.max(dim=list(SAMPLE_DIMS)))
-    ess = arviz_stats.ess(likelihood.mean("top_run").values[..., None], method="mean")
-    n = log_f.sizes["chain"] * log_f.sizes["draw"]
-    return float(np.clip(np.squeeze(ess) / n, 0.01, 1.0))
+    return arviz_stats.loo(tree, pointwise=True, var_name="top")
 
 
 def stacking_weights(elpd_i, bootstrap: int = BOOTSTRAP, random_seed=0) -> np.ndarray:
@@ -317,6 +309,8 @@ def _stack(dens, a) -> np.ndarray:
         constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}],
     )
     w = np.clip(found.x, 0.0, None)
+    if not (np.all(np.isfinite(w)) and w.sum() > 0):  # (SLSQP failed: the start, equal weights)
+        return np.full(k, 1 / k)
     return w / w.sum()
 
 
@@ -493,9 +487,11 @@ class StackedFit(FitResult, kind="stacked"):
         return super().summary(var_names, hdi_prob, **kwargs)
 
     def diagnostics(self) -> Diagnostics:
-        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws."""
-        used = [c for c, w in zip(self.candidates, self.weights, strict=True) if w > 0]
-        return _worst([c.diagnostics() for c in used])
+        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws
+        (``draws``: theirs, summed)."""
+        candidates = self.candidates
+        used = np.unique(self.draws("candidate"))
+        return _worst([candidates[j].diagnostics() for j in used])
 
     @property
     def favoured(self) -> FitResult:
@@ -514,9 +510,11 @@ class StackedFit(FitResult, kind="stacked"):
 
         Power-scaling perturbs one model's prior and likelihood; the
         candidate of largest weight is the one the stacked fit shows. Its
-        pointwise log-likelihood is computed the first time.
+        pointwise log-likelihood is computed on a copy of its draws: the
+        stacked fit is left as it is.
         """
-        favoured = self.favoured
+        j = int(np.argmax(self.weights))
+        favoured = FitResult(self.idata[f"candidates/c{j}"].copy(), self.model)  # (the saved tree unchanged)
         if "log_likelihood" not in favoured.idata:
             m = favoured.settings.model
             spread = favoured.settings.data.tail_spread if m.fixed_spread else None
@@ -549,11 +547,13 @@ class StackedFit(FitResult, kind="stacked"):
 
 
 def _elpd(fit, top, cutoff, maximize):
-    """:func:`candidate_elpd` of a fit, or ``None`` where PSIS cannot smooth its ratios (constant draws)."""
+    """:func:`candidate_elpd` of a fit, or ``None`` where PSIS cannot smooth its ratios (constant draws)
+    or a run's score is not finite."""
     try:
-        return candidate_elpd(fit.idata.posterior, top, cutoff, maximize)
+        elpd = candidate_elpd(fit.idata.posterior, top, cutoff, maximize)
     except ValueError:
         return None
+    return elpd if np.all(np.isfinite(elpd.elpd_i.values)) else None
 
 
 def stack(fits, random_seed=None) -> StackedFit:
@@ -564,6 +564,11 @@ def stack(fits, random_seed=None) -> StackedFit:
     fits : sequence of FitResult
         Fits of the same scores in the same direction at different
         thresholds, lowest tail count last.
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        No fits, or fits of different scores or directions.
     random_seed : int, optional
         Seed of the bootstrap of the weights (:func:`stacking_weights`); the
         fit's own, so that a seeded fit gives the same weights every time.
@@ -572,9 +577,15 @@ def stack(fits, random_seed=None) -> StackedFit:
     -------
     StackedFit
     """
+    fits = list(fits)
+    if not fits:
+        raise InputError("{arg} is empty: stacking needs at least one candidate fit", "fits")
     maximize = fits[0].maximize
+    scores = np.sort(fits[0].scores)
+    for f in fits[1:]:
+        if f.maximize != maximize or not np.array_equal(np.sort(f.scores), scores, equal_nan=True):
+            raise InputError("{arg} must be fits of the same scores in the same direction", "fits")
     cutoff = fits[-1].threshold
-    scores = fits[0].scores
     beyond = (scores > cutoff) if maximize else (scores < cutoff)
     top = scores[beyond & np.isfinite(scores)]  # (a failed run is censored at every candidate)
     rhat = np.array([f.diagnostics().max_rhat for f in fits])

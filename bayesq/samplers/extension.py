@@ -204,7 +204,7 @@ def _extended(model, options, compiled, deadline, retune: bool):
 
 
 def _another_seed(seed, attempt: int):
-    """The seed of a run drawn again after a chain got stuck: derived from the fit's (``None`` stays)."""
+    """The seed of a run drawn again after a chain got stuck, derived from the last run's (``None`` stays)."""
     if seed is None:
         return None
     return int(np.random.SeedSequence([int(seed), attempt + 1]).generate_state(1)[0] % 2**31)

@@ -28,6 +28,7 @@ from bayesq.samplers.options import installed
 
 __all__ = [
     "NUMBA_DEFAULT",
+    "STUCK_AFTER",
     "STUCK_STEP_RATIO",
     "StuckChain",
     "backend",
@@ -182,6 +183,7 @@ INSPECT_WAIT = 0.25  # seconds between two copies of a trace that lags the progr
 
 
 STUCK_STEP_RATIO = 1e-6  # a chain whose step size falls below this share of another chain's is stuck
+STUCK_AFTER = 50  # draws (tuning included) a chain makes before its step size is compared
 
 
 class StuckChain(RuntimeError):
@@ -199,11 +201,14 @@ def stuck(step_sizes) -> bool:
     trajectories of the maximum depth that go nowhere: it costs minutes and
     mixes never.
 
-    >>> stuck([0.45, 3e-12, 0.44, 0.49]), stuck([0.45, 0.1, 0.44])
-    (True, False)
+    Step sizes that are not finite and positive (a chain that has not
+    started reports 0) are left out.
+
+    >>> stuck([0.45, 3e-12, 0.44, 0.49]), stuck([0.45, 0.1, 0.44]), stuck([0.0, 0.45])
+    (True, False, False)
     """
     s = np.asarray(list(step_sizes), dtype=float)
-    s = s[np.isfinite(s)]
+    s = s[np.isfinite(s) & (s > 0)]
     return s.size > 1 and s.min() < STUCK_STEP_RATIO * s.max()
 
 
@@ -218,7 +223,7 @@ class _Progress:
 
     def __call__(self, chains):
         self.draws = min((c.finished_draws for c in chains), default=0)
-        self.stuck = stuck(c.step_size for c in chains)
+        self.stuck = stuck(c.step_size for c in chains if c.finished_draws >= STUCK_AFTER)
         if self.then is not None:
             self.then(chains)
 

@@ -106,7 +106,7 @@ def write_outputs(result, tmp: pathlib.Path, extra: str = "", sensitivity=None):
     save_figure(plot_posterior(result), tmp / "posterior.png")
     save_figure(plot_tail(result), tmp / "tail.png")
     save_figure(plot_tail(result, group="prior"), tmp / "prior.png")
-    from bayesq.stacking import StackedFit
+    from bayesq.stacked import StackedFit
 
     if isinstance(result, StackedFit):  # threshold="auto": what it made of the threshold
         from bayesq.plots import plot_stacking

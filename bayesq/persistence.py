@@ -17,7 +17,7 @@ from bayesq.files import read_netcdf
 from bayesq.joint import JointFit
 from bayesq.results import FitResult, Result
 from bayesq.settings import Settings
-from bayesq.stacking import StackedFit
+from bayesq.stacked import StackedFit
 
 __all__ = ["RESULTS", "load", "saved_fit_path"]
 
@@ -38,7 +38,7 @@ def load(path) -> Result:
     """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, stacked, joint or batch.
 
     Returns the result class its settings name (:class:`FitResult`,
-    :class:`bayesq.stacking.StackedFit`, :class:`bayesq.joint.JointFit`,
+    :class:`bayesq.stacked.StackedFit`, :class:`bayesq.joint.JointFit`,
     :class:`bayesq.batch.BatchFit`). The
     file's checksum is verified (:func:`bayesq.files.read_netcdf`), and its
     settings schema (:mod:`bayesq.settings`). The result has the saved

@@ -347,11 +347,8 @@ def plot_thresholds(scan, axes=None):
 
 
 def plot_stacking(stacked, ci: float = 0.9, axes=None):
-    """What ``threshold="auto"`` made of the threshold (:class:`bayesq.stacking.StackedFit`).
-
-    Left: each candidate's ``ci`` interval of the best score against its
-    threshold, its marker's size growing with its weight, and the stacked
-    fit's interval shaded across. Right: the candidates' weights.
+    """What ``threshold="auto"`` made of the threshold (:class:`bayesq.stacked.StackedFit`): candidates'
+    ``ci`` intervals of the best score (size: weight), the stacked one shaded (left); the weights (right).
 
     Returns
     -------
@@ -359,26 +356,18 @@ def plot_stacking(stacked, ci: float = 0.9, axes=None):
     """
     import matplotlib.pyplot as plt
 
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-    axes = np.ravel(axes)
-    table = stacked.thresholds(ci=ci)
+    axes = np.ravel(plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")[1] if axes is None else axes)
+    table, best = stacked.thresholds(ci=ci), stacked.best_score(ci=ci)
     t, w = table.index.to_numpy(), table["weight"].to_numpy()
     lo, mid, hi = (table[f"best_{part}"].to_numpy() for part in ("lower", "median", "upper"))
-    best = stacked.best_score(ci=ci)
     axes[0].axhspan(best.lower, best.upper, color="C1", alpha=0.25, lw=0, label=f'"auto", {ci:.0%}')
     axes[0].errorbar(t, mid, yerr=[mid - lo, hi - mid], fmt="none", ecolor="C0", capsize=2)
     axes[0].scatter(t, mid, s=12 + 120 * w, color="C0", zorder=3, label="candidates (size: weight)")
-    axes[0].set_ylabel(f"best score ({'beta' if stacked.maximize else 'alpha'})")
-    axes[0].legend(fontsize="small", loc="best")
-    width = 0.6 * np.min(np.diff(np.sort(t))) if t.size > 1 else 0.01
-    axes[1].bar(t, w, width=width, color="C0")
-    axes[1].set_ylim(0, 1)
-    axes[1].set_ylabel("stacking weight")
-    for ax in axes:
-        ax.set_xlabel("threshold")
-    share = f"share of the variance between thresholds: {stacked.threshold_share:.0%}"
-    axes[0].set_title(share, fontsize="medium", loc="left")
+    axes[0].set(ylabel=f"best score ({'beta' if stacked.maximize else 'alpha'})", xlabel="threshold")
+    axes[0].legend(fontsize="small")
+    axes[0].set_title(f"variance between thresholds: {stacked.threshold_share:.0%}", fontsize="medium")
+    axes[1].bar(t, w, width=0.6 * np.min(np.abs(np.diff(t))) if t.size > 1 else 0.01, color="C0")
+    axes[1].set(ylim=(0, 1), ylabel="stacking weight", xlabel="threshold")
     return axes
 
 
@@ -479,8 +468,7 @@ def plot_posterior(result, hdi_prob: float = 0.9, axes=None):
 def plot_trace(result, axes=None):
     """Trace plot of alpha, beta, gamma, sigma: each chain's density (left) and its draws (right).
 
-    Of a fit with ``threshold="auto"`` (:class:`bayesq.stacking.StackedFit`),
-    the chains of its favoured candidate: the mixture's draws are no chains.
+    Of a stacked fit (:class:`bayesq.stacked.StackedFit`), its favoured candidate's chains.
 
     Returns
     -------
@@ -491,10 +479,7 @@ def plot_trace(result, axes=None):
     if axes is None:
         _, axes = plt.subplots(len(PARAMETERS), 2, figsize=(11, 8), layout="constrained")
     axes = np.asarray(axes).reshape(len(PARAMETERS), 2)
-    from bayesq.stacking import StackedFit
-
-    if isinstance(result, StackedFit):
-        result = result.favoured
+    result = getattr(result, "favoured", result)  # a stacked fit: its favoured candidate's chains
     for (left, right), name in zip(axes, PARAMETERS, strict=True):
         chains = result.draws(name)
         lo, hi = _shown_range(chains.ravel())

@@ -25,7 +25,8 @@ from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import ModelSettings, Settings
 from bayesq.sources import read_search
-from bayesq.stacking import candidate_thresholds, stack
+from bayesq.stacked import stack
+from bayesq.stacking import candidate_thresholds
 
 __all__ = ["DIRECTION_REACH", "check_direction", "fit"]
 
@@ -165,7 +166,7 @@ def fit(
         helps to choose it. ``"auto"`` leaves the choice to the data: the
         search is fitted at 5 candidate thresholds, which are stacked by how
         well they predict the best runs (:mod:`bayesq.stacking`), and a
-        :class:`bayesq.stacking.StackedFit` is returned, whose answers
+        :class:`bayesq.stacked.StackedFit` is returned, whose answers
         integrate over the threshold (5 fits' time; each candidate has the
         budget of ``extend``, ``max_draws`` and ``time_limit``, to itself).
     maximize : bool, optional
@@ -259,7 +260,7 @@ def fit(
         settings, and the reports on it: ``.summary()``,
         ``.diagnostics()``, ``.best_score()``, ``.tuning_curve(k)``,
         ``.save(path)``. With ``threshold="auto"``, its subclass
-        :class:`bayesq.stacking.StackedFit`, which adds ``.thresholds()``
+        :class:`bayesq.stacked.StackedFit`, which adds ``.thresholds()``
         (the candidates and their weights), ``.threshold_share`` and
         ``.candidates``.
 

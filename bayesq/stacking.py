@@ -55,30 +55,22 @@ The answer
     integrate over the threshold. How much they owe to it is the share of the
     best score's posterior variance that lies *between* candidates,
     :math:`\sum_j w_j (\mu_j - \bar\mu)^2 / \operatorname{Var}`
-    (:attr:`StackedFit.threshold_share`).
+    (:attr:`bayesq.stacked.StackedFit.threshold_share`).
 
 Candidates whose chains disagree (R-hat above :data:`STACKED_RHAT`, 1.05: a
 chain caught in another mode, whose draws no weight can make right) get
 weight 0, as do those whose importance ratios PSIS cannot smooth;
-:meth:`StackedFit.thresholds` lists them, with their R-hat and an ``elpd``
+:meth:`bayesq.stacked.StackedFit.thresholds` lists them, with their R-hat and an ``elpd``
 of NaN.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
-
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from bayesq import validate
-from bayesq.diagnostics import SENSITIVITY, Diagnostics
 from bayesq.exceptions import InputError
-from bayesq.loglik import log_likelihood_group
-from bayesq.model import PARAMETERS, prepare_scores
-from bayesq.results import FitResult, Result, format_summary
+from bayesq.model import PARAMETERS
 from bayesq.stats import noisy_quadratic
 
 __all__ = [
@@ -88,12 +80,10 @@ __all__ = [
     "LOWEST_TAIL",
     "MIN_SCORED",
     "STACKED_RHAT",
-    "StackedFit",
     "candidate_elpd",
     "candidate_thresholds",
     "conditional_log_density",
     "mixture_posterior",
-    "stack",
     "stacking_weights",
 ]
 
@@ -358,291 +348,3 @@ def mixture_posterior(posteriors, weights) -> xr.Dataset:
         parts["candidate"].append(np.full((chains, n), j))
     data = {v: (SAMPLE_DIMS, np.concatenate(p, axis=1)) for v, p in parts.items()}
     return xr.Dataset(data, coords={"chain": np.arange(chains), "draw": np.arange(size)})
-
-
-def _worst(diagnostics) -> Diagnostics:
-    """One :class:`~bayesq.diagnostics.Diagnostics` for several fits: the worst of each number."""
-    return dataclasses.replace(
-        diagnostics[0],
-        divergences=sum(d.divergences for d in diagnostics),
-        draws=sum(d.draws for d in diagnostics),
-        max_rhat=max(d.max_rhat for d in diagnostics),
-        min_ess_bulk=min(d.min_ess_bulk for d in diagnostics),
-        min_ess_tail=min(d.min_ess_tail for d in diagnostics),
-        max_tree_depth_hits=sum(d.max_tree_depth_hits for d in diagnostics),
-        min_bfmi=min(d.min_bfmi for d in diagnostics),
-        depth_capped=any(d.depth_capped for d in diagnostics),
-        noise_share=max(d.noise_share for d in diagnostics),
-        max_draws=max((d.max_draws for d in diagnostics if d.max_draws is not None), default=None),
-    )
-
-
-class StackedFit(FitResult, kind="stacked"):
-    r"""A random search fitted at several thresholds and stacked (``bayesq.fit(..., threshold="auto")``).
-
-    A :class:`~bayesq.FitResult` whose posterior is the stacking mixture of
-    candidate fits (module :mod:`bayesq.stacking`): its best score, tuning
-    curves, predictive intervals and comparisons integrate over the
-    threshold. Besides what a fit reports, it shows what the data say about
-    the threshold (:meth:`thresholds`: the candidates and their weights) and
-    how much the answer owes to it (:attr:`threshold_share`); the
-    candidates' fits are :attr:`candidates`.
-
-    Its :attr:`threshold`, tail and censored runs are those of the
-    candidate of largest weight; its diagnostics are the worst of the
-    candidates that contribute draws, each fitted to the convergence
-    standard of :func:`bayesq.fit`.
-
-    The ``idata`` groups: ``posterior`` (the mixture, with the variable
-    ``candidate``: the candidate each draw came from), ``observed_data`` (as
-    for the favoured candidate), ``stacking`` (per ``candidate``: its
-    ``threshold``, ``n_tail``, ``weight``, ``elpd``, ``elpd_se``,
-    ``max_pareto_k``, and ``elpd_i`` per ``top_run``: a run beyond the
-    highest candidate), and ``candidates/c0``, ``candidates/c1``, ... (each
-    candidate's ``posterior``, ``sample_stats`` and ``observed_data``).
-
-    Examples
-    --------
-    >>> import bayesq
-    >>> from bayesq.simulate import simulate_random_search
-    >>> search = simulate_random_search(n=200, random_seed=0)
-    >>> result = bayesq.fit(
-    ...     search.scores, "auto", draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
-    ... )
-    >>> table = result.thresholds()
-    >>> list(table.columns[:3]), round(float(table["weight"].sum()), 6)
-    (['n_tail', 'weight', 'elpd'], 1.0)
-    >>> 0 <= result.threshold_share <= 1
-    True
-    >>> len(result.candidates) == len(table)
-    True
-    """
-
-    _who = 'bayesq.fit(threshold="auto")'
-
-    @property
-    def weights(self) -> np.ndarray:
-        """The candidates' stacking weights, in the order of :meth:`thresholds`."""
-        return self.idata.stacking["weight"].values
-
-    @property
-    def candidates(self) -> list[FitResult]:
-        """The candidates' fits, from the lowest threshold (most tail runs) to the highest."""
-        return [FitResult(self.idata[f"candidates/c{j}"]) for j in range(self.weights.size)]
-
-    @property
-    def threshold_share(self) -> float:
-        r"""Share of the best score's posterior variance that lies between candidates.
-
-        :math:`\sum_j w_j (\mu_j - \bar\mu)^2 / \operatorname{Var}`, with
-        :math:`\mu_j` each candidate's posterior mean of the best score and
-        the variance the mixture's: 0 when the threshold does not matter, 1
-        when the candidates' posteriors are points that disagree.
-        """
-        best = "beta" if self.maximize else "alpha"
-        means = np.array([c.draws(best).mean() for c in self.candidates])
-        variances = np.array([c.draws(best).var() for c in self.candidates])
-        w = self.weights
-        mean = np.sum(w * means)
-        between = np.sum(w * (means - mean) ** 2)
-        total = between + np.sum(w * variances)
-        return float(between / total) if total > 0 else 0.0
-
-    def thresholds(self, ci: float = 0.9) -> pd.DataFrame:
-        """The candidates: tail runs, stacking weight, leave-one-out score, and their best-score intervals.
-
-        Parameters
-        ----------
-        ci : float
-            Mass of each candidate's equal-tailed interval of the best score.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by ``threshold``; columns ``n_tail``, ``weight``,
-            ``elpd`` and ``elpd_se`` (the leave-one-out log score of the runs
-            beyond the highest candidate, module :mod:`bayesq.stacking`),
-            ``max_pareto_k`` (PSIS's reliability: above 0.7 the score of
-            some run is unreliable), ``max_rhat`` (above
-            :data:`STACKED_RHAT` the candidate is left out: weight 0),
-            ``best_lower``, ``best_median``, ``best_upper``.
-        """
-        ci = validate.probability(ci, "ci")
-        s = self.idata.stacking
-        best = "beta" if self.maximize else "alpha"
-        q = [(1 - ci) / 2, 0.5, (1 + ci) / 2]
-        bounds = np.array([np.quantile(c.draws(best).ravel(), q) for c in self.candidates])
-        names = ("n_tail", "weight", "elpd", "elpd_se", "max_pareto_k", "max_rhat")
-        columns = {name: s[name].values for name in names}
-        columns.update(best_lower=bounds[:, 0], best_median=bounds[:, 1], best_upper=bounds[:, 2])
-        return pd.DataFrame(columns, index=pd.Index(s["threshold"].values, name="threshold"))
-
-    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
-        """Posterior summary of the mixture: mean, sd and HDI (:func:`arviz.summary`, ``kind="stats"``).
-
-        R-hat and ESS belong to the candidates' chains, not to the mixture's
-        draws: :meth:`diagnostics` reports them.
-        """
-        kwargs.setdefault("kind", "stats")
-        return super().summary(var_names, hdi_prob, **kwargs)
-
-    def diagnostics(self) -> Diagnostics:
-        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws
-        (``draws``: theirs, summed)."""
-        candidates = self.candidates
-        used = np.unique(self.draws("candidate"))
-        return _worst([candidates[j].diagnostics() for j in used])
-
-    @property
-    def favoured(self) -> FitResult:
-        """The candidate of largest weight, whose threshold, runs and model the stacked fit shows."""
-        return self.candidates[int(np.argmax(self.weights))]
-
-    @property
-    def model(self):
-        """The favoured candidate's PyMC model (:attr:`favoured`): each candidate has its own."""
-        if self._model is None:
-            self._model = self.favoured.model
-        return self._model
-
-    def prior_sensitivity(self, var_names=PARAMETERS, threshold: float = SENSITIVITY) -> pd.DataFrame:
-        """Power-scaling sensitivity of the favoured candidate (:meth:`bayesq.FitResult.prior_sensitivity`).
-
-        Power-scaling perturbs one model's prior and likelihood; the
-        candidate of largest weight is the one the stacked fit shows. Its
-        pointwise log-likelihood is computed on a copy of its draws: the
-        stacked fit is left as it is.
-        """
-        j = int(np.argmax(self.weights))
-        favoured = FitResult(self.idata[f"candidates/c{j}"].copy(), self.model)  # (the saved tree unchanged)
-        if "log_likelihood" not in favoured.idata:
-            m = favoured.settings.model
-            spread = favoured.settings.data.tail_spread if m.fixed_spread else None
-            prepared = prepare_scores(favoured.scores, favoured.threshold, m.maximize, spread)
-            favoured.idata["log_likelihood"] = log_likelihood_group(prepared, favoured.idata.posterior)
-        return favoured.prior_sensitivity(var_names, threshold)
-
-    def headline(self) -> str:
-        """One line: the candidates, the favoured threshold and its weight, and the threshold's share."""
-        d, m = self.settings.data, self.settings.model
-        w = self.weights
-        side = "above" if m.maximize else "below"
-        return (
-            f"bayesq fit, threshold stacked over {w.size} candidates: {d.n_tail[0]} of {d.n_scores[0]} "
-            f"scores {side} the favoured threshold {d.threshold:g} (weight {w.max():.2f}; "
-            f"{'maximize' if m.maximize else 'minimize'}); sampler {Result.headline(self)}"
-        )
-
-    def __str__(self) -> str:
-        table = self.thresholds()
-        shown = table[["n_tail", "weight", "best_lower", "best_median", "best_upper"]].to_string(
-            float_format=lambda v: f"{v:.6g}"
-        )
-        return (
-            f"{self.headline()}\n{format_summary(self.summary())}\n"
-            f"the candidate thresholds (weights: stacking of the runs beyond the highest):\n{shown}\n"
-            f"share of the best score's variance between thresholds: {self.threshold_share:.0%}\n"
-            f"{self.diagnostics()}"
-        )
-
-
-def _elpd(fit, top, cutoff, maximize):
-    """:func:`candidate_elpd` of a fit, or ``None`` where PSIS cannot smooth its ratios (constant draws)
-    or a run's score is not finite."""
-    try:
-        elpd = candidate_elpd(fit.idata.posterior, top, cutoff, maximize)
-    except ValueError:
-        return None
-    return elpd if np.all(np.isfinite(elpd.elpd_i.values)) else None
-
-
-def stack(fits, random_seed=None) -> StackedFit:
-    """A :class:`StackedFit` of candidate fits of one search (what ``threshold="auto"`` returns).
-
-    Parameters
-    ----------
-    fits : sequence of FitResult
-        Fits of the same scores in the same direction at different
-        thresholds, lowest tail count last.
-
-    Raises
-    ------
-    bayesq.exceptions.InputError
-        No fits, or fits of different scores or directions.
-    random_seed : int, optional
-        Seed of the bootstrap of the weights (:func:`stacking_weights`); the
-        fit's own, so that a seeded fit gives the same weights every time.
-
-    Returns
-    -------
-    StackedFit
-    """
-    fits = list(fits)
-    if not fits:
-        raise InputError("{arg} is empty: stacking needs at least one candidate fit", "fits")
-    maximize = fits[0].maximize
-    scores = np.sort(fits[0].scores)
-    for f in fits[1:]:
-        if f.maximize != maximize or not np.array_equal(np.sort(f.scores), scores, equal_nan=True):
-            raise InputError("{arg} must be fits of the same scores in the same direction", "fits")
-    cutoff = fits[-1].threshold
-    beyond = (scores > cutoff) if maximize else (scores < cutoff)
-    top = scores[beyond & np.isfinite(scores)]  # (a failed run is censored at every candidate)
-    rhat = np.array([f.diagnostics().max_rhat for f in fits])
-    converged = rhat <= STACKED_RHAT
-    considered = converged if converged.any() else np.ones_like(converged)  # else fit warns why
-    elpds = [_elpd(f, top, cutoff, maximize) if c else None for f, c in zip(fits, considered, strict=True)]
-    usable = np.array([e is not None for e in elpds])
-    weights = np.zeros(len(fits))
-    if usable.any():
-        pointwise = np.stack([e.elpd_i.values for e in elpds if e is not None], axis=1)
-        weights[usable] = stacking_weights(pointwise, random_seed=random_seed)
-    else:
-        warnings.warn(
-            f"{StackedFit._who}: no candidate could be scored (PSIS failed); they are mixed equally",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        weights[considered] = 1 / considered.sum()
-    nan = np.full(top.size, np.nan)
-    favoured = int(np.argmax(weights))
-    mixture = mixture_posterior([f.idata.posterior.to_dataset() for f in fits], weights)
-    chosen = fits[favoured].settings
-    sampler = dataclasses.replace(
-        chosen.sampler,
-        draws=mixture.sizes["draw"],
-        chains=mixture.sizes["chain"],
-        asked_draws=None,
-        asked_chains=None,
-        asked_target_accept=None,
-    )
-    mixture.attrs.update(chosen.replace(kind="stacked", sampler=sampler).to_attrs())
-    stacking = xr.Dataset(
-        {
-            "threshold": ("candidate", np.array([f.threshold for f in fits])),
-            "n_tail": ("candidate", np.array([f.settings.data.n_tail[0] for f in fits])),
-            "weight": ("candidate", weights),
-            "elpd": ("candidate", np.array([np.nan if e is None else e.elpd for e in elpds])),
-            "elpd_se": ("candidate", np.array([np.nan if e is None else e.se for e in elpds])),
-            "max_pareto_k": (
-                "candidate",
-                np.array([np.nan if e is None else float(e.pareto_k.max()) for e in elpds]),
-            ),
-            "max_rhat": ("candidate", rhat),
-            "elpd_i": (
-                ("candidate", "top_run"),
-                np.array([nan if e is None else e.elpd_i.values for e in elpds]),
-            ),
-            "top": ("top_run", top),
-        },
-        coords={"candidate": np.arange(len(fits)), "top_run": np.arange(top.size)},
-    )
-    tree = {
-        "posterior": mixture,
-        "observed_data": fits[favoured].idata.observed_data.to_dataset(),
-        "stacking": stacking,
-    }
-    for j, f in enumerate(fits):
-        for group in ("posterior", "sample_stats", "observed_data"):
-            tree[f"candidates/c{j}/{group}"] = f.idata[group].to_dataset()
-    return StackedFit(xr.DataTree.from_dict(tree))

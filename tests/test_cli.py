@@ -265,8 +265,9 @@ def test_fit_with_threshold_auto_reports_the_candidates_and_saves_a_stacked_fit(
     assert type(fitted).__name__ == "StackedFit" and "prior" in fitted.idata
     assert (workdir / "auto" / "thresholds.png").is_file()
     assert "weight" in (workdir / "auto" / "summary.txt").read_text()
-    assert main(["fit", "scores.txt", "--threshold", "best"]) == 2
-    assert 'must be a number or "auto"' in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:
+        main(["fit", "scores.txt", "--threshold", "best"])
+    assert exit.value.code == 2 and "must be a number or \"auto\", got 'best'" in capsys.readouterr().err
 
 
 def test_the_cli_and_python_draw_the_same_posterior_for_one_spec_and_seed(tmp_path, capsys):

@@ -1,12 +1,8 @@
-"""bayesq.stacking: candidate thresholds, their leave-one-out scores, stacking weights, the mixture,
-and ``bayesq.fit(..., threshold="auto")``."""
-
-import warnings
+"""bayesq.stacking: candidate thresholds, their leave-one-out scores, stacking weights and the mixture."""
 
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import SHORT, SIM_SPEC
 from scipy import integrate
 
 from bayesq import stacking
@@ -113,14 +109,6 @@ def test_elpd_is_the_importance_weighted_leave_one_out_density():
     assert np.allclose(elpd.elpd_i.values, harmonic, atol=0.02)
 
 
-def test_a_candidate_whose_draws_do_not_move_cannot_be_scored():
-    class Stuck:
-        idata = xr.DataTree.from_dict({"posterior": _posterior(chains=2, draws=100)})  # constant draws
-
-    top = np.array([0.885, 0.89, 0.895, 0.9, 0.891, 0.887])
-    assert stacking._elpd(Stuck, top, 0.88, True) is None
-
-
 # -- stacking weights and the mixture ----------------------------------------------------------------
 def test_stacking_puts_the_weight_on_the_candidate_that_predicts_the_runs():
     cutoff = 0.885
@@ -174,110 +162,3 @@ def test_the_mixture_takes_draws_in_proportion_to_the_weights_from_the_same_chai
         assert np.isin(mix["beta"].values[c, from_b[c]], b["beta"].values[c]).all()
     only = stacking.mixture_posterior([a, b], [0.0, 1.0])
     assert (only["candidate"].values == 1).all()
-
-
-# -- bayesq.fit(threshold="auto") ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def stacked():
-    import bayesq
-    from bayesq.simulate import simulate_random_search
-
-    scores = simulate_random_search(**SIM_SPEC).scores
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return bayesq.fit(scores, "auto", random_seed=3, **SHORT)
-
-
-def test_auto_fits_every_candidate_and_mixes_them_by_weight(stacked):
-    table = stacked.thresholds()
-    scores = stacked.candidates[0].scores
-    assert np.allclose(table.index, stacking.candidate_thresholds(scores))
-    assert table["weight"].sum() == pytest.approx(1.0)
-    assert list(table["n_tail"]) == [int(np.sum(scores > t)) for t in table.index]
-    favoured = int(np.argmax(table["weight"]))
-    assert stacked.threshold == table.index[favoured]
-    used = np.bincount(stacked.draws("candidate").ravel(), minlength=len(table)) / stacked.draws("beta").size
-    assert np.allclose(used, table["weight"], atol=2 / SHORT["draws"])
-    assert 0.0 <= stacked.threshold_share <= 1.0
-    best = stacked.best_score()
-    assert table["best_lower"].min() <= best.lower <= best.upper <= table["best_upper"].max()
-
-
-def test_a_stacked_fit_reports_its_candidates_and_the_worst_diagnostics(stacked):
-    text = str(stacked)
-    assert "stacked over" in text and "share of the best score's variance" in text
-    worst = stacked.diagnostics()
-    each = [c.diagnostics() for c, w in zip(stacked.candidates, stacked.weights, strict=True) if w > 0]
-    assert worst.max_rhat == max(d.max_rhat for d in each)
-    assert worst.min_ess_bulk == min(d.min_ess_bulk for d in each)
-    assert "r_hat" not in stacked.summary().columns  # the mixture's draws are no chain of one sampler
-    favoured = stacked.favoured
-    assert favoured.threshold == stacked.threshold
-    assert stacked.model.named_vars.keys() == favoured.model.named_vars.keys()
-    table = stacked.prior_sensitivity()
-    assert list(table.index) == ["alpha", "beta", "gamma", "sigma"]
-
-
-def test_a_stacked_fit_saves_and_loads_with_its_candidates(stacked, tmp_path):
-    import bayesq
-
-    groups = set(stacked.idata.groups)
-    stacked.prior_sensitivity()  # on a copy of the favoured candidate: nothing is added to the fit
-    assert set(stacked.idata.groups) == groups
-    again = bayesq.load(stacked.save(tmp_path / "fit.nc"))
-    assert type(again).__name__ == "StackedFit"
-    assert again.settings == stacked.settings
-    assert np.array_equal(again.draws("beta"), stacked.draws("beta"))
-    assert np.array_equal(again.weights, stacked.weights)
-    assert np.array_equal(again.candidates[-1].draws("gamma"), stacked.candidates[-1].draws("gamma"))
-
-
-def test_the_checksum_covers_the_candidates_settings(stacked, tmp_path):
-    import bayesq
-    from bayesq.exceptions import SavedFitError
-
-    path = stacked.save(tmp_path / "fit.nc")
-    tree = xr.load_datatree(path, engine="h5netcdf")
-    node = tree["candidates/c0/posterior"]
-    node.attrs["bayesq"] = node.attrs["bayesq"].replace('"thresholds": [', '"thresholds": [1')
-    tree.to_netcdf(tmp_path / "edited.nc", engine="h5netcdf")
-    with pytest.raises(SavedFitError, match="corrupted"):
-        bayesq.load(tmp_path / "edited.nc")
-
-
-def test_model_comparison_and_stacking_refuse_what_they_cannot_use(stacked):
-    import bayesq
-
-    with pytest.raises(InputError, match=r"models 'auto', 'fixed': no pointwise log-likelihood"):
-        bayesq.compare_models({"auto": stacked, "fixed": stacked.candidates[0]})
-    with pytest.raises(InputError, match="fits is empty"):
-        stacking.stack([])
-    first = stacked.candidates[0]
-
-    class Reversed:  # the same scores, read the other way round
-        maximize = not first.maximize
-        scores = first.scores
-
-    with pytest.raises(InputError, match="same scores in the same direction"):
-        stacking.stack([first, Reversed()])
-
-
-def test_a_threshold_that_is_neither_a_number_nor_auto_is_refused():
-    import bayesq
-
-    with pytest.raises(InputError, match="threshold"):
-        bayesq.fit(np.arange(100.0), "best", **SHORT)
-
-
-def test_the_plot_shows_each_candidates_interval_and_weight_and_the_stacked_interval(stacked):
-    import matplotlib.pyplot as plt
-
-    from bayesq.plots import plot_stacking
-
-    axes = plot_stacking(stacked)
-    heights = [bar.get_height() for bar in axes[1].patches]
-    assert np.allclose(heights, stacked.weights)
-    best = stacked.best_score(ci=0.9)
-    span = axes[0].patches[0]  # the stacked interval, shaded across
-    assert np.allclose([span.get_y(), span.get_y() + span.get_height()], [best.lower, best.upper])
-    plt.close("all")

@@ -209,7 +209,7 @@ def stuck(step_sizes) -> bool:
     """
     s = np.asarray(list(step_sizes), dtype=float)
     s = s[np.isfinite(s) & (s > 0)]
-    return s.size > 1 and s.min() < STUCK_STEP_RATIO * s.max()
+    return bool(s.size > 1 and s.min() < STUCK_STEP_RATIO * s.max())
 
 
 class _Progress:

@@ -362,6 +362,9 @@ def fit(
     threshold = validate.threshold(threshold)
     if threshold == validate.AUTO:
         candidates = candidate_thresholds(search.scores, maximize)
+        # the direction is checked once, at the highest candidate: a lower one may reach into the bulk
+        check_direction(prepare_scores(search.scores, float(candidates[-1]), maximize, spread), stated)
+        at["stated"] = True
         fits = [_fit_at(search.scores, float(t), **at, loglik=False) for t in candidates]
         result = stack(fits, random_seed=random_seed)
     else:

@@ -399,7 +399,7 @@ def view_threshold_choice(data):
     ]
     rows = []
     for label, m in r["methods"].items():
-        tail = "stacked" if label == "auto" else f"{m.get('median_n_tail', float('nan')):.0f}"
+        tail = "stacked" if label.startswith("auto") else f"{m.get('median_n_tail', float('nan')):.0f}"
         seconds = f"{m['median_seconds']:.1f}" if "median_seconds" in m else ""
         rows.append(
             [

@@ -175,7 +175,13 @@ def _auto_summary(fits) -> dict:
     fixed = {k: v for k, v in out.items() if k != "auto"}
     best = min(fixed, key=lambda k: fixed[k]["interval_score"])
     out["best fixed"] = best
-    out["mean_weights"] = np.mean([f["weights"] for f in fits], axis=0).tolist()
+    # (tied scores can leave a subsample fewer candidates: its missing ones count as NaN)
+    k = max(len(f["weights"]) for f in fits)
+    padded = [
+        np.pad(np.asarray(f["weights"], float), (0, k - len(f["weights"])), constant_values=np.nan)
+        for f in fits
+    ]
+    out["mean_weights"] = np.nanmean(padded, axis=0).tolist()
     out["median_share"] = float(np.median([f["share"] for f in fits]))
     out["time_ratio"] = float(np.median([f["time"] / f["fixed"]["time"] for f in fits]))
     return out

@@ -17,7 +17,7 @@ __version__ = "0.2.0.dev0"
 _HOMES = {
     "BatchFit": "bayesq.batch",
     "FitResult": "bayesq.results",
-    "JointFit": "bayesq.joint",
+    "JointFit": "bayesq.jointfit",
     "NoisyQuadratic": "bayesq.distributions",
     "Priors": "bayesq.priors",
     "Quadratic": "bayesq.distributions",

@@ -326,7 +326,7 @@ CURVE_POINTS = 64  # values of k, spaced evenly in log k, at which bayesq curves
 
 
 def curves_of_fit(args) -> int:
-    from bayesq.joint import JointFit
+    from bayesq.jointfit import JointFit
     from bayesq.persistence import load, saved_fit_path
 
     support = support_range(args.support)
@@ -386,7 +386,7 @@ def curves_of_fit(args) -> int:
 
 def compare_fits(args) -> int:
     from bayesq.comparison import compare
-    from bayesq.joint import JointFit
+    from bayesq.jointfit import JointFit
     from bayesq.persistence import load, saved_fit_path
 
     paths = [saved_fit_path(f) for f in args.fits]

@@ -38,7 +38,7 @@ import numpy as np
 
 from bayesq import curves, validate
 from bayesq.exceptions import InputError, InputTypeError
-from bayesq.joint import JointFit
+from bayesq.jointfit import JointFit
 from bayesq.results import FitResult
 
 __all__ = ["Comparison", "CurveProbability", "Ranking", "compare", "compare_models"]

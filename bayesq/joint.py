@@ -4,7 +4,7 @@ r"""Several searches in one posterior: partial pooling across architectures.
 that share a search space (DeBERTa and DeBERTaV3 on one grid of
 hyperparameters) are expected to share the effective number of
 hyperparameters :math:`\gamma`; a hierarchical prior lets the data say how
-much. The result, :class:`JointFit`, holds one :class:`xarray.DataTree` whose
+much. The result, :class:`bayesq.jointfit.JointFit`, holds one :class:`xarray.DataTree` whose
 variables have a ``search`` dimension, with
 
 * ``log_likelihood["scores"]``: one point per run of every search, in order
@@ -25,225 +25,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-import xarray as xr
-
 from bayesq import validate
-from bayesq.diagnostics import SENSITIVITY, prior_sensitivity
 from bayesq.exceptions import InputError
-from bayesq.loglik import pointwise_log_likelihood
-from bayesq.model import COORDINATES, PARAMETERS, build_joint_model, check_n_hyperparameters, check_searches
+from bayesq.jointfit import JointFit
+from bayesq.loglik import joint_log_likelihood_group
+from bayesq.model import build_joint_model, check_n_hyperparameters, check_searches
 from bayesq.priors import Priors, check_priors
-from bayesq.results import FitResult, Result
 from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
 from bayesq.samplers.extension import sample_until
 from bayesq.samplers.nutpie import backend as nutpie_backend
 from bayesq.settings import DataSettings, ModelSettings, Settings
+from bayesq.sources import read_search
+from bayesq.stacked_joint import stack_joint
+from bayesq.stacking import CANDIDATES, candidate_thresholds
 
-__all__ = ["JointFit", "fit_joint"]
-
-_SEARCH_VARIABLES = (*PARAMETERS, *COORDINATES)  # one per search
-
-
-class JointFit(Result, kind="joint"):
-    """The posterior of several searches fitted together (:func:`fit_joint`).
-
-    ``idata`` holds the posterior (dim ``search``), the sample stats,
-    ``log_likelihood["scores"]`` (one point per run of every search, search
-    by search, its tail scores then its censored runs; the coordinate
-    ``run_search`` names each point's search) and the observed data
-    ``tail_{j}`` / ``censored_{j}``; ``settings`` the names, thresholds,
-    direction, pooling, noise, priors and sampler. Each search's part is a
-    :class:`bayesq.FitResult` (:meth:`result`), for its tuning curves and
-    best score; :func:`bayesq.compare` compares the searches on the joint
-    draws, and :func:`bayesq.compare_models` compares joint fits of the same
-    scores (pooled or not, noisy or not) by PSIS-LOO.
-
-    Parameters
-    ----------
-    idata : xarray.DataTree
-        The joint posterior, with its settings in the attributes of its
-        ``posterior`` group.
-    model : pymc.Model, optional
-        The PyMC model that drew it; rebuilt on demand otherwise.
-
-    Attributes
-    ----------
-    idata : xarray.DataTree
-        The posterior and its companions.
-    settings : bayesq.settings.Settings
-        The model, sampler and data settings the fit ran with.
-
-    See Also
-    --------
-    fit_joint : Makes one; its example uses one.
-    """
-
-    _who = "bayesq.fit_joint"
-
-    @property
-    def names(self) -> list[str]:
-        """The searches' names, in the order given to :func:`fit_joint`."""
-        return list(self.settings.data.names)
-
-    @property
-    def maximize(self) -> bool:
-        """Whether higher scores are better (shared by the searches)."""
-        return self.settings.model.maximize
-
-    def scores(self, name: str) -> np.ndarray:
-        """Every score of one search (tail first, then the censored runs).
-
-        Parameters
-        ----------
-        name : str
-            A search.
-
-        Returns
-        -------
-        numpy.ndarray
-
-        Raises
-        ------
-        KeyError
-            No search of that name.
-        """
-        j = self._index(name)
-        obs = self.idata.observed_data
-        parts = [obs[f"tail_{j}"].values]
-        if f"censored_{j}" in obs:
-            parts.append(obs[f"censored_{j}"].values)
-        return np.concatenate(parts)
-
-    def _index(self, name: str) -> int:
-        if name not in self.names:
-            raise KeyError(f"no search {name!r} in this fit; searches: {', '.join(self.names)}")
-        return self.names.index(name)
-
-    @property
-    def model(self):
-        """The PyMC model (rebuilt from the data and settings after :func:`bayesq.load`)."""
-        if self._model is None:
-            m, d = self.settings.model, self.settings.data
-            self._model = build_joint_model(
-                {n: self.scores(n) for n in self.names},
-                dict(zip(d.names, d.thresholds, strict=True)),
-                m.maximize,
-                m.pool,
-                m.noise,
-                m.priors,
-                m.n_hyperparameters,
-            )
-        return self._model
-
-    def result(self, name: str) -> FitResult:
-        """One search's posterior as a :class:`bayesq.FitResult` (tuning curves, best score).
-
-        Its draws are the joint posterior's (pooling included); its
-        ``model`` is not available on its own.
-
-        Parameters
-        ----------
-        name : str
-            A search.
-
-        Returns
-        -------
-        bayesq.FitResult
-
-        Raises
-        ------
-        KeyError
-            No search of that name.
-        """
-        j = self._index(name)
-        s = self.settings
-        post = self.idata.posterior.to_dataset()
-        part = post[[v for v in _SEARCH_VARIABLES if v in post]].sel(search=name, drop=True)
-        loglik = self.idata.log_likelihood["scores"]
-        mine = loglik.isel(run=np.flatnonzero(loglik["run_search"].values == name))
-        n_tail = s.data.n_tail[j]
-        groups = {
-            "tail": mine.isel(run=slice(0, n_tail)).rename(run="tail_run").drop_vars("run_search"),
-        }
-        if s.data.n_censored[j]:
-            cens = mine.isel(run=slice(n_tail, None)).rename(run="censored_run").drop_vars("run_search")
-            groups["censored"] = cens
-        obs = {"tail": self.idata.observed_data[f"tail_{j}"].rename({f"tail_run_{j}": "tail_run"})}
-        if f"censored_{j}" in self.idata.observed_data:
-            obs["censored"] = self.idata.observed_data[f"censored_{j}"].rename(
-                {f"censored_run_{j}": "censored_run"}
-            )
-        one = s.replace(kind="single", data=s.data.select(j), search=name)
-        part = part.assign_attrs(one.to_attrs())
-        idata = xr.DataTree.from_dict(
-            {
-                "posterior": part,
-                "sample_stats": self.idata.sample_stats.to_dataset(),
-                "log_likelihood": xr.Dataset(groups),
-                "observed_data": xr.Dataset(obs),
-            }
-        )
-        return FitResult(idata)
-
-    @property
-    def results(self) -> dict[str, FitResult]:
-        """:meth:`result` of every search, ``{name: FitResult}``."""
-        return {name: self.result(name) for name in self.names}
-
-    def reported(self) -> list[str]:
-        """The parameters (sigma when noisy) and the pooling's spreads: what the tables show."""
-        post = self.idata.posterior
-        names = [v for v in (*PARAMETERS, "gamma_tau", "sigma_tau") if v in post]
-        return names if self.settings.model.noise else [v for v in names if v != "sigma"]
-
-    def prior_sensitivity(self, var_names=None, threshold: float = SENSITIVITY):
-        """Power-scaling sensitivity to the prior and the likelihood, search by search.
-
-        :func:`bayesq.diagnostics.prior_sensitivity` of the joint posterior: one row
-        per search and parameter (``beta[name]``), and one per pooling
-        spread (``gamma_tau``); adds the ``log_prior`` group the first time.
-
-        Parameters
-        ----------
-        var_names : iterable of str, optional
-            The posterior variables to report; by default :meth:`reported`.
-        threshold : float
-            Sensitivity from which a variable is flagged.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``prior``, ``likelihood`` and ``diagnosis``.
-        """
-        return prior_sensitivity(self.idata, self.model, var_names or self.reported(), threshold)
-
-    def loo(self, **kwargs):
-        """PSIS-LOO of every run (:func:`arviz.loo` with ``pointwise=True``).
-
-        Parameters
-        ----------
-        **kwargs
-            Passed to :func:`arviz.loo`.
-
-        Returns
-        -------
-        arviz_stats.ELPDData
-            The estimate of the expected log predictive density, with the
-            Pareto-k of every run.
-        """
-        import arviz as az
-
-        return az.loo(self.idata, var_name="scores", pointwise=True, **kwargs)
-
-    def headline(self) -> str:
-        """One line about the fit: the searches, the model and the sampler."""
-        m, names = self.settings.model, self.names
-        pool = ", ".join(m.pool) or "nothing"
-        return (
-            f"bayesq joint fit of {len(names)} searches ({', '.join(names)}); "
-            f"{'noisy' if m.noise else 'noiseless'} quadratic, pooling {pool}; sampler {super().headline()}"
-        )
+__all__ = ["fit_joint"]
 
 
 def fit_joint(
@@ -291,9 +87,15 @@ def fit_joint(
         needs options, such as a JSONL file's ``extract``, is read first
         with :func:`bayesq.sources.read_search`). Failed runs count as
         censored runs.
-    thresholds : float or mapping
-        One threshold for all, or one per name. ``"auto"`` (:mod:`bayesq.stacking`)
-        is not available for joint fits yet: an ``InputError`` says so.
+    thresholds : float, "auto" or mapping
+        One threshold for all, or one per name. ``"auto"`` leaves a
+        search's threshold to the data: the searches are fitted jointly at
+        5 candidates, the :math:`j`-th of each ``"auto"`` search's
+        :func:`bayesq.stacking.candidate_thresholds` together (the other
+        searches at their given thresholds), stacked by how well they
+        predict every ``"auto"`` search's best runs
+        (:mod:`bayesq.stacking`), and a
+        :class:`bayesq.stacked_joint.StackedJointFit` is returned.
     maximize : bool
         Direction, shared by all searches.
     pool : iterable of {"gamma", "sigma"}
@@ -334,6 +136,7 @@ def fit_joint(
     Returns
     -------
     JointFit
+        With ``"auto"``, its subclass :class:`bayesq.stacked_joint.StackedJointFit`.
 
     Raises
     ------
@@ -394,37 +197,62 @@ def fit_joint(
     )
     priors = check_priors(priors)
     check_n_hyperparameters(n_hyperparameters)
-    given = thresholds.values() if isinstance(thresholds, Mapping) else [thresholds]
-    if any(isinstance(t, str) and t == validate.AUTO for t in given):
-        raise InputError(
-            '{arg}="auto" is not available for joint fits yet: fit each search with '
-            'bayesq.fit(scores, threshold="auto") (or fit_many), or give fit_joint thresholds',
-            "thresholds",
-        )
+    at = dict(
+        maximize=maximize,
+        pool=pool,
+        noise=noise,
+        priors=priors,
+        n_hyperparameters=n_hyperparameters,
+        options=options,
+    )
+    auto = _auto(searches, thresholds)
+    if auto:
+        scores = {name: read_search(search, maximize=maximize).scores for name, search in searches.items()}
+        candidates = _candidates(scores, thresholds, auto, maximize)
+        fits = [_joint_at(scores, c, **at, loglik=False) for c in candidates]
+        result = stack_joint(fits, auto, random_seed=random_seed)
+    else:
+        result = _joint_at(searches, thresholds, **at)
+    result.check()
+    return result
+
+
+def _auto(searches, thresholds) -> list[str]:
+    """The searches whose threshold is ``"auto"`` (every one of a single ``"auto"``), checked."""
+    if not isinstance(searches, Mapping) or not searches:
+        raise InputError("{arg} must be a non-empty mapping {name: scores}", "searches")
+    given = thresholds if isinstance(thresholds, Mapping) else dict.fromkeys(searches, thresholds)
+    return [n for n, t in given.items() if validate.threshold(t, f"thresholds[{n!r}]") == validate.AUTO]
+
+
+def _candidates(scores, thresholds, auto, maximize) -> list[dict]:
+    """The joint candidates: the :math:`j`-th of every ``"auto"`` search's :func:`candidate_thresholds`
+    (the others' thresholds as given)."""
+    per = {
+        name: candidate_thresholds(scores[name], maximize, distinct=False)
+        if name in auto
+        else [thresholds[name]] * CANDIDATES
+        for name in scores
+    }
+    return [{name: float(t[j]) for name, t in per.items()} for j in range(CANDIDATES)]
+
+
+def _joint_at(
+    searches, thresholds, *, maximize, pool, noise, priors, n_hyperparameters, options, loglik=True
+):
+    """The joint fit at the given thresholds (unchecked: :func:`fit_joint` warns about its convergence).
+
+    ``loglik=False`` leaves out the ``log_likelihood`` group (a candidate of
+    ``thresholds="auto"``, scored by :mod:`bayesq.stacking` on its own terms).
+    """
     data = check_searches(searches, thresholds, maximize)
-    names = list(data)
     scores = {n: d.scores for n, d in data.items()}
     model = build_joint_model(scores, thresholds, maximize, pool, noise, priors, n_hyperparameters)
     idata, drawn = sample_until(model, options)
-    post = idata.posterior
-    points, owner = [], []
-    for name, d in data.items():
-        params = (post[p].sel(search=name).values for p in PARAMETERS)
-        tail, censored = pointwise_log_likelihood(d, *params)
-        points += [tail, censored]
-        owner += [name] * (tail.shape[-1] + censored.shape[-1])
-    loglik = xr.Dataset(
-        {"scores": (("chain", "draw", "run"), np.concatenate(points, axis=-1))},
-        coords={
-            "chain": post.chain.values,
-            "draw": post.draw.values,
-            "run": np.arange(len(owner)),
-            "run_search": ("run", np.array(owner)),
-        },
-    )
     if "log_likelihood" in idata:
         del idata["log_likelihood"]
-    idata["log_likelihood"] = loglik
+    if loglik:
+        idata["log_likelihood"] = joint_log_likelihood_group(data, idata.posterior)
     model_settings = ModelSettings(
         maximize=bool(maximize),
         priors=priors,
@@ -434,8 +262,6 @@ def fit_joint(
     )
     backend = nutpie_backend(options.kwargs) if options.sampler == "nutpie" else None
     recorded = drawn.recorded(backend, asked=options)
-    settings = Settings("joint", model_settings, recorded, DataSettings.of(names, data.values()))
-    post.attrs.update(settings.to_attrs())
-    result = JointFit(idata, model)
-    result.check()
-    return result
+    settings = Settings("joint", model_settings, recorded, DataSettings.of(list(data), data.values()))
+    idata.posterior.attrs.update(settings.to_attrs())
+    return JointFit(idata, model)

@@ -20,7 +20,12 @@ from bayesq.exceptions import InputError
 from bayesq.logdensity import noisy_quadratic_logcdf, noisy_quadratic_logpdf, noisy_quadratic_logsf
 from bayesq.model import PARAMETERS
 
-__all__ = ["log_likelihood_group", "loglik_function", "pointwise_log_likelihood"]
+__all__ = [
+    "joint_log_likelihood_group",
+    "log_likelihood_group",
+    "loglik_function",
+    "pointwise_log_likelihood",
+]
 
 
 def pointwise_log_likelihood(prepared, alpha, beta, gamma, sigma, chunk: int | None = None):
@@ -116,3 +121,34 @@ def loglik_function(maximize: bool):
         return pytensor.function([y, t, draws], [tail, side], mode="NUMBA")
 
     return kept_function(f"bayesq.loglik.pointwise_{'max' if maximize else 'min'}(y, t, draws)", build)
+
+
+def joint_log_likelihood_group(prepared, posterior) -> xr.Dataset:
+    """The ``log_likelihood`` group of a joint fit (:mod:`bayesq.joint`): one point per run of every search.
+
+    ``scores`` over ``run``: search by search (in the order of ``prepared``),
+    its tail scores, then its censored runs; the coordinate ``run_search``
+    names each point's search.
+
+    Parameters
+    ----------
+    prepared : mapping
+        ``{name: PreparedScores}``, the searches split at their thresholds.
+    posterior : xarray.Dataset or DataTree node
+        Draws of ``alpha``, ``beta``, ``gamma``, ``sigma`` over ``chain``, ``draw`` and ``search``.
+    """
+    points, owner = [], []
+    for name, d in prepared.items():
+        params = (posterior[p].sel(search=name).values for p in PARAMETERS)
+        tail, censored = pointwise_log_likelihood(d, *params)
+        points += [tail, censored]
+        owner += [name] * (tail.shape[-1] + censored.shape[-1])
+    return xr.Dataset(
+        {"scores": (("chain", "draw", "run"), np.concatenate(points, axis=-1))},
+        coords={
+            "chain": posterior.chain.values,
+            "draw": posterior.draw.values,
+            "run": np.arange(len(owner)),
+            "run_search": ("run", np.array(owner)),
+        },
+    )

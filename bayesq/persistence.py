@@ -14,15 +14,16 @@ import pathlib
 from bayesq.batch import BatchFit
 from bayesq.exceptions import SavedFitError
 from bayesq.files import read_netcdf
-from bayesq.joint import JointFit
+from bayesq.jointfit import JointFit
 from bayesq.results import FitResult, Result
 from bayesq.settings import Settings
 from bayesq.stacked import StackedFit
+from bayesq.stacked_joint import StackedJointFit
 
 __all__ = ["RESULTS", "load", "saved_fit_path"]
 
 # the class that reads each kind
-RESULTS = {cls.kind: cls for cls in (FitResult, JointFit, BatchFit, StackedFit)}
+RESULTS = {cls.kind: cls for cls in (FitResult, JointFit, BatchFit, StackedFit, StackedJointFit)}
 
 
 def saved_fit_path(where) -> pathlib.Path:
@@ -35,11 +36,11 @@ def saved_fit_path(where) -> pathlib.Path:
 
 
 def load(path) -> Result:
-    """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, stacked, joint or batch.
+    """Read a fit saved by :meth:`Result.save` (or ``bayesq fit --out``): single, joint, stacked or batch.
 
     Returns the result class its settings name (:class:`FitResult`,
-    :class:`bayesq.stacked.StackedFit`, :class:`bayesq.joint.JointFit`,
-    :class:`bayesq.batch.BatchFit`). The
+    :class:`bayesq.stacked.StackedFit`, :class:`bayesq.jointfit.JointFit`,
+    :class:`bayesq.stacked_joint.StackedJointFit`, :class:`bayesq.batch.BatchFit`). The
     file's checksum is verified (:func:`bayesq.files.read_netcdf`), and its
     settings schema (:mod:`bayesq.settings`). The result has the saved
     draws and settings; its PyMC model is rebuilt from them when asked for.
@@ -52,7 +53,7 @@ def load(path) -> Result:
 
     Returns
     -------
-    FitResult, JointFit or BatchFit
+    FitResult, StackedFit, JointFit, StackedJointFit or BatchFit
 
     Raises
     ------

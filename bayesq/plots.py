@@ -293,14 +293,14 @@ def _ecdf_difference(ax, u, prob: float, grid):
 
 
 def plot_pit(result, ci: float = 0.95, ax=None):
-    """eCDF difference of the tail PIT (:func:`bayesq.thresholds.tail_pit`) with a simultaneous band.
+    """eCDF difference of the tail PIT (:func:`bayesq.pit.tail_pit`) with a simultaneous band.
 
     The eCDF of the PIT values minus the uniform CDF, inside the ``ci``
     simultaneous band of a uniform sample as large
     (:func:`bayesq._compat.arviz_stats.ecdf_band`); a curve leaving the band means the
     fitted noisy quadratic misdescribes the tail.
     """
-    from bayesq.thresholds import tail_pit
+    from bayesq.pit import tail_pit
 
     validate.probability(ci, "ci")
     ax = _axes(ax)

@@ -10,7 +10,8 @@
   counts and tail spread;
 
 and ``kind`` (``"single"``, ``"joint"``, ``"batch"``, ``"stacked"``: a fit with
-``threshold="auto"``, whose data settings are those of its favoured candidate), which
+``threshold="auto"``, whose data settings are those of its favoured candidate;
+``"stacked_joint"``: a joint fit with ``thresholds="auto"``, likewise), which
 :func:`bayesq.load` dispatches on. A fit's settings are written as JSON into
 ``idata.posterior.attrs["bayesq"]`` with the schema version
 (:data:`SCHEMA`) and the bayesq version; :meth:`Settings.from_attrs` reads
@@ -46,7 +47,7 @@ __all__ = ["ATTR", "SCHEMA", "DataSettings", "ModelSettings", "SamplerSettings",
 SCHEMA = 2  # 1: bayesq 0.1's flat JSON; 2: this module's nested one
 ATTR = "bayesq"  # the posterior attribute holding the settings
 ATTR_0_1_JOINT = "bayesq_joint"  # where bayesq 0.1 kept a joint fit's
-KINDS = ("single", "joint", "batch", "stacked")  # stacked: bayesq.stacking
+KINDS = ("single", "joint", "batch", "stacked", "stacked_joint")  # stacked: bayesq.stacking
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,7 +178,7 @@ class Settings:
 
     Attributes
     ----------
-    kind : {"single", "joint", "batch", "stacked"}
+    kind : {"single", "joint", "batch", "stacked", "stacked_joint"}
     model : ModelSettings
     sampler : SamplerSettings
     data : DataSettings
@@ -339,7 +340,7 @@ class Settings:
         }
         if out["backend"] is None:
             del out["backend"]
-        if self.kind == "joint":
+        if self.kind in ("joint", "stacked_joint"):
             d = self.data
             out.update(
                 names=list(d.names),

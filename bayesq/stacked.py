@@ -9,6 +9,7 @@ mixture and which keeps the candidates.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 
 import numpy as np
@@ -20,13 +21,16 @@ from bayesq.diagnostics import SENSITIVITY, Diagnostics
 from bayesq.exceptions import InputError
 from bayesq.loglik import log_likelihood_group
 from bayesq.model import PARAMETERS, prepare_scores
+from bayesq.pit import pit_test
 from bayesq.results import FitResult, Result, format_summary
-from bayesq.stacking import STACKED_RHAT, candidate_elpd, mixture_posterior, stacking_weights
+from bayesq.stacking import MIN_PIT_PVALUE, STACKED_RHAT, candidate_elpd, mixture_posterior, stacking_weights
 
-__all__ = ["StackedFit", "stack"]
+__all__ = ["StackedFit", "favoured_index", "stack", "stacked_posterior", "stacked_tree", "weigh", "worst"]
+
+STACKING_NUMBERS = ("elpd", "elpd_se", "max_pareto_k", "max_rhat", "pit_pvalue")  # per candidate, from weigh
 
 
-def _worst(diagnostics) -> Diagnostics:
+def worst(diagnostics) -> Diagnostics:
     """One :class:`~bayesq.diagnostics.Diagnostics` for several fits: the worst of each number."""
     return dataclasses.replace(
         diagnostics[0],
@@ -91,7 +95,7 @@ class StackedFit(FitResult, kind="stacked"):
         """The candidates' stacking weights, in the order of :meth:`thresholds`."""
         return self.idata.stacking["weight"].values
 
-    @property
+    @functools.cached_property
     def candidates(self) -> list[FitResult]:
         """The candidates' fits, from the lowest threshold (most tail runs) to the highest."""
         return [FitResult(self.idata[f"candidates/c{j}"]) for j in range(self.weights.size)]
@@ -138,7 +142,7 @@ class StackedFit(FitResult, kind="stacked"):
         best = "beta" if self.maximize else "alpha"
         q = [(1 - ci) / 2, 0.5, (1 + ci) / 2]
         bounds = np.array([np.quantile(c.draws(best).ravel(), q) for c in self.candidates])
-        names = ("n_tail", "weight", "elpd", "elpd_se", "max_pareto_k", "max_rhat")
+        names = ("n_tail", "weight", *STACKING_NUMBERS)
         columns = {name: s[name].values for name in names}
         columns.update(best_lower=bounds[:, 0], best_median=bounds[:, 1], best_upper=bounds[:, 2])
         return pd.DataFrame(columns, index=pd.Index(s["threshold"].values, name="threshold"))
@@ -157,12 +161,12 @@ class StackedFit(FitResult, kind="stacked"):
         (``draws``: theirs, summed)."""
         candidates = self.candidates
         used = np.unique(self.draws("candidate"))
-        return _worst([candidates[j].diagnostics() for j in used])
+        return worst([candidates[j].diagnostics() for j in used])
 
     @property
     def favoured(self) -> FitResult:
         """The candidate of largest weight, whose threshold, runs and model the stacked fit shows."""
-        return self.candidates[int(np.argmax(self.weights))]
+        return self.candidates[favoured_index(self.weights)]
 
     @property
     def model(self):
@@ -179,7 +183,7 @@ class StackedFit(FitResult, kind="stacked"):
         pointwise log-likelihood is computed on a copy of its draws: the
         stacked fit is left as it is.
         """
-        j = int(np.argmax(self.weights))
+        j = favoured_index(self.weights)
         favoured = FitResult(self.idata[f"candidates/c{j}"].copy(), self.model)  # (the saved tree unchanged)
         if "log_likelihood" not in favoured.idata:
             m = favoured.settings.model
@@ -212,14 +216,113 @@ class StackedFit(FitResult, kind="stacked"):
         )
 
 
-def _elpd(fit, top, cutoff, maximize):
-    """:func:`candidate_elpd` of a fit, or ``None`` where PSIS cannot smooth its ratios (constant draws)
-    or a run's score is not finite."""
+def weigh(fits, score, pit_pvalue, random_seed=None):
+    """Stacking weights of candidate fits, with the numbers :meth:`StackedFit.thresholds` reports.
+
+    Candidates whose chains disagree (R-hat above :data:`~bayesq.stacking.STACKED_RHAT`),
+    whose tail's PIT rejects the fit (p-value below
+    :data:`~bayesq.stacking.MIN_PIT_PVALUE`), and those ``score`` cannot
+    score get weight 0. When every candidate fails one of the first two
+    checks, all are considered (the fit warns of what failed); when none
+    can be scored, the considered ones are mixed equally (with a warning).
+
+    Parameters
+    ----------
+    fits : sequence of Result
+        The candidates.
+    score : callable
+        ``score(fit)``: its :class:`arviz_stats.ELPDData` over the scored runs.
+    pit_pvalue : callable
+        ``pit_pvalue(fit)``: the p-value of its tail PIT (:func:`bayesq.pit.pit_test`).
+    random_seed : int, optional
+        Seed of the bootstrap of the weights (:func:`~bayesq.stacking.stacking_weights`).
+
+    Returns
+    -------
+    weights : numpy.ndarray
+    numbers : dict
+        ``elpd``, ``elpd_se``, ``max_pareto_k``, ``max_rhat``, ``pit_pvalue`` per candidate,
+        and ``elpd_i`` and ``pareto_k`` per candidate and scored run (NaN
+        where not scored).
+    """
+    rhat = np.array([f.diagnostics().max_rhat for f in fits])
+    pvalue = np.array([pit_pvalue(f) for f in fits])
+    sound = (rhat <= STACKED_RHAT) & (pvalue >= MIN_PIT_PVALUE)
+    considered = sound if sound.any() else np.ones_like(sound)  # else the fit warns why
+    elpds = [_scored(score, f) if c else None for f, c in zip(fits, considered, strict=True)]
+    usable = np.array([e is not None for e in elpds])
+    weights = np.zeros(len(fits))
+    if usable.any():
+        pointwise = np.stack([e.elpd_i.values for e in elpds if e is not None], axis=1)
+        weights[usable] = stacking_weights(pointwise, random_seed=random_seed)
+        m = pointwise.shape[0]
+    else:
+        warnings.warn(
+            f"{StackedFit._who}: no candidate could be scored (PSIS failed); they are mixed equally",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        weights[considered] = 1 / considered.sum()
+        m = 0
+    nan = np.full(m, np.nan)
+    numbers = {
+        "elpd": np.array([np.nan if e is None else e.elpd for e in elpds]),
+        "elpd_se": np.array([np.nan if e is None else e.se for e in elpds]),
+        "max_pareto_k": np.array([np.nan if e is None else float(e.pareto_k.max()) for e in elpds]),
+        "max_rhat": rhat,
+        "pit_pvalue": pvalue,
+        "elpd_i": np.array([nan if e is None else e.elpd_i.values for e in elpds]).reshape(len(fits), m),
+        "pareto_k": np.array([nan if e is None else e.pareto_k.values for e in elpds]).reshape(len(fits), m),
+    }
+    return weights, numbers
+
+
+def _scored(score, fit):
+    """``score(fit)``, or ``None`` where PSIS cannot smooth its ratios (constant draws) or a run's
+    density is not finite."""
     try:
-        elpd = candidate_elpd(fit.idata.posterior, top, cutoff, maximize)
+        elpd = score(fit)
     except ValueError:
         return None
     return elpd if np.all(np.isfinite(elpd.elpd_i.values)) else None
+
+
+def stacked_posterior(fits, weights, kind: str) -> xr.Dataset:
+    """The mixture posterior of candidate fits (:func:`~bayesq.stacking.mixture_posterior`), with the
+    favoured candidate's settings (of ``kind``) in its attributes and its draws and chains."""
+    mixture = mixture_posterior([f.idata.posterior.to_dataset() for f in fits], weights)
+    chosen = fits[favoured_index(weights)].settings
+    sampler = dataclasses.replace(
+        chosen.sampler,
+        draws=mixture.sizes["draw"],
+        chains=mixture.sizes["chain"],
+        asked_draws=None,
+        asked_chains=None,
+        asked_target_accept=None,
+    )
+    mixture.attrs.update(chosen.replace(kind=kind, sampler=sampler).to_attrs())
+    return mixture
+
+
+def favoured_index(weights) -> int:
+    """The candidate of largest weight (the first of equals)."""
+    return int(np.argmax(weights))
+
+
+def stacked_tree(fits, posterior, stacking: xr.Dataset) -> xr.DataTree:
+    """The tree of a stacked fit: ``posterior`` (the mixture), the favoured candidate's
+    ``observed_data``, ``stacking``, and ``candidates/c{j}`` (each candidate's posterior, sample
+    stats and observed data)."""
+    favoured = fits[favoured_index(stacking["weight"].values)]
+    tree = {
+        "posterior": posterior,
+        "observed_data": favoured.idata.observed_data.to_dataset(),
+        "stacking": stacking,
+    }
+    for j, f in enumerate(fits):
+        for group in ("posterior", "sample_stats", "observed_data"):
+            tree[f"candidates/c{j}/{group}"] = f.idata[group].to_dataset()
+    return xr.DataTree.from_dict(tree)
 
 
 def stack(fits, random_seed=None) -> StackedFit:
@@ -230,11 +333,6 @@ def stack(fits, random_seed=None) -> StackedFit:
     fits : sequence of FitResult
         Fits of the same scores in the same direction at different
         thresholds, lowest tail count last.
-
-    Raises
-    ------
-    bayesq.exceptions.InputError
-        No fits, or fits of different scores or directions.
     random_seed : int, optional
         Seed of the bootstrap of the weights (:func:`stacking_weights`); the
         fit's own, so that a seeded fit gives the same weights every time.
@@ -242,6 +340,11 @@ def stack(fits, random_seed=None) -> StackedFit:
     Returns
     -------
     StackedFit
+
+    Raises
+    ------
+    bayesq.exceptions.InputError
+        No fits, or fits of different scores or directions.
     """
     fits = list(fits)
     if not fits:
@@ -254,61 +357,21 @@ def stack(fits, random_seed=None) -> StackedFit:
     cutoff = fits[-1].threshold
     beyond = (scores > cutoff) if maximize else (scores < cutoff)
     top = scores[beyond & np.isfinite(scores)]  # (a failed run is censored at every candidate)
-    rhat = np.array([f.diagnostics().max_rhat for f in fits])
-    converged = rhat <= STACKED_RHAT
-    considered = converged if converged.any() else np.ones_like(converged)  # else fit warns why
-    elpds = [_elpd(f, top, cutoff, maximize) if c else None for f, c in zip(fits, considered, strict=True)]
-    usable = np.array([e is not None for e in elpds])
-    weights = np.zeros(len(fits))
-    if usable.any():
-        pointwise = np.stack([e.elpd_i.values for e in elpds if e is not None], axis=1)
-        weights[usable] = stacking_weights(pointwise, random_seed=random_seed)
-    else:
-        warnings.warn(
-            f"{StackedFit._who}: no candidate could be scored (PSIS failed); they are mixed equally",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        weights[considered] = 1 / considered.sum()
-    nan = np.full(top.size, np.nan)
-    favoured = int(np.argmax(weights))
-    mixture = mixture_posterior([f.idata.posterior.to_dataset() for f in fits], weights)
-    chosen = fits[favoured].settings
-    sampler = dataclasses.replace(
-        chosen.sampler,
-        draws=mixture.sizes["draw"],
-        chains=mixture.sizes["chain"],
-        asked_draws=None,
-        asked_chains=None,
-        asked_target_accept=None,
+    weights, numbers = weigh(
+        fits,
+        lambda f: candidate_elpd(f.idata.posterior, top, cutoff, maximize),
+        lambda f: pit_test(f).pvalue,
+        random_seed,
     )
-    mixture.attrs.update(chosen.replace(kind="stacked", sampler=sampler).to_attrs())
     stacking = xr.Dataset(
         {
             "threshold": ("candidate", np.array([f.threshold for f in fits])),
             "n_tail": ("candidate", np.array([f.settings.data.n_tail[0] for f in fits])),
             "weight": ("candidate", weights),
-            "elpd": ("candidate", np.array([np.nan if e is None else e.elpd for e in elpds])),
-            "elpd_se": ("candidate", np.array([np.nan if e is None else e.se for e in elpds])),
-            "max_pareto_k": (
-                "candidate",
-                np.array([np.nan if e is None else float(e.pareto_k.max()) for e in elpds]),
-            ),
-            "max_rhat": ("candidate", rhat),
-            "elpd_i": (
-                ("candidate", "top_run"),
-                np.array([nan if e is None else e.elpd_i.values for e in elpds]),
-            ),
+            **{name: ("candidate", numbers[name]) for name in STACKING_NUMBERS},
+            "elpd_i": (("candidate", "top_run"), numbers["elpd_i"]),
             "top": ("top_run", top),
         },
         coords={"candidate": np.arange(len(fits)), "top_run": np.arange(top.size)},
     )
-    tree = {
-        "posterior": mixture,
-        "observed_data": fits[favoured].idata.observed_data.to_dataset(),
-        "stacking": stacking,
-    }
-    for j, f in enumerate(fits):
-        for group in ("posterior", "sample_stats", "observed_data"):
-            tree[f"candidates/c{j}/{group}"] = f.idata[group].to_dataset()
-    return StackedFit(xr.DataTree.from_dict(tree))
+    return StackedFit(stacked_tree(fits, stacked_posterior(fits, weights, "stacked"), stacking))

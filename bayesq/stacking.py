@@ -59,9 +59,12 @@ The answer
 
 Candidates whose chains disagree (R-hat above :data:`STACKED_RHAT`, 1.05: a
 chain caught in another mode, whose draws no weight can make right) get
-weight 0, as do those whose importance ratios PSIS cannot smooth;
-:meth:`bayesq.stacked.StackedFit.thresholds` lists them, with their R-hat and an ``elpd``
-of NaN.
+weight 0, as do those that grossly misdescribe their own tail (the p-value
+of their tail's PIT, :func:`bayesq.pit.pit_test`, below
+:data:`MIN_PIT_PVALUE`, 0.01: a candidate reaching into scores that are not
+quadratic-like, such as diverged runs) and those whose importance ratios
+PSIS cannot smooth; :meth:`bayesq.stacked.StackedFit.thresholds` lists them,
+with their R-hat, PIT p-value and an ``elpd`` of NaN where not scored.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ import numpy as np
 import xarray as xr
 
 from bayesq.exceptions import InputError
-from bayesq.model import PARAMETERS
+from bayesq.model import MIN_TAIL, PARAMETERS
 from bayesq.stats import noisy_quadratic
 
 __all__ = [
@@ -78,10 +81,12 @@ __all__ = [
     "CANDIDATES",
     "HIGHEST_TAIL",
     "LOWEST_TAIL",
+    "MIN_PIT_PVALUE",
     "MIN_SCORED",
     "STACKED_RHAT",
     "candidate_elpd",
     "candidate_thresholds",
+    "conditional_elpd",
     "conditional_log_density",
     "mixture_posterior",
     "stacking_weights",
@@ -91,20 +96,25 @@ CANDIDATES = 5  # candidate thresholds of threshold="auto"
 BOOTSTRAP = 200  # Bayesian-bootstrap replicates of the stacking weights
 HIGHEST_TAIL = 0.6  # the lowest candidate keeps this share of the runs beyond it
 LOWEST_TAIL = 0.1  # the highest keeps this share of them ...
-MIN_SCORED = 16  # ... and at least this many: the runs every candidate is scored on
+MIN_SCORED = MIN_TAIL  # ... and at least this many (8): the runs every candidate is scored on
 STACKED_RHAT = 1.05  # a candidate whose chains disagree more than this is left out of the stacking
+MIN_PIT_PVALUE = 0.01  # ... as is one whose tail's PIT (bayesq.pit) is further from uniform than this
 SAMPLE_DIMS = ("chain", "draw")
 
 
-def candidate_thresholds(scores, maximize: bool = True, n_candidates: int = CANDIDATES) -> np.ndarray:
+def candidate_thresholds(
+    scores, maximize: bool = True, n_candidates: int = CANDIDATES, distinct: bool = True
+) -> np.ndarray:
     r"""The candidate thresholds of ``threshold="auto"``, from the most runs beyond them to the fewest.
 
     The candidates keep tail counts spaced evenly in log between
     :data:`HIGHEST_TAIL` (60 %) of the runs and the larger of
-    :data:`LOWEST_TAIL` (10 %) of them and :data:`MIN_SCORED` (16) runs;
+    :data:`LOWEST_TAIL` (10 %) of them and :data:`MIN_SCORED` (8) runs;
     each threshold lies midway between the score of its count and the next
     lower distinct score, so that exactly that many scores lie beyond it, or
-    more where scores tie. Thresholds that coincide are kept once.
+    more where scores tie. Thresholds that coincide are kept once, unless
+    ``distinct`` is false (a joint fit's candidate :math:`j` of every
+    search is its :math:`j`-th: :func:`bayesq.fit_joint`).
 
     Parameters
     ----------
@@ -115,6 +125,8 @@ def candidate_thresholds(scores, maximize: bool = True, n_candidates: int = CAND
         Whether higher scores are better.
     n_candidates : int
         How many candidates, at least 2.
+    distinct : bool
+        Keep coinciding thresholds once (else one per count, ``n_candidates`` in all).
 
     Returns
     -------
@@ -152,11 +164,15 @@ def candidate_thresholds(scores, maximize: bool = True, n_candidates: int = CAND
     counts = np.round(np.geomspace(high, low, int(n_candidates))).astype(int)
     # each threshold lies midway between the count's score and the next lower distinct score, so that
     # tied scores stay on one side (and at least that many scores lie beyond it)
-    distinct = np.unique(good)[::-1]
-    at = np.searchsorted(-distinct, -good[counts - 1])  # the count's score among the distinct ones
-    keep = at + 1 < distinct.size
-    thresholds = np.unique((distinct[at[keep]] + distinct[at[keep] + 1]) / 2)  # ascending: most runs first
-    return sign * thresholds
+    levels = np.unique(good)[::-1]  # the distinct scores, best first
+    at = np.searchsorted(-levels, -good[counts - 1])  # the count's score among them
+    if levels.size < 2:
+        raise InputError("every scored run has the same score: there is no tail to choose", "scores")
+    if not distinct:  # a count that reaches the lowest score keeps all runs above it
+        at = np.minimum(at, levels.size - 2)
+    keep = at + 1 < levels.size  # (else there is no lower score to split at: left out)
+    thresholds = (levels[at[keep]] + levels[at[keep] + 1]) / 2  # ascending: most runs first
+    return sign * (np.unique(thresholds) if distinct else thresholds)
 
 
 def conditional_log_density(posterior, top, cutoff: float, maximize: bool) -> xr.DataArray:
@@ -208,9 +224,29 @@ def candidate_elpd(posterior, top, cutoff: float, maximize: bool):
     arviz_stats.ELPDData
         Pointwise (``elpd_i``, ``pareto_k``) over ``top_run``.
     """
+    return conditional_elpd(posterior, conditional_log_density(posterior, top, cutoff, maximize))
+
+
+def conditional_elpd(posterior, conditional: xr.DataArray):
+    """PSIS-LOO (:func:`arviz_stats.loo`) of pointwise log densities ``conditional`` under ``posterior``.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset or DataTree node
+        The draws (``alpha``, ``beta``, ``gamma``, ``sigma``; a ``search``
+        dimension is kept), whose effective sample size scales the Pareto
+        smoothing.
+    conditional : xarray.DataArray
+        Dims ``chain``, ``draw``, ``top_run``: :func:`conditional_log_density`,
+        or several of them concatenated along ``top_run`` (a joint fit).
+
+    Returns
+    -------
+    arviz_stats.ELPDData
+        Pointwise (``elpd_i``, ``pareto_k``) over ``top_run``.
+    """
     import arviz_stats
 
-    conditional = conditional_log_density(posterior, top, cutoff, maximize)
     tree = xr.DataTree.from_dict(
         {
             "posterior": xr.Dataset({name: posterior[name] for name in PARAMETERS}),
@@ -311,8 +347,9 @@ def mixture_posterior(posteriors, weights) -> xr.Dataset:
     :math:`n_j \approx w_j D` draws of that candidate's same chain, taken at
     evenly spaced positions (:math:`D` the fewest draws of a candidate's
     chain; the :math:`n_j` are rounded by largest remainder so that they sum
-    to :math:`D`). The variables kept are those every candidate has over
-    ``chain`` and ``draw`` alone.
+    to :math:`D`). The variables kept are those every candidate has, with
+    the same dimensions, starting with ``chain`` and ``draw`` (a joint fit's
+    keep their ``search``, with its coordinate).
 
     Parameters
     ----------
@@ -333,10 +370,11 @@ def mixture_posterior(posteriors, weights) -> xr.Dataset:
     exact = weights * size
     counts = np.floor(exact).astype(int)
     counts[np.argsort(counts - exact)[: size - counts.sum()]] += 1  # largest remainders
+    first = posteriors[0]
     names = [
         v
-        for v in posteriors[0].data_vars
-        if posteriors[0][v].dims == SAMPLE_DIMS and all(v in p for p in posteriors)
+        for v in first.data_vars
+        if first[v].dims[:2] == SAMPLE_DIMS and all(v in p and p[v].dims == first[v].dims for p in posteriors)
     ]
     parts = {v: [] for v in [*names, "candidate"]}
     for j, (posterior, n) in enumerate(zip(posteriors, counts, strict=True)):
@@ -346,5 +384,7 @@ def mixture_posterior(posteriors, weights) -> xr.Dataset:
         for v in names:
             parts[v].append(np.asarray(posterior[v].values[:chains, at], dtype=float))
         parts["candidate"].append(np.full((chains, n), j))
-    data = {v: (SAMPLE_DIMS, np.concatenate(p, axis=1)) for v, p in parts.items()}
-    return xr.Dataset(data, coords={"chain": np.arange(chains), "draw": np.arange(size)})
+    dims = {v: first[v].dims for v in names} | {"candidate": SAMPLE_DIMS}
+    data = {v: (dims[v], np.concatenate(p, axis=1)) for v, p in parts.items()}
+    extra = {d: first[d].values for v in names for d in dims[v][2:] if d in first.coords}
+    return xr.Dataset(data, coords={"chain": np.arange(chains), "draw": np.arange(size), **extra})

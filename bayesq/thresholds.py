@@ -11,11 +11,9 @@ computed by :func:`scan_thresholds` over a range of candidate thresholds:
 * **tail goodness of fit**: the tail scores, mapped through the fitted
   conditional CDF of the tail, :math:`G(y) = 1 - S(y)/S(t)` (maximizing;
   :math:`F(y)/F(t)` minimizing), averaged over posterior draws, should look
-  uniform (the probability integral transform, PIT). :func:`tail_pit`
-  computes it; the scan records the Kolmogorov-Smirnov distance and p-value
-  against the uniform. The posterior is fitted to the same scores, so the
-  p-value is conservative (it rejects less often than nominal): read it as a
-  diagnostic, not a test.
+  uniform (the probability integral transform, PIT, of
+  :mod:`bayesq.pit`); the scan records the Kolmogorov-Smirnov distance and
+  p-value against the uniform (:func:`bayesq.pit.pit_test`).
 
 Suggestion rule (:attr:`ThresholdScan.suggested`): among the candidates
 whose fit sampled without divergences and whose PIT p-value is at least
@@ -30,54 +28,15 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from bayesq import validate
-from bayesq.curves import flat_draws
 from bayesq.many import READ_OPTIONS, fit_jobs
+from bayesq.pit import pit_test
 from bayesq.sources import read_search
-from bayesq.stats import noisy_quadratic
 
-__all__ = ["ThresholdScan", "scan_thresholds", "tail_pit"]
+__all__ = ["ThresholdScan", "scan_thresholds"]
 
 SCANNED = ("beta", "gamma", "sigma")
-
-
-def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
-    r"""Posterior-averaged PIT of the tail scores under the fitted conditional tail CDF.
-
-    :math:`u_i = E_\theta[1 - S(y_i \mid \theta)/S(t \mid \theta)]` when
-    maximizing, :math:`E_\theta[F(y_i \mid \theta)/F(t \mid \theta)]` when
-    minimizing, over ``n_draws`` posterior draws; sorted. If the fitted
-    tail describes the scores, these are close to uniform on (0, 1)
-    (:func:`bayesq.plots.plot_pit` draws them; :func:`scan_thresholds`
-    tests them).
-
-    Parameters
-    ----------
-    result : bayesq.FitResult
-        A fit.
-    n_draws : int
-        Posterior draws to average over (chosen at random).
-    random_seed : int, optional
-        Seed of the choice of draws.
-
-    Returns
-    -------
-    numpy.ndarray
-        One value per tail score, in (0, 1), sorted.
-    """
-    flat = flat_draws(result.idata.posterior)
-    rng = np.random.default_rng(random_seed)
-    pick = rng.choice(flat["alpha"].size, size=min(n_draws, flat["alpha"].size), replace=False)
-    dist = noisy_quadratic(*(flat[name][pick, None] for name in flat), maximize=result.maximize)
-    tail = np.asarray(result.idata.observed_data["tail"].values, dtype=float)
-    t = result.threshold
-    if result.maximize:
-        u = -np.expm1(dist.logsf(tail[None, :]) - dist.logsf(t))
-    else:
-        u = np.exp(dist.logcdf(tail[None, :]) - dist.logcdf(t))
-    return np.sort(u.mean(axis=0))
 
 
 @dataclasses.dataclass
@@ -174,7 +133,7 @@ def scan_thresholds(
     the asymptotic regime the posteriors of beta, gamma and sigma stop
     moving with the threshold (beyond the widening as scores are dropped),
     and the tail scores, mapped through the fitted conditional tail CDF
-    (:func:`tail_pit`), look uniform. The scan records both for each
+    (:func:`bayesq.pit.tail_pit`), look uniform. The scan records both for each
     candidate. It suggests, among the candidates whose fit sampled without
     divergences and whose PIT p-value is at least ``min_pvalue``, the one
     keeping the most tail scores whose posterior median of the best score
@@ -258,7 +217,7 @@ def scan_thresholds(
         if maximize
         else np.array([np.quantile(r.draws("alpha").ravel(), q) for r in results])
     )
-    tests = [scipy_stats.kstest(tail_pit(r), "uniform") for r in results]
+    tests = [pit_test(r) for r in results]
     scan = ThresholdScan(
         thresholds=thresholds,
         n_tail=np.array([r.settings.data.n_tail[0] for r in results]),

@@ -11,7 +11,7 @@ import bayesq
 from bayesq import curves
 from bayesq.comparison import _crossings, _single_loglik, compare_models
 from bayesq.model import PARAMETERS
-from bayesq.thresholds import tail_pit
+from bayesq.pit import tail_pit
 
 
 def test_comparison_of_independent_fits(short_fit, other_fit):

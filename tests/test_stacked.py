@@ -1,5 +1,6 @@
 """bayesq.stacked: ``bayesq.fit(..., threshold="auto")``, its StackedFit, save and load, report and plot."""
 
+import types
 import warnings
 
 import numpy as np
@@ -127,9 +128,54 @@ def _constant_posterior():
     )
 
 
-def test_a_candidate_whose_draws_do_not_move_cannot_be_scored():
-    class Stuck:
-        idata = xr.DataTree.from_dict({"posterior": _constant_posterior()})  # constant draws
+class _Candidate:
+    """What :func:`bayesq.stacked.weigh` reads of a fit: its draws and its R-hat."""
 
-    top = np.array([0.885, 0.89, 0.895, 0.9, 0.891, 0.887])
-    assert stacked_module._elpd(Stuck, top, 0.88, True) is None
+    def __init__(self, posterior, rhat=1.0):
+        self.idata = xr.DataTree.from_dict({"posterior": posterior})
+        self.rhat = rhat
+
+    def diagnostics(self):
+        return types.SimpleNamespace(max_rhat=self.rhat)
+
+
+def _moving_posterior(seed, shift=0.0):
+    rng = np.random.default_rng(seed)
+    values = {"alpha": 0.8, "beta": 0.9 + shift, "gamma": 2.0, "sigma": 0.004}
+    return xr.Dataset(
+        {n: (("chain", "draw"), v * (1 + 0.002 * rng.standard_normal((2, 200)))) for n, v in values.items()},
+        coords={"chain": np.arange(2), "draw": np.arange(200)},
+    )
+
+
+def test_candidates_that_cannot_be_scored_disagree_or_misfit_their_tail_get_no_weight():
+    from bayesq.stacking import MIN_PIT_PVALUE, candidate_elpd
+
+    top = np.array([0.885, 0.89, 0.895, 0.9, 0.891, 0.887, 0.893, 0.898])
+    fits = [
+        _Candidate(_constant_posterior()),  # constant draws: PSIS cannot smooth them
+        _Candidate(_moving_posterior(1), rhat=1.2),  # chains that disagree
+        _Candidate(_moving_posterior(2)),  # its tail's PIT rejects (below)
+        _Candidate(_moving_posterior(3)),
+        _Candidate(_moving_posterior(4, shift=0.001)),
+    ]
+    pvalues = [0.5, 0.5, MIN_PIT_PVALUE / 2, 0.5, 0.5]
+    weights, numbers = stacked_module.weigh(
+        fits,
+        lambda f: candidate_elpd(f.idata.posterior, top, 0.88, True),
+        lambda f: pvalues[fits.index(f)],
+        random_seed=0,
+    )
+    assert weights[:3].tolist() == [0.0, 0.0, 0.0] and weights.sum() == pytest.approx(1.0)
+    assert np.isnan(numbers["elpd"][:3]).all() and np.isfinite(numbers["elpd"][3:]).all()
+    assert numbers["max_rhat"].tolist() == [1.0, 1.2, 1.0, 1.0, 1.0]
+    assert numbers["pit_pvalue"].tolist() == pvalues
+    assert numbers["elpd_i"].shape == numbers["pareto_k"].shape == (5, top.size)
+    # when every candidate fails a check, all are considered (the fit warns of what failed)
+    weights, _ = stacked_module.weigh(
+        fits[3:],
+        lambda f: candidate_elpd(f.idata.posterior, top, 0.88, True),
+        lambda f: 0.0,
+        random_seed=0,
+    )
+    assert weights.sum() == pytest.approx(1.0)

@@ -56,9 +56,29 @@ def test_tied_scores_stay_on_one_side_of_every_candidate():
     assert not np.isin(t, scores).any()
 
 
+def test_the_fewest_runs_scored_is_the_fewest_a_fit_takes():
+    from bayesq.model import MIN_TAIL
+
+    assert stacking.MIN_SCORED == MIN_TAIL == 8
+
+
+def test_a_joint_fits_candidates_keep_one_threshold_per_count_even_where_scores_tie():
+    scores = np.r_[np.random.default_rng(2).uniform(0, 0.9, 140), np.full(60, 0.95)]  # 60 tied best
+    t = stacking.candidate_thresholds(scores, distinct=False)
+    assert t.size == stacking.CANDIDATES and t[2] == t[3] == t[4]  # counts 49, 31, 20: the tie split off
+    assert np.array_equal(np.unique(t), stacking.candidate_thresholds(scores))
+    # a count reaching the lowest score (runs tied there, as diverged runs are) keeps all runs above it
+    floor = np.r_[np.zeros(100), np.linspace(0.5, 0.9, 100)]
+    t = stacking.candidate_thresholds(floor, distinct=False)
+    assert t.size == stacking.CANDIDATES and int(np.sum(floor > t[0])) == 100
+    assert stacking.candidate_thresholds(floor).size == stacking.CANDIDATES - 1  # (distinct: left out)
+
+
 def test_too_few_runs_are_refused_with_the_number():
-    with pytest.raises(InputError, match=r"more than 16 scored runs.*got 12"):
-        stacking.candidate_thresholds(np.arange(12.0))
+    with pytest.raises(InputError, match=r"more than 8 scored runs.*got 7"):
+        stacking.candidate_thresholds(np.arange(7.0))
+    with pytest.raises(InputError, match="no tail to choose"):
+        stacking.candidate_thresholds(np.ones(20))
     with pytest.raises(InputError, match="n_candidates"):
         stacking.candidate_thresholds(np.arange(100.0), n_candidates=1)
 
@@ -162,3 +182,27 @@ def test_the_mixture_takes_draws_in_proportion_to_the_weights_from_the_same_chai
         assert np.isin(mix["beta"].values[c, from_b[c]], b["beta"].values[c]).all()
     only = stacking.mixture_posterior([a, b], [0.0, 1.0])
     assert (only["candidate"].values == 1).all()
+
+
+def test_the_mixture_of_joint_fits_keeps_their_search_dimension_and_pairs_the_draws():
+    def joint(seed, shift):
+        a, b = (
+            _posterior(draws=100, seed=seed, shift=shift),
+            _posterior(draws=100, seed=seed + 1, shift=shift),
+        )
+        both = xr.concat([a, b], dim="search").assign_coords(search=["a", "b"])
+        return both.assign(tau=(("chain", "draw"), np.ones((2, 100)) * seed)).transpose(
+            "chain", "draw", "search"
+        )
+
+    x, y = joint(20, 0.0), joint(30, 0.05)
+    mix = stacking.mixture_posterior([x, y], [0.4, 0.6])
+    assert mix["beta"].dims == ("chain", "draw", "search") and list(mix["search"].values) == ["a", "b"]
+    assert "tau" in mix
+    from_y = mix["candidate"].values == 1
+    for c in range(2):  # a draw of one candidate, for both searches at once (paired)
+        for name in ("a", "b"):
+            got = mix["beta"].sel(search=name).values[c]
+            assert np.isin(got[from_y[c]], y["beta"].sel(search=name).values[c]).all()
+            assert np.isin(got[~from_y[c]], x["beta"].sel(search=name).values[c]).all()
+        assert (mix["tau"].values[c] == np.where(from_y[c], 30, 20)).all()

@@ -1,4 +1,4 @@
-"""Threshold choice: the tail PIT, the scan across thresholds and the documented suggestion rule."""
+"""Threshold choice: the scan across thresholds and the documented suggestion rule."""
 
 import numpy as np
 import pandas as pd
@@ -7,15 +7,8 @@ from scipy import stats
 
 from bayesq import thresholds
 from bayesq.cli import main
+from bayesq.pit import tail_pit
 from bayesq.simulate import simulate_random_search
-
-
-def test_tail_pit_is_uniform_under_a_fitting_model(short_fit):
-    u = thresholds.tail_pit(short_fit)
-    assert u.size == short_fit.settings["n_tail"] and np.all(np.diff(u) >= 0)
-    assert np.all((u > 0) & (u < 1))
-    # ~90 tail scores of a correctly specified model: within KS's 1 % critical distance (~0.17)
-    assert np.max(np.abs(u - (np.arange(1, u.size + 1) - 0.5) / u.size)) < 0.2
 
 
 def fake_scan(n_tail, best, pvalue, divergences=None):
@@ -92,7 +85,7 @@ def test_scan_fits_each_threshold(tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(scan.intervals["best"], scan.intervals["beta"])  # maximizing
     for r, p in zip(scan.results, scan.pit_pvalue, strict=True):
         assert r.threshold in (0.84, 0.86)
-        assert p == pytest.approx(stats.kstest(thresholds.tail_pit(r), "uniform").pvalue)
+        assert p == pytest.approx(stats.kstest(tail_pit(r), "uniform").pvalue)
     assert scan.suggested == thresholds._suggest(scan, 0.05)  # the documented rule, default level
     from bayesq.plots import plot_thresholds
 

@@ -21,6 +21,7 @@ candidates with the weights of plain stacking (:func:`bayesq.stacking.stacking_w
 ``bootstrap=0``), to show what the bootstrap of the weights adds. Also recorded: the mean weight of each
 candidate, the candidates left out for disagreeing chains, the share of the best score's variance
 between candidates, and the time of a stacked fit over that of a fixed one (median ratio).
+The candidates left out are counted by reason: chains that disagree, or a tail PIT that rejects.
 
 Run: ``python benchmarks/bench_threshold_choice.py [--reps 60] [--n 200] [--quantiles 0.7]``.
 """
@@ -103,7 +104,7 @@ def main():
     quantiles = [float(q) for q in args.quantiles.split(",") if q]
     surface = dict(dims=args.dims, curvature=args.curvature, quartic=args.quartic, sigma=args.sigma)
     options = dict(quiet=True, time_limit=args.time_limit)
-    rows, weights, left_out = {}, [], 0
+    rows, weights, left_out = {}, [], {"chains disagree": 0, "tail PIT rejects": 0}
     for rep in range(args.reps):
         search = simulate_surface_search(n=args.n, **surface, random_seed=1000 + rep)
         truth = search.beta
@@ -118,7 +119,8 @@ def main():
         rows.setdefault("auto, plain stacking", []).append(_row(plain, truth))
         table = stacked.thresholds(ci=1 - LEVEL)
         weights.append(table["weight"].to_numpy())
-        left_out += int(np.sum(table["max_rhat"] > stacking.STACKED_RHAT))
+        left_out["chains disagree"] += int(np.sum(table["max_rhat"] > stacking.STACKED_RHAT))
+        left_out["tail PIT rejects"] += int(np.sum(table["pit_pvalue"] < stacking.MIN_PIT_PVALUE))
         for j, (_, c) in enumerate(table.iterrows()):
             label = f"candidate {j + 1}"
             rows.setdefault(label, []).append(

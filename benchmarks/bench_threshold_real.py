@@ -7,6 +7,11 @@ runs, the 90 % interval and median of the best score (beta), gamma's median, and
 stacked fit also each candidate's threshold, tail runs, weight and interval, the share of the best
 score's variance between candidates, and its time over that of the fit at the analysis' threshold.
 
+With ``--joint NAME,NAME`` (by default the two DeBERTas, which share a search space): the joint fit
+(:func:`bayesq.fit_joint`, gamma pooled) with ``thresholds="auto"`` beside the one at the analyses'
+thresholds: each search's best-score interval, the weights, each search's share of the best score's
+variance between candidates, the probability that the second search beats the first, and the time.
+
 Run: ``python benchmarks/bench_threshold_real.py [--datasets deberta-base,deberta-v3-base,alexnet]``.
 """
 
@@ -49,10 +54,73 @@ def _fixed(spec, threshold: float) -> dict:
     }
 
 
+def _joint(names) -> dict:
+    """The joint fit of ``names`` at the analyses' thresholds and with ``thresholds="auto"``."""
+    specs = {name: load_spec(MODELS / f"{name}.toml") for name in names}
+    searches = {name: spec.scores() for name, spec in specs.items()}
+    seed = specs[names[0]].fit_kwargs()["random_seed"]
+    out = {}
+    for label, thresholds in (("fixed", {n: s.threshold for n, s in specs.items()}), ("auto", "auto")):
+        start = time.perf_counter()
+        joint = bayesq.fit_joint(searches, thresholds, random_seed=seed, quiet=True)
+        seconds = time.perf_counter() - start
+        d = joint.diagnostics()
+        comparison = bayesq.compare(joint)
+        out[label] = {
+            "best": {n: _interval(joint.result(n)) for n in names},
+            "prob_better": float(comparison.prob_better(names[1], names[0])),
+            "seconds": seconds,
+            "max_rhat": d.max_rhat,
+            "divergences": d.divergences,
+        }
+        if label == "auto":
+            table = joint.thresholds(ci=CI)
+            out[label].update(
+                weights=joint.weights.tolist(),
+                threshold_share=joint.threshold_share,
+                candidates={
+                    n: [
+                        {
+                            "threshold": float(t),
+                            "n_tail": int(r["n_tail"]),
+                            "pit_pvalue": float(r["pit_pvalue"]),
+                        }
+                        for t, r in table.loc[n].iterrows()
+                    ]
+                    for n in names
+                },
+            )
+    out["auto"]["time_ratio"] = out["auto"]["seconds"] / out["fixed"]["seconds"]
+    print(f"## joint: {', '.join(names)}")
+    print(
+        "| thresholds | "
+        + " | ".join(f"{n} beta 90 %" for n in names)
+        + f" | P({names[1]} better) | seconds |"
+    )
+    print("|---|" + "---|" * len(names) + "---|---|")
+    for label in ("fixed", "auto"):
+        r = out[label]
+        cells = " | ".join(f"[{r['best'][n][0]:.5f}, {r['best'][n][2]:.5f}]" for n in names)
+        print(f"| {label} | {cells} | {r['prob_better']:.3f} | {r['seconds']:.0f} |")
+    a = out["auto"]
+    print(
+        f"weights {np.round(a['weights'], 2).tolist()}; share between thresholds "
+        + ", ".join(f"{n} {v:.0%}" for n, v in a["threshold_share"].items())
+        + f"; {a['time_ratio']:.1f}x the joint fit at the analyses' thresholds",
+        flush=True,
+    )
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="deberta-base,deberta-v3-base,alexnet")
     parser.add_argument("--thresholds", default=EXTRA, help="NAME=T1,T2;NAME=... fixed thresholds to add")
+    parser.add_argument(
+        "--joint",
+        default="deberta-base,deberta-v3-base",
+        help='searches to fit jointly with "auto" ("": none)',
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     extra = {}
@@ -93,6 +161,7 @@ def main():
                         ],
                         "max_pareto_k": float(row["max_pareto_k"]),
                         "max_rhat": float(row["max_rhat"]),
+                        "pit_pvalue": float(row["pit_pvalue"]),
                     }
                     for t, row in table.iterrows()
                 ],
@@ -120,7 +189,10 @@ def main():
             f"share of beta's variance between candidates: {a['threshold_share']:.0%}",
             flush=True,
         )
-    recording.write("bench_threshold_real", {"ci": CI, "datasets": record})
+    results = {"ci": CI, "datasets": record}
+    if args.joint:
+        results["joint"] = _joint(args.joint.split(","))
+    recording.write("bench_threshold_real", results)
 
 
 if __name__ == "__main__":

@@ -44,15 +44,21 @@ def short_fit(tmp_path_factory, worker_id):
     Under ``pytest -n`` the first worker to need it fits and saves it; the
     others load the saved fit (the round trip :func:`bayesq.load` promises).
     """
+    return saved_once(tmp_path_factory, worker_id, "short_fit", _short_fit)
+
+
+def saved_once(tmp_path_factory, worker_id, name: str, make):
+    """``make()`` once per test session: under ``pytest -n`` the first worker to need it makes and
+    saves it (as ``name.nc``), the others load it."""
     if worker_id == "master":
-        return _short_fit()
+        return make()
     from bayesq.persistence import load
 
-    path = tmp_path_factory.getbasetemp().parent / "short_fit.nc"
+    path = tmp_path_factory.getbasetemp().parent / f"{name}.nc"
     with FileLock(f"{path}.lock"):
         if path.is_file():
             return load(path)
-        result = _short_fit()
+        result = make()
         result.save(path)
         return result
 

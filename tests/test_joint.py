@@ -102,9 +102,9 @@ def test_joint_model_rejects_bad_input(kwargs, message):
         build_joint_model({}, THRESHOLD)
 
 
-@pytest.mark.parametrize("thresholds", ["auto", {"a": "auto", "b": THRESHOLD}])
-def test_an_auto_threshold_for_a_joint_fit_is_refused_with_what_to_do_instead(thresholds):
-    with pytest.raises(ValueError, match=r'thresholds="auto" is not available for joint fits yet.*fit_many'):
+@pytest.mark.parametrize("thresholds", ["best", {"a": "auto", "b": "best"}])
+def test_a_threshold_that_is_neither_a_number_nor_auto_is_refused_by_name(thresholds):
+    with pytest.raises(TypeError, match=r'thresholds.* must be a number or "auto"'):
         bayesq.fit_joint(searches(), thresholds)
 
 

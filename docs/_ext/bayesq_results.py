@@ -453,7 +453,7 @@ def view_extrapolation_auto(data):
 
 def view_threshold_real(data):
     """bench_threshold_real.json: best-score intervals of fixed thresholds, the candidates and "auto"."""
-    header = ["data", "threshold", "tail runs", "weight", "beta, 90 % interval", "fit (s)"]
+    header = ["data", "threshold", "tail runs", "weight", "tail PIT p", "beta, 90 % interval", "fit (s)"]
     rows = []
     for name, d in data["results"]["datasets"].items():
         for f in d["fixed"]:
@@ -463,6 +463,7 @@ def view_threshold_real(data):
                     name,
                     f"{f['threshold']:g} (fixed)",
                     str(f["n_tail"]),
+                    "",
                     "",
                     f"[{lo:.5f}, {hi:.5f}]",
                     f"{f['seconds']:.1f}",
@@ -477,6 +478,7 @@ def view_threshold_real(data):
                     f"{c['threshold']:.5f} (candidate)",
                     str(c["n_tail"]),
                     f"{c['weight']:.2f}",
+                    f"{c['pit_pvalue']:.3f}",
                     f"[{lo:.5f}, {hi:.5f}]",
                     "",
                 ]
@@ -487,10 +489,30 @@ def view_threshold_real(data):
                 '"auto"',
                 "",
                 f"between thresholds: {a['threshold_share']:.0%}",
+                "",
                 f"[{a['best'][0]:.5f}, {a['best'][2]:.5f}]",
                 f"{a['seconds']:.1f} ({a['time_ratio']:.1f}x)",
             ]
         )
+    return header, rows
+
+
+def view_threshold_joint(data):
+    """bench_threshold_real.json, ``joint``: the joint fit at the analyses' thresholds and with "auto"."""
+    joint = data["results"]["joint"]
+    names = list(joint["fixed"]["best"])
+    header = ["thresholds", *(f"{n}: beta, 90 % interval" for n in names), f"P({names[1]} better)", "fit (s)"]
+    rows = []
+    for label in ("fixed", "auto"):
+        r = joint[label]
+        shown = "the analyses'" if label == "fixed" else '"auto"'
+        cells = [f"[{r['best'][n][0]:.5f}, {r['best'][n][2]:.5f}]" for n in names]
+        seconds = f"{r['seconds']:.0f}" + (f" ({r['time_ratio']:.1f}x)" if "time_ratio" in r else "")
+        rows.append([shown, *cells, f"{r['prob_better']:.3f}", seconds])
+    a = joint["auto"]
+    weights = ", ".join(f"{w:.2f}" for w in a["weights"])
+    shares = [f"between thresholds: {a['threshold_share'][n]:.0%}" for n in names]
+    rows.append([f"weights {weights}", *shares, "", ""])
     return header, rows
 
 
@@ -537,6 +559,7 @@ VIEWS = {
     "threshold-choice": view_threshold_choice,
     "extrapolation-auto": view_extrapolation_auto,
     "threshold-real": view_threshold_real,
+    "threshold-joint": view_threshold_joint,
 }
 
 

@@ -25,7 +25,16 @@ from bayesq.pit import pit_test
 from bayesq.results import FitResult, Result, format_summary
 from bayesq.stacking import MIN_PIT_PVALUE, STACKED_RHAT, candidate_elpd, mixture_posterior, stacking_weights
 
-__all__ = ["StackedFit", "favoured_index", "stack", "stacked_posterior", "stacked_tree", "weigh", "worst"]
+__all__ = [
+    "Stacked",
+    "StackedFit",
+    "favoured_index",
+    "stack",
+    "stacked_posterior",
+    "stacked_tree",
+    "weigh",
+    "worst",
+]
 
 STACKING_NUMBERS = ("elpd", "elpd_se", "max_pareto_k", "max_rhat", "pit_pvalue")  # per candidate, from weigh
 
@@ -47,7 +56,55 @@ def worst(diagnostics) -> Diagnostics:
     )
 
 
-class StackedFit(FitResult, kind="stacked"):
+class Stacked:
+    """What a stacked fit adds to its kind of result, single or joint: the candidates and their weights.
+
+    Its summary is the mixture's mean, sd and HDI; R-hat and ESS belong to
+    the candidates' chains, and :meth:`diagnostics` reports the worst of
+    the candidates that contribute draws.
+    """
+
+    _candidate: type  # the result class of a candidate
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The candidates' stacking weights, from the lowest threshold (most tail runs) to the highest."""
+        return self.idata.stacking["weight"].values
+
+    @functools.cached_property
+    def candidates(self) -> list:
+        """The candidates' fits, from the lowest threshold (most tail runs) to the highest."""
+        return [self._candidate(self.idata[f"candidates/c{j}"]) for j in range(self.weights.size)]
+
+    @property
+    def favoured(self):
+        """The candidate of largest weight, whose threshold, runs and model the stacked fit shows."""
+        return self.candidates[favoured_index(self.weights)]
+
+    @property
+    def model(self):
+        """The favoured candidate's PyMC model (:attr:`favoured`): each candidate has its own."""
+        if self._model is None:
+            self._model = self.favoured.model
+        return self._model
+
+    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
+        """Posterior summary of the mixture: mean, sd and HDI (:func:`arviz.summary`, ``kind="stats"``).
+
+        R-hat and ESS belong to the candidates' chains, not to the mixture's
+        draws: :meth:`diagnostics` reports them.
+        """
+        kwargs.setdefault("kind", "stats")
+        return super().summary(var_names, hdi_prob, **kwargs)
+
+    def diagnostics(self) -> Diagnostics:
+        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws
+        (``draws``: theirs, summed)."""
+        used = np.unique(self.draws("candidate"))
+        return worst([self.candidates[j].diagnostics() for j in used])
+
+
+class StackedFit(Stacked, FitResult, kind="stacked"):
     r"""A random search fitted at several thresholds and stacked (``bayesq.fit(..., threshold="auto")``).
 
     A :class:`~bayesq.FitResult` whose posterior is the stacking mixture of
@@ -89,16 +146,7 @@ class StackedFit(FitResult, kind="stacked"):
     """
 
     _who = 'bayesq.fit(threshold="auto")'
-
-    @property
-    def weights(self) -> np.ndarray:
-        """The candidates' stacking weights, in the order of :meth:`thresholds`."""
-        return self.idata.stacking["weight"].values
-
-    @functools.cached_property
-    def candidates(self) -> list[FitResult]:
-        """The candidates' fits, from the lowest threshold (most tail runs) to the highest."""
-        return [FitResult(self.idata[f"candidates/c{j}"]) for j in range(self.weights.size)]
+    _candidate = FitResult
 
     @property
     def threshold_share(self) -> float:
@@ -146,34 +194,6 @@ class StackedFit(FitResult, kind="stacked"):
         columns = {name: s[name].values for name in names}
         columns.update(best_lower=bounds[:, 0], best_median=bounds[:, 1], best_upper=bounds[:, 2])
         return pd.DataFrame(columns, index=pd.Index(s["threshold"].values, name="threshold"))
-
-    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
-        """Posterior summary of the mixture: mean, sd and HDI (:func:`arviz.summary`, ``kind="stats"``).
-
-        R-hat and ESS belong to the candidates' chains, not to the mixture's
-        draws: :meth:`diagnostics` reports them.
-        """
-        kwargs.setdefault("kind", "stats")
-        return super().summary(var_names, hdi_prob, **kwargs)
-
-    def diagnostics(self) -> Diagnostics:
-        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws
-        (``draws``: theirs, summed)."""
-        candidates = self.candidates
-        used = np.unique(self.draws("candidate"))
-        return worst([candidates[j].diagnostics() for j in used])
-
-    @property
-    def favoured(self) -> FitResult:
-        """The candidate of largest weight, whose threshold, runs and model the stacked fit shows."""
-        return self.candidates[favoured_index(self.weights)]
-
-    @property
-    def model(self):
-        """The favoured candidate's PyMC model (:attr:`favoured`): each candidate has its own."""
-        if self._model is None:
-            self._model = self.favoured.model
-        return self._model
 
     def prior_sensitivity(self, var_names=PARAMETERS, threshold: float = SENSITIVITY) -> pd.DataFrame:
         """Power-scaling sensitivity of the favoured candidate (:meth:`bayesq.FitResult.prior_sensitivity`).

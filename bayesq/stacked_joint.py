@@ -19,8 +19,6 @@ thresholds' uncertainty integrated over.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -34,19 +32,19 @@ from bayesq.pit import pit_test
 from bayesq.results import Result, format_summary
 from bayesq.stacked import (
     STACKING_NUMBERS,
+    Stacked,
     StackedFit,
     favoured_index,
     stacked_posterior,
     stacked_tree,
     weigh,
-    worst,
 )
 from bayesq.stacking import conditional_elpd, conditional_log_density
 
 __all__ = ["StackedJointFit", "stack_joint"]
 
 
-class StackedJointFit(JointFit, kind="stacked_joint"):
+class StackedJointFit(Stacked, JointFit, kind="stacked_joint"):
     r"""Several searches fitted jointly at candidate thresholds and stacked (``fit_joint(..., "auto")``).
 
     A :class:`~bayesq.JointFit` whose posterior is the stacking mixture of
@@ -91,28 +89,7 @@ class StackedJointFit(JointFit, kind="stacked_joint"):
     """
 
     _who = 'bayesq.fit_joint(thresholds="auto")'
-
-    @property
-    def weights(self) -> np.ndarray:
-        """The joint candidates' stacking weights, from the most tail runs to the fewest."""
-        return self.idata.stacking["weight"].values
-
-    @functools.cached_property
-    def candidates(self) -> list[JointFit]:
-        """The joint candidates' fits."""
-        return [JointFit(self.idata[f"candidates/c{j}"]) for j in range(self.weights.size)]
-
-    @property
-    def favoured(self) -> JointFit:
-        """The candidate of largest weight, whose thresholds, runs and model the stacked fit shows."""
-        return self.candidates[favoured_index(self.weights)]
-
-    @property
-    def model(self):
-        """The favoured candidate's PyMC model (:attr:`favoured`)."""
-        if self._model is None:
-            self._model = self.favoured.model
-        return self._model
+    _candidate = JointFit
 
     def result(self, name: str) -> StackedFit:
         """One search's part: a :class:`bayesq.stacked.StackedFit` of its candidates, with the joint weights.
@@ -182,17 +159,6 @@ class StackedJointFit(JointFit, kind="stacked_joint"):
     def threshold_share(self) -> dict[str, float]:
         """:attr:`bayesq.stacked.StackedFit.threshold_share` of every search, ``{name: share}``."""
         return {name: self.result(name).threshold_share for name in self.names}
-
-    def summary(self, var_names=None, hdi_prob: float = 0.9, **kwargs) -> pd.DataFrame:
-        """Posterior summary of the mixture: mean, sd and HDI (``kind="stats"``; R-hat and ESS belong
-        to the candidates' chains: :meth:`diagnostics`)."""
-        kwargs.setdefault("kind", "stats")
-        return super().summary(var_names, hdi_prob, **kwargs)
-
-    def diagnostics(self):
-        """The worst divergences, R-hat, ESS and E-BFMI of the candidates that contribute draws."""
-        used = np.unique(self.draws("candidate"))
-        return worst([self.candidates[j].diagnostics() for j in used])
 
     def prior_sensitivity(self, var_names=None, threshold: float = SENSITIVITY) -> pd.DataFrame:
         """Power-scaling sensitivity of the favoured candidate (:meth:`bayesq.JointFit.prior_sensitivity`),

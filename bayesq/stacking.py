@@ -69,6 +69,8 @@ with their R-hat, PIT p-value and an ``elpd`` of NaN where not scored.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -253,7 +255,9 @@ def conditional_elpd(posterior, conditional: xr.DataArray):
             "log_likelihood": xr.Dataset({"top": conditional}),
         }
     )
-    return arviz_stats.loo(tree, pointwise=True, var_name="top")
+    with warnings.catch_warnings():  # (the Pareto k of every run is returned, and the results list them)
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto", category=UserWarning)
+        return arviz_stats.loo(tree, pointwise=True, var_name="top")
 
 
 def stacking_weights(elpd_i, bootstrap: int = BOOTSTRAP, random_seed=0) -> np.ndarray:

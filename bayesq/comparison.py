@@ -1,7 +1,7 @@
 r"""Comparing searches: is architecture A better than B, tuning effort accounted for?
 
 :func:`compare` takes fits of several searches (``{name: FitResult}``, or a
-:class:`bayesq.joint.JointFit`) and answers with posterior probabilities:
+:class:`bayesq.JointFit`) and answers with posterior probabilities:
 
 * ``prob_better(a, b)``: :math:`P(\text{best}_a \text{ better than } \text{best}_b \mid \text{data})`,
   the best achievable score being :math:`\beta` (maximizing) or
@@ -420,7 +420,7 @@ def compare(fits, random_seed=0) -> Comparison:
     ----------
     fits : mapping or JointFit
         ``{name: FitResult}`` of searches fitted separately (two or more,
-        one direction), or a :class:`bayesq.joint.JointFit`.
+        one direction), or a :class:`bayesq.JointFit`.
     random_seed : int
         Seed of the shuffle that pairs independent posteriors' draws.
 

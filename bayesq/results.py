@@ -354,7 +354,7 @@ class FitResult(Result, kind="single"):
             if self.settings.search is not None:
                 raise ValueError(
                     "this search was fitted jointly with others; its model is the joint fit's "
-                    "(bayesq.joint.JointFit.model)"
+                    "(bayesq.JointFit.model)"
                 )
             m = self.settings.model
             self._model = build_model(

@@ -81,7 +81,7 @@ class StackedJointFit(Stacked, JointFit, kind="stacked_joint"):
     >>> joint = bayesq.fit_joint(
     ...     searches, "auto", draws=200, tune=200, chains=2, extend=False, random_seed=1, quiet=True
     ... )
-    >>> round(float(joint.weights.sum()), 6), joint.thresholds().index.names
+    >>> round(float(joint.weights.sum()), 6), list(joint.thresholds().index.names)
     (1.0, ['search', 'threshold'])
     >>> part = joint.result("b")  # one search: a StackedFit with the joint weights
     >>> bool((part.weights == joint.weights).all())

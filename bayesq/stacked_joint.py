@@ -19,6 +19,8 @@ thresholds' uncertainty integrated over.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -120,9 +122,11 @@ class StackedJointFit(Stacked, JointFit, kind="stacked_joint"):
         mine = s["top_search"].values == name
         elpd_i = s["elpd_i"].values[:, mine]
         m = int(mine.sum())
-        scored = m > 0 and np.isfinite(elpd_i).all(axis=1)
-        sums = np.where(scored, elpd_i.sum(axis=1) if m else np.nan, np.nan)
-        se = np.where(scored, np.sqrt(m * elpd_i.var(axis=1)) if m else np.nan, np.nan)
+        scored = (m > 0) & np.isfinite(elpd_i).all(axis=1)  # (none for a search at a given threshold)
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # (the variance of no runs)
+            sums = np.where(scored, elpd_i.sum(axis=1), np.nan)
+            se = np.where(scored, np.sqrt(m * elpd_i.var(axis=1)), np.nan)
         k = np.where(scored, s["pareto_k"].values[:, mine].max(axis=1, initial=-np.inf), np.nan)
         stacking = xr.Dataset(
             {

@@ -110,3 +110,16 @@ def test_stacking_joint_fits_refuses_what_it_cannot_stack(stacked_joint):
         stack_joint([], ["a"])
     with pytest.raises(InputError, match="scored"):
         stack_joint(stacked_joint.candidates, ["c"])
+
+
+def test_a_search_at_a_given_threshold_has_no_scored_runs_and_no_leave_one_out_score(stacked_joint):
+    """As with ``fit_joint(searches, {"a": "auto", "b": 0.85})``: only a's runs score the candidates."""
+    idata = stacked_joint.idata.copy()
+    s = idata.stacking.to_dataset()
+    only_a = s.isel(top_run=np.flatnonzero(s["top_search"].values == "a"))
+    idata["stacking"] = only_a.assign_coords(top_run=np.arange(only_a.sizes["top_run"]))
+    b = StackedJointFit(idata).result("b")
+    table = b.thresholds()
+    assert table["elpd"].isna().all() and table["max_pareto_k"].isna().all()
+    assert b.idata.stacking.sizes["top_run"] == 0
+    assert np.array_equal(b.weights, stacked_joint.weights)

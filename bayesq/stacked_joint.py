@@ -204,8 +204,10 @@ class StackedJointFit(Stacked, JointFit, kind="stacked_joint"):
         )
 
     def __str__(self) -> str:
-        table = self.thresholds()[["n_tail", "weight", "best_lower", "best_median", "best_upper"]]
-        shares = ", ".join(f"{n} {v:.0%}" for n, v in self.threshold_share.items())
+        parts = self.results  # (each search's part built once for the table and the shares)
+        table = pd.concat({n: p.thresholds() for n, p in parts.items()}, names=["search"])
+        table = table[["n_tail", "weight", "best_lower", "best_median", "best_upper"]]
+        shares = ", ".join(f"{n} {p.threshold_share:.0%}" for n, p in parts.items())
         return (
             f"{self.headline()}\n{format_summary(self.summary())}\n"
             f"the candidate thresholds (weights: stacking of the runs beyond the highest):\n"

@@ -1,6 +1,6 @@
 r"""Several searches in one posterior: partial pooling across architectures.
 
-:func:`fit_joint` samples :func:`bayesq.model.build_joint_model`: searches
+:func:`fit_joint` samples :func:`bayesq.joint_model.build_joint_model`: searches
 that share a search space (DeBERTa and DeBERTaV3 on one grid of
 hyperparameters) are expected to share the effective number of
 hyperparameters :math:`\gamma`; a hierarchical prior lets the data say how
@@ -25,15 +25,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bayesq import validate
+from bayesq import signals, validate
 from bayesq.exceptions import InputError
+from bayesq.joint_model import build_joint_model, check_searches
 from bayesq.jointfit import JointFit
 from bayesq.loglik import joint_log_likelihood_group
-from bayesq.model import build_joint_model, check_n_hyperparameters, check_searches
+from bayesq.model import check_n_hyperparameters
 from bayesq.priors import Priors, check_priors
 from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
+from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
-from bayesq.samplers.nutpie import backend as nutpie_backend
 from bayesq.settings import DataSettings, ModelSettings, Settings
 from bayesq.sources import read_search
 from bayesq.stacked_joint import stack_joint
@@ -73,7 +74,7 @@ def fit_joint(
     hierarchical across searches,
     :math:`\log\gamma_j = \mu_\gamma + \tau_\gamma z_j`,
     :math:`\tau_\gamma \sim \text{HalfNormal}(0.3)`, so the data say how
-    much the searches share (:func:`bayesq.model.build_joint_model`); each
+    much the searches share (:func:`bayesq.joint_model.build_joint_model`); each
     search keeps its own tail mass, best score and threshold. The joint
     draws are paired across searches, which :func:`bayesq.compare` uses,
     and the pointwise log-likelihood (one point per run) serves
@@ -100,7 +101,7 @@ def fit_joint(
         Direction, shared by all searches.
     pool : iterable of {"gamma", "sigma"}
         Parameters with a hierarchical prior across searches
-        (:func:`bayesq.model.build_joint_model`); ``()`` fits the searches
+        (:func:`bayesq.joint_model.build_joint_model`); ``()`` fits the searches
         separately (in one posterior, for model comparison).
     noise : bool
         The noisy quadratic (default) or the noiseless one (``sigma = 0``).
@@ -108,7 +109,7 @@ def fit_joint(
         Prior settings.
     n_hyperparameters : float, optional
         Nominal number of hyperparameters of the (shared) search space: an
-        upper bound on every gamma (:func:`bayesq.model.build_joint_model`).
+        upper bound on every gamma (:func:`bayesq.joint_model.build_joint_model`).
     sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
         NUTS implementation, as for :func:`bayesq.fit`.
     draws, tune, chains : int
@@ -248,7 +249,13 @@ def _joint_at(
     data = check_searches(searches, thresholds, maximize)
     scores = {n: d.scores for n, d in data.items()}
     model = build_joint_model(scores, thresholds, maximize, pool, noise, priors, n_hyperparameters)
-    idata, drawn = sample_until(model, options)
+    compiled = None
+    with signals.raised():  # Numba's compiler drops a Ctrl-C that lands in its callbacks
+        if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):
+            compiled = nutpie_sampler.joint_program(data, pool, noise, n_hyperparameters, priors)
+        idata, drawn = sample_until(model, options, compiled)
+    if compiled is not None:
+        idata = nutpie_sampler.name_searches(idata, list(data))
     if "log_likelihood" in idata:
         del idata["log_likelihood"]
     if loglik:
@@ -260,7 +267,7 @@ def _joint_at(
         noise=bool(noise),
         pool=tuple(pool),
     )
-    backend = nutpie_backend(options.kwargs) if options.sampler == "nutpie" else None
+    backend = nutpie_sampler.backend(options.kwargs, compiled) if options.sampler == "nutpie" else None
     recorded = drawn.recorded(backend, asked=options)
     settings = Settings("joint", model_settings, recorded, DataSettings.of(list(data), data.values()))
     idata.posterior.attrs.update(settings.to_attrs())

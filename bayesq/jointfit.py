@@ -12,7 +12,8 @@ import numpy as np
 import xarray as xr
 
 from bayesq.diagnostics import SENSITIVITY, prior_sensitivity
-from bayesq.model import COORDINATES, PARAMETERS, build_joint_model
+from bayesq.joint_model import build_joint_model
+from bayesq.model import COORDINATES, PARAMETERS
 from bayesq.results import FitResult, Result
 
 __all__ = ["JointFit"]

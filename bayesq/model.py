@@ -26,7 +26,6 @@ The priors and their parametrization are :mod:`bayesq.priors`'s.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 import numpy as np
 import pymc as pm
@@ -46,12 +45,13 @@ __all__ = [
     "PARAMETERS",
     "POOLABLE",
     "POOLING",
-    "build_joint_model",
     "build_model",
     "data_model",
+    "data_template",
     "data_values",
     "prepare_scores",
     "search_model",
+    "tail_support",
 ]
 
 # The variables the models declare, named once here; everything that reads a posterior reads these.
@@ -240,7 +240,7 @@ def search_model(
             gamma = bounded_gamma(priors, n_hyperparameters)
         log_sigma, log_gap = log_scales(priors)
         sigma = pm.Deterministic("sigma", data.spread * pt.exp(log_sigma))
-        alpha, beta = _support(data, tail_mass, gamma, log_gap, noise=True)
+        alpha, beta = tail_support(data, tail_mass, gamma, log_gap, noise=True)
         alpha, beta = pm.Deterministic("alpha", alpha), pm.Deterministic("beta", beta)
         add_likelihood(data, alpha, beta, gamma, sigma, weights=weights)
     return model
@@ -257,14 +257,19 @@ def check_n_hyperparameters(n_hyperparameters) -> None:
         validate.number(n_hyperparameters, "n_hyperparameters", low=0, open_low=True)
 
 
-def _support(data: PreparedScores, tail_mass, gamma, log_gap, noise: bool):
-    """alpha and beta (user's frame) from the tail mass, gamma and the log gap.
+def tail_support(data: PreparedScores, tail_mass, gamma, log_gap, noise: bool):
+    """alpha and beta (user's frame) of one search from its tail mass, gamma and log gap.
 
     The gap is counted from the threshold (noisy model) or from the best
     tail score (noiseless model, whose support must contain every score).
     """
     sign = 1.0 if data.maximize else -1.0
-    anchor = sign * data.threshold if noise else float(np.max(sign * data.tail))
+    if noise:
+        anchor = sign * data.threshold
+    elif isinstance(data.tail, np.ndarray):
+        anchor = float(np.max(sign * data.tail))
+    else:  # the distinct tail scores of a data model, a shared variable (no padding)
+        anchor = pt.max(sign * data.tail)
     t = sign * data.threshold
     best = anchor + data.spread * pt.exp(log_gap)  # beta in the maximized frame
     worst = best - (best - t) * tail_mass ** (-2.0 / gamma)
@@ -338,20 +343,37 @@ def data_model(maximize: bool, n_hyperparameters=None, priors: Priors | None = N
     data : dict
         The shared variables by name.
     """
+    template, shared, weights = data_template(maximize)
+    return search_model(template, n_hyperparameters, priors, weights=weights), shared
+
+
+def data_template(maximize: bool, suffix: str = ""):
+    """One search's data as shared variables, named :data:`DATA` with ``suffix``: the data of a data model.
+
+    Returns
+    -------
+    template : PreparedScores
+        Its tail (the distinct tail scores), threshold and spread the shared variables.
+    shared : dict
+        The shared variables by name.
+    weights : tuple
+        The counts of the tail scores and the number of censored runs (:func:`add_likelihood`'s ``weights``).
+    """
     shared = {
-        name: pytensor.shared(np.ones(1) if name.startswith("tail") else np.array(1.0), name=name)
+        f"{name}{suffix}": pytensor.shared(
+            np.ones(1) if name.startswith("tail") else np.array(1.0), name=f"{name}{suffix}"
+        )
         for name in DATA
     }
     template = PreparedScores(
         scores=None,
-        threshold=shared["threshold"],
+        threshold=shared[f"threshold{suffix}"],
         maximize=bool(maximize),
-        tail=shared["tail_scores"],
+        tail=shared[f"tail_scores{suffix}"],
         censored=np.zeros(0),
-        spread=shared["spread"],
+        spread=shared[f"spread{suffix}"],
     )
-    weights = (shared["tail_counts"], shared["n_censored"])
-    return search_model(template, n_hyperparameters, priors, weights=weights), shared
+    return template, shared, (shared[f"tail_counts{suffix}"], shared[f"n_censored{suffix}"])
 
 
 def data_values(data: PreparedScores) -> dict[str, np.ndarray]:
@@ -364,168 +386,6 @@ def data_values(data: PreparedScores) -> dict[str, np.ndarray]:
         "threshold": np.array(float(data.threshold)),
         "spread": np.array(float(data.spread)),
     }
-
-
-def check_searches(searches, thresholds, maximize=True) -> dict[str, PreparedScores]:
-    """Validate several searches and their thresholds: ``{name: PreparedScores}``.
-
-    ``thresholds`` is one number for all or a mapping with one per search.
-    """
-    if not isinstance(searches, Mapping) or not searches:
-        raise ValueError("searches must be a non-empty mapping {name: scores}")
-    names = list(searches)
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"search names must be non-empty strings, got {name!r}")
-    if isinstance(thresholds, Mapping):
-        missing = [n for n in names if n not in thresholds]
-        extra = [n for n in thresholds if n not in searches]
-        if missing or extra:
-            raise ValueError(
-                f"thresholds must name every search: missing {missing or 'none'}, unknown {extra or 'none'}"
-            )
-    else:
-        thresholds = dict.fromkeys(names, thresholds)
-    prepared = {}
-    for name in names:
-        try:
-            prepared[name] = prepare_scores(searches[name], thresholds[name], maximize)
-        except ValueError as err:
-            raise ValueError(f"search {name!r}: {err}") from None
-    return prepared
-
-
-def build_joint_model(
-    searches, thresholds, maximize=True, pool=("gamma",), noise=True, priors=None, n_hyperparameters=None
-) -> pm.Model:
-    r"""One model of several searches, with partial pooling across them.
-
-    Each search :math:`j` keeps its own tail mass, best score and threshold
-    (:mod:`bayesq.priors`); with ``"gamma"`` in ``pool`` the log of the
-    effective number of hyperparameters is hierarchical,
-
-    .. math::
-
-        \log\gamma_j = \mu_\gamma + \tau_\gamma z_j,\quad
-        \mu_\gamma \sim \mathcal N(\log\gamma_\text{med}, s_\gamma),\quad
-        \tau_\gamma \sim \text{HalfNormal}(s_\text{pool}),\quad
-        z_j \sim \mathcal N(0, 1)
-
-    sampled with :math:`\mu_\gamma` integrated out and the vector of
-    :math:`\log\gamma_j` split into its mean and its contrasts
-    (:func:`pooled_logs`: ``gamma_tau``, ``gamma_level``,
-    ``gamma_contrast``), and likewise
-    :math:`\log(\sigma_j/\bar d) = \mu_\sigma + \tau_\sigma z^\sigma_j`
-    with ``"sigma"`` in ``pool`` (:math:`\bar d` the geometric mean of the
-    tails' spreads, so seed noise is pooled in the scores' own units, as
-    when several architectures are scored on one benchmark). Without
-    pooling, each search has the priors of :func:`build_model`: the model is
-    the separate fits side by side (one posterior, for model comparison).
-    In the noisy model, unless sigma is pooled, each search's ``log_sigma`` and ``log_beta_gap``
-    are sampled in the polar coordinates of :func:`build_model`.
-
-    The spread's prior is :math:`\tau \sim \text{HalfNormal}(0.3)`
-    (``pool_log_sd``): architectures on one search space have gammas within
-    a factor of about 1.8 of each other (95 % prior mass); with two
-    searches the data say little about :math:`\tau`, and a scale of 0.5
-    let NUTS diverge twice in 4,000 draws on the DeBERTas.
-
-    With ``n_hyperparameters=h`` (searches on one search space share its
-    nominal count), gamma is bounded as in :func:`build_model`,
-    :math:`\gamma_j = h\,\operatorname{logistic}(\eta_j)`, and the
-    :math:`\eta_j` take the place of the :math:`\log\gamma_j` above: pooled
-    with centre :math:`\operatorname{logit}(\min(m, h/2)/h)` and scale 1.5,
-    or, unpooled, ``gamma_logit`` with that prior, search by search.
-
-    ``noise=False`` is the noiseless quadratic (:math:`\sigma = 0`): its
-    support must contain every score, so its best score is counted from the
-    best tail score, :math:`\log((\beta - \max y)/d) \sim
-    \mathcal N(\mu_0, s_0)` (``noiseless_gap_log_mean``,
-    ``noiseless_gap_log_sd``), maximized frame.
-
-    Parameters
-    ----------
-    searches : mapping
-        ``{name: scores}``, two or more searches (one works too).
-    thresholds : float or mapping
-        The threshold of every search, or one per name.
-    maximize : bool
-        Direction, shared by all searches.
-    pool : iterable of {"gamma", "sigma"}
-        What to pool; empty for separate searches.
-    noise : bool
-        Noisy (default) or noiseless quadratic.
-    priors : Priors, optional
-        ``pool_log_sd`` is the scale of the half-normal prior on the
-        :math:`\tau`.
-    n_hyperparameters : float, optional
-        Nominal number of hyperparameters, shared by the searches: an upper
-        bound on every gamma.
-
-    Returns
-    -------
-    pymc.Model
-        Variables with dim ``search``: ``alpha``, ``beta``, ``gamma``,
-        ``sigma``, ``tail_mass``, ``log_beta_gap`` (and ``log_sigma``);
-        observed ``tail_{j}`` and ``censored_{j}`` for the ``j``-th search.
-    """
-    priors = check_priors(priors)
-    check_n_hyperparameters(n_hyperparameters)
-    pool = tuple(pool)
-    unknown = [p for p in pool if p not in POOLABLE]
-    if unknown:
-        raise ValueError(f"cannot pool {unknown}: choose from {POOLABLE}")
-    if "sigma" in pool and not noise:
-        raise ValueError("the noiseless model has no sigma to pool")
-    data = check_searches(searches, thresholds, maximize)
-    names = list(data)
-    n_search = len(names)
-    if pool and n_search < 2:
-        raise ValueError(f"pooling {', '.join(pool)} needs two or more searches, got {n_search}")
-    polar = noise and "sigma" not in pool
-    coords = {"search": names}
-    if polar:
-        coords["scale"] = ["log_sigma", "log_beta_gap"]
-    for j, d in enumerate(data.values()):
-        coords[f"tail_run_{j}"] = np.arange(d.tail.size)
-        coords[f"censored_run_{j}"] = np.arange(d.censored.size)
-    spreads = np.array([d.spread for d in data.values()])
-    with pm.Model(coords=coords) as model:
-        tail_mass = pm.Beta("tail_mass", priors.tail_mass_a, priors.tail_mass_b, dims="search")
-        if polar:
-            # the separate models' priors and polar coordinates, search by search
-            log_sigma, log_gap = log_scales(priors, dims="search")
-        elif noise:
-            log_gap = pm.Normal(
-                "log_beta_gap", priors.beta_gap_log_mean, priors.beta_gap_log_sd, dims="search"
-            )
-        else:
-            log_gap = pm.Normal(
-                "log_beta_gap", priors.noiseless_gap_log_mean, priors.noiseless_gap_log_sd, dims="search"
-            )
-        if n_hyperparameters is None and "gamma" in pool:
-            log_gamma = pooled_logs(
-                "gamma", n_search, np.log(priors.gamma_median), priors.gamma_log_sd, priors
-            )
-            gamma = pm.Deterministic("gamma", pt.exp(log_gamma), dims="search")
-        elif n_hyperparameters is None:
-            gamma = pm.LogNormal("gamma", np.log(priors.gamma_median), priors.gamma_log_sd, dims="search")
-        else:
-            gamma = bounded_gamma(priors, n_hyperparameters, "search", n_search if "gamma" in pool else 0)
-        if not noise:
-            sigma = pm.Deterministic("sigma", pt.zeros(len(names)), dims="search")
-        elif "sigma" in pool:
-            log_sigma = pooled_logs("sigma", n_search, priors.sigma_log_mean, priors.sigma_log_sd, priors)
-            typical = float(np.exp(np.mean(np.log(spreads))))
-            sigma = pm.Deterministic("sigma", typical * pt.exp(log_sigma), dims="search")
-        else:
-            sigma = pm.Deterministic("sigma", spreads * pt.exp(log_sigma), dims="search")
-        ends = [_support(d, tail_mass[j], gamma[j], log_gap[j], noise) for j, d in enumerate(data.values())]
-        alpha = pm.Deterministic("alpha", pt.stack([a for a, _ in ends]), dims="search")
-        beta = pm.Deterministic("beta", pt.stack([b for _, b in ends]), dims="search")
-        for j, d in enumerate(data.values()):
-            add_likelihood(d, alpha[j], beta[j], gamma[j], sigma[j] if noise else None, suffix=f"_{j}")
-    return model
 
 
 def log_scales(priors: Priors, dims: str | None = None):

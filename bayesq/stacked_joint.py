@@ -27,9 +27,9 @@ import xarray as xr
 
 from bayesq.diagnostics import SENSITIVITY
 from bayesq.exceptions import InputError
+from bayesq.joint_model import check_searches
 from bayesq.jointfit import JointFit
 from bayesq.loglik import joint_log_likelihood_group
-from bayesq.model import check_searches
 from bayesq.pit import pit_test
 from bayesq.results import Result, format_summary
 from bayesq.stacked import (
@@ -64,9 +64,11 @@ class StackedJointFit(Stacked, JointFit, kind="stacked_joint"):
 
     The ``idata`` groups: ``posterior`` (the mixture, with ``candidate``),
     ``observed_data`` (the favoured candidate's), ``stacking`` (per
-    ``candidate`` and ``search``: ``threshold`` and ``n_tail``; per
-    ``candidate``: ``weight``, ``elpd``, ``elpd_se``, ``max_pareto_k``,
-    ``max_rhat``, ``pit_pvalue`` (the smallest of the scored searches');
+    ``candidate`` and ``search``: ``threshold``, ``n_tail`` and
+    ``search_pit_pvalue`` (the p-value of that search's tail PIT,
+    :func:`bayesq.pit.pit_test`); per ``candidate``: ``weight``, ``elpd``,
+    ``elpd_se``, ``max_pareto_k``, ``max_rhat``, ``pit_pvalue`` (the
+    smallest of the scored searches');
     per ``candidate`` and ``top_run``: ``elpd_i`` and ``pareto_k``; per
     ``top_run``: ``top`` and ``top_search``), and ``candidates/c0``,
     ``candidates/c1``, ... (each joint candidate's ``posterior``,
@@ -137,7 +139,7 @@ class StackedJointFit(Stacked, JointFit, kind="stacked_joint"):
                 "elpd_se": ("candidate", se),
                 "max_pareto_k": ("candidate", k),
                 "max_rhat": ("candidate", s["max_rhat"].values),
-                "pit_pvalue": ("candidate", np.array([pit_test(p).pvalue for p in parts])),
+                "pit_pvalue": ("candidate", s["search_pit_pvalue"].sel(search=name).values),
                 "elpd_i": (("candidate", "top_run"), elpd_i),
                 "top": ("top_run", s["top"].values[mine]),
             },
@@ -266,15 +268,17 @@ def stack_joint(fits, scored, random_seed=None) -> StackedJointFit:
         )
         return conditional_elpd(post, conditional)
 
-    def pit_pvalue(fit):  # the worst of the scored searches'
-        return min(pit_test(fit.result(n)).pvalue for n in scored)
-
-    weights, numbers = weigh(fits, score, pit_pvalue, random_seed)
+    # each search's tail PIT p-value at each candidate; a candidate's is the worst of the scored searches'
+    pit = np.array([[pit_test(f.result(n)).pvalue for n in names] for f in fits])
+    position = {id(f): j for j, f in enumerate(fits)}
+    columns = [names.index(n) for n in scored]
+    weights, numbers = weigh(fits, score, lambda f: pit[position[id(f)], columns].min(), random_seed)
     thresholds = np.array([f.settings.data.thresholds for f in fits])
     stacking = xr.Dataset(
         {
             "threshold": (("candidate", "search"), thresholds),
             "n_tail": (("candidate", "search"), np.array([f.settings.data.n_tail for f in fits])),
+            "search_pit_pvalue": (("candidate", "search"), pit),
             "weight": ("candidate", weights),
             **{name: ("candidate", numbers[name]) for name in STACKING_NUMBERS},
             "elpd_i": (("candidate", "top_run"), numbers["elpd_i"]),

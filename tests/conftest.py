@@ -135,10 +135,15 @@ def with_depth_cap(result, depth: int):
     return type(result)(idata)
 
 
+def random_points(model, n=5, seed=0):
+    """``n`` points of ``model``'s unconstrained space near its initial point (sd 0.3)."""
+    rng = np.random.default_rng(seed)
+    base = model.initial_point()
+    return [{k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in base.items()} for _ in range(n)]
+
+
 def assert_same_log_density(model, other, n_points: int = 3):
     """Two PyMC models' log densities agree at random points of the unconstrained space."""
-    rng = np.random.default_rng(0)
     logp, logp_other = model.compile_logp(), other.compile_logp()
-    for _ in range(n_points):
-        point = {k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in model.initial_point().items()}
+    for point in random_points(model, n_points):
         assert logp(point) == pytest.approx(logp_other(point), rel=1e-12)

@@ -3,6 +3,7 @@
 import numpy as np
 import pymc as pm
 import pytest
+from conftest import random_points
 from pytensor.graph.traversal import ancestors
 from scipy import stats
 
@@ -19,12 +20,6 @@ def deterministics(model, names, point):
     """Values of named deterministics at a point of the (transformed) value variables."""
     outs = model.replace_rvs_by_values([model[n] for n in names])
     return model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")(point)
-
-
-def random_points(model, n=5, seed=0):
-    rng = np.random.default_rng(seed)
-    base = model.initial_point()
-    return [{k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in base.items()} for _ in range(n)]
 
 
 def test_likelihood_is_the_censored_tail_likelihood():

@@ -10,6 +10,7 @@ import bayesq
 from bayesq import stacking
 from bayesq.exceptions import InputError
 from bayesq.joint import _candidates
+from bayesq.pit import pit_test
 from bayesq.stacked import StackedFit
 from bayesq.stacked_joint import StackedJointFit, stack_joint
 
@@ -51,6 +52,8 @@ def test_the_stacked_joint_fit_weighs_joint_candidates_on_every_searchs_best_run
     used = np.bincount(stacked_joint.draws("candidate").ravel(), minlength=w.size)
     assert np.allclose(used / stacked_joint.draws("candidate").size, w, atol=2 / SHORT["draws"])
     assert stacked_joint.draws("beta").shape[-1] == 2 and "gamma_tau" in stacked_joint.idata.posterior
+    # a candidate's tail-PIT p-value is the worst of the scored searches'
+    np.testing.assert_array_equal(s["pit_pvalue"].values, s["search_pit_pvalue"].min("search").values)
     favoured = int(np.argmax(w))
     assert stacked_joint.settings.data.thresholds == tuple(s["threshold"].values[favoured])
     # its diagnostics are the worst of the candidates that give it draws
@@ -73,7 +76,9 @@ def test_each_searchs_part_is_a_stacked_fit_with_the_joint_weights_and_paired_dr
         mine = s["top_search"].values == name
         scored = np.isfinite(s["elpd"].values)
         assert np.allclose(table["elpd"][scored], s["elpd_i"].values[scored][:, mine].sum(axis=1))
-        assert ((table["pit_pvalue"] >= 0) & (table["pit_pvalue"] <= 1)).all()
+        # each search's tail PIT p-value at each candidate, as the check computed it (stored, not redone)
+        expected = [pit_test(c.result(name)).pvalue for c in stacked_joint.candidates]
+        assert table["pit_pvalue"].to_numpy() == pytest.approx(expected, rel=1e-12)
     joint_table = stacked_joint.thresholds()
     assert joint_table.index.names == ["search", "threshold"] and len(joint_table) == 2 * stacking.CANDIDATES
     assert set(stacked_joint.threshold_share) == {"a", "b"}

@@ -3,7 +3,8 @@
 A fit's log density and gradient are compiled once per machine and setting
 (direction, ``n_hyperparameters``, priors), with the data as inputs
 (:func:`bayesq.model.data_model`: each distinct tail score once, times its
-count), and kept on disk (:mod:`bayesq._compat.nutpie_program`), so a later
+count; for a joint fit, :func:`bayesq.joint_model.joint_data_model`, once
+per number of searches and setting), and kept on disk (:mod:`bayesq._compat.nutpie_program`), so a later
 fit of any scores, in this process or another, skips the compilation
 (:func:`search_program`). It runs on nutpie's Numba backend, the faster of
 nutpie's two on a CPU: its gradient runs in nutpie's threads, not through
@@ -22,6 +23,7 @@ import pymc as pm
 from bayesq._compat import nutpie_program
 from bayesq._compat.libmvec import libmvec
 from bayesq.cache import programs_dir
+from bayesq.joint_model import joint_data_model, joint_data_values
 from bayesq.model import data_model, data_values
 from bayesq.priors import Priors
 from bayesq.samplers.options import installed
@@ -32,6 +34,8 @@ __all__ = [
     "STUCK_STEP_RATIO",
     "StuckChain",
     "backend",
+    "joint_program",
+    "name_searches",
     "sample",
     "search_program",
     "seed_for",
@@ -62,7 +66,20 @@ def uses_program(kwargs) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def _program(maximize: bool, n_hyperparameters, priors: Priors):
-    """:func:`bayesq.model.data_model` compiled by nutpie's Numba backend, once per machine and setting.
+    """:func:`bayesq.model.data_model` compiled by nutpie's Numba backend, once per machine and setting."""
+    model, shared = data_model(maximize, n_hyperparameters, priors)
+    return _compiled(model, shared, (maximize, n_hyperparameters, priors))
+
+
+@functools.lru_cache(maxsize=8)
+def _joint_program(n_search: int, maximize: bool, pool: tuple, noise: bool, hyper, priors: Priors):
+    """:func:`bayesq.joint_model.joint_data_model` compiled, once per machine and setting."""
+    model, shared = joint_data_model(n_search, maximize, pool, noise, priors, hyper)
+    return _compiled(model, shared, ("joint", n_search, maximize, pool, noise, hyper, priors))
+
+
+def _compiled(model, shared, setting):
+    """A data model compiled by nutpie's Numba backend, kept on disk under its ``setting``.
 
     Kept on disk (:mod:`bayesq._compat.nutpie_program`, in
     :func:`bayesq.cache.programs_dir`): a new process loads it instead of
@@ -74,10 +91,9 @@ def _program(maximize: bool, n_hyperparameters, priors: Priors):
     """
     import nutpie
 
-    model, shared = data_model(maximize, n_hyperparameters, priors)
     with libmvec() as vectorized:
         if nutpie_program.supported():
-            setting = (maximize, n_hyperparameters, priors, tuple(sorted(NUMBA_DEFAULT.items())))
+            setting = (*setting, tuple(sorted(NUMBA_DEFAULT.items())))
             try:
                 return nutpie_program.load_program(
                     model, shared, setting, NUMBA_DEFAULT, programs_dir(), vectorized
@@ -91,6 +107,25 @@ def search_program(prepared, n_hyperparameters, priors: Priors):
     """The model of one search compiled for nutpie: the cached program fed this search's data."""
     hyper = None if n_hyperparameters is None else float(n_hyperparameters)
     return _program(bool(prepared.maximize), hyper, priors).with_data(**data_values(prepared))
+
+
+def joint_program(data, pool, noise: bool, n_hyperparameters, priors: Priors):
+    """The joint model of ``{name: PreparedScores}`` compiled for nutpie: the cached program fed their data.
+
+    Its ``search`` coordinate is ``0, 1, ...`` (:func:`bayesq.joint_model.joint_data_model`):
+    :func:`name_searches` names the draws.
+    """
+    hyper = None if n_hyperparameters is None else float(n_hyperparameters)
+    maximize = bool(next(iter(data.values())).maximize)
+    program = _joint_program(len(data), maximize, tuple(pool), bool(noise), hyper, priors)
+    return program.with_data(**joint_data_values(data))
+
+
+def name_searches(idata, names):
+    """``idata`` of a :func:`joint_program` with its ``search`` coordinate set to ``names``."""
+    return idata.map_over_datasets(
+        lambda ds: ds.assign_coords(search=list(names)) if "search" in ds.dims else ds
+    )
 
 
 def seed_for(random_seed) -> int:

@@ -451,6 +451,35 @@ def view_extrapolation_auto(data):
     return header, rows
 
 
+def view_threshold_rules(data):
+    """bench_threshold_rules.json: per data set and rule, the band's interval score against the analysis
+    threshold's (paired, on the same subsamples), its coverage, and how many candidates it stacks."""
+    header = [
+        "data",
+        "rule",
+        "mean interval score",
+        "over the analysis threshold's",
+        "paired difference / s.e.",
+        "coverage ± s.e.",
+        "candidates",
+    ]
+    rows = []
+    for name, d in data["results"]["datasets"].items():
+        for rule, m in d["summary"].items():
+            rows.append(
+                [
+                    name,
+                    rule,
+                    f"{m['interval_score']:.5f}",
+                    f"{m['ratio']:.3f}",
+                    "" if rule == "analysis threshold" else f"{m['paired_diff_over_se']:.1f}",
+                    f"{m['coverage']:.2f} ± {m['coverage_se']:.2f}",
+                    f"{m['candidates']:.1f}",
+                ]
+            )
+    return header, rows
+
+
 def view_threshold_real(data):
     """bench_threshold_real.json: best-score intervals of fixed thresholds, the candidates and "auto"."""
     header = ["data", "threshold", "tail runs", "weight", "tail PIT p", "beta, 90 % interval", "fit (s)"]
@@ -559,6 +588,7 @@ VIEWS = {
     "threshold-choice": view_threshold_choice,
     "extrapolation-auto": view_extrapolation_auto,
     "threshold-real": view_threshold_real,
+    "threshold-rules": view_threshold_rules,
     "threshold-joint": view_threshold_joint,
 }
 

@@ -163,18 +163,18 @@ def check_pool(pool, noise: bool = True) -> tuple:
     return pool
 
 
-def joint_model(data, pool, noise, priors, n_hyperparameters=None, weights=None, names=None) -> pm.Model:
+def joint_model(data, pool, noise, priors, n_hyperparameters=None, weights=None) -> pm.Model:
     """:func:`build_joint_model` on searches already split at their thresholds (checked arguments).
 
     ``data`` is one :class:`~bayesq.model.PreparedScores` per search, in
     order; its tails, thresholds and spreads may be shared variables, with
     ``weights`` the counts of each search's distinct tail scores and its
     number of censored runs (:func:`joint_data_model`, as
-    :func:`bayesq.model.search_model` does for one search). ``names``: the
-    ``search`` coordinate (default ``data``'s keys).
+    :func:`bayesq.model.search_model` does for one search). Its keys name
+    the searches (the ``search`` coordinate).
     """
     parts = list(data.values())
-    names = list(data) if names is None else list(names)
+    names = list(data)
     n_search = len(parts)
     polar = noise and "sigma" not in pool
     coords = {"search": names}

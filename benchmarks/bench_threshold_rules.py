@@ -16,7 +16,9 @@ their choice, not in their draws:
 * ``most runs the PIT accepts``: no stacking, the fit of the ``floor 8`` candidate with the most
   tail runs whose PIT p-value is at least :data:`bayesq.stacking.MIN_PIT_PVALUE` (a
   goodness-of-fit stopping rule, as in Bader, Yan and Zhang 2018);
-* ``candidate j alone``: each candidate of ``floor 8`` as a fixed threshold.
+* ``candidate j alone``: each candidate of ``floor 8`` as a fixed threshold;
+* ``..., equal weights``: the candidates of ``floor 8`` or ``floor 16, else 8`` mixed with equal
+  weights (those the R-hat and PIT checks keep): what the stacking weights add.
 
 Each is scored as ``bench_extrapolation.py --threshold auto`` scores its fits: the 80 % band of the
 median tuning curve against the full search's curve, over the grid points of the analysis
@@ -44,7 +46,7 @@ from bayesq import stacking
 from bayesq.model import MIN_TAIL
 from bayesq.pit import pit_test
 from bayesq.spec import load_spec
-from bayesq.stacked import stack
+from bayesq.stacked import StackedFit, stack, stacked_posterior, stacked_tree
 
 FLOORS = (8, 16)
 
@@ -81,6 +83,26 @@ def rules(scores, fits: dict) -> dict:
     return out
 
 
+EQUAL = ("floor 8", "floor 16, else 8")  # the rules also mixed with equal weights
+
+
+def equal_weights(result):
+    """The stacked fit ``result`` with its candidates mixed equally, those its checks keep (weight > 0
+    needs R-hat <= STACKED_RHAT and a tail PIT p-value >= MIN_PIT_PVALUE)."""
+    s = result.idata.stacking.to_dataset()
+    kept = (s["max_rhat"].values <= stacking.STACKED_RHAT) & (
+        s["pit_pvalue"].values >= stacking.MIN_PIT_PVALUE
+    )
+    kept = kept if kept.any() else np.ones_like(kept)
+    weights = kept / kept.sum()
+    fits = result.candidates
+    return StackedFit(
+        stacked_tree(
+            fits, stacked_posterior(fits, weights, "stacked"), s.assign(weight=("candidate", weights))
+        )
+    )
+
+
 def one(sub, full_curve, size, threshold, seed, fit_kwargs) -> dict:
     """One subsample: the fit at the analysis threshold and every rule's stacked fit, scored."""
     if np.sum(sub > threshold) < MIN_TAIL:
@@ -94,14 +116,18 @@ def one(sub, full_curve, size, threshold, seed, fit_kwargs) -> dict:
         start = time.perf_counter()
         fits[float(t)] = bayesq.fit(sub, float(t), **fit_kwargs)
         seconds[float(t)] = time.perf_counter() - start
-    for rule, chosen in rules(sub, fits).items():
-        result = chosen[0] if len(chosen) == 1 else stack(chosen, random_seed=seed)
+    chosen = rules(sub, fits)
+    results = {rule: c[0] if len(c) == 1 else stack(c, random_seed=seed) for rule, c in chosen.items()}
+    for rule in EQUAL:
+        results[f"{rule}, equal weights"] = equal_weights(results[rule])
+        chosen[f"{rule}, equal weights"] = chosen[rule]
+    for rule, result in results.items():
         band = extrapolation._band(result, full_curve, size, common)
         band.pop("ours")
-        band["n_candidates"] = len(chosen)
-        band["n_tail"] = [int(f.settings.data.n_tail[0]) for f in chosen]
-        band["weights"] = result.weights.tolist() if len(chosen) > 1 else [1.0]
-        band["fit_seconds"] = sum(seconds[f.threshold] for f in chosen)
+        band["n_candidates"] = len(chosen[rule])
+        band["n_tail"] = [int(f.settings.data.n_tail[0]) for f in chosen[rule]]
+        band["weights"] = result.weights.tolist() if len(chosen[rule]) > 1 else [1.0]
+        band["fit_seconds"] = sum(seconds[f.threshold] for f in chosen[rule])
         row[rule] = band
     row["analysis threshold"].pop("ours")
     return row

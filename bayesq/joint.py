@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 from bayesq import signals, validate
 from bayesq.exceptions import InputError
-from bayesq.joint_model import build_joint_model, check_searches
+from bayesq.joint_model import check_searches, joint_model
 from bayesq.jointfit import JointFit
 from bayesq.loglik import joint_log_likelihood_group
 from bayesq.model import check_n_hyperparameters
@@ -247,8 +247,7 @@ def _joint_at(
     ``thresholds="auto"``, scored by :mod:`bayesq.stacking` on its own terms).
     """
     data = check_searches(searches, thresholds, maximize)
-    scores = {n: d.scores for n, d in data.items()}
-    model = build_joint_model(scores, thresholds, maximize, pool, noise, priors, n_hyperparameters)
+    model = joint_model(data, pool, noise, priors, n_hyperparameters)  # (data checked once, above)
     compiled = None
     with signals.raised():  # Numba's compiler drops a Ctrl-C that lands in its callbacks
         if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):

@@ -143,13 +143,7 @@ def build_joint_model(
         ``sigma``, ``tail_mass``, ``log_beta_gap`` (and ``log_sigma``);
         observed ``tail_{j}`` and ``censored_{j}`` for the ``j``-th search.
     """
-    priors = check_priors(priors)
-    check_n_hyperparameters(n_hyperparameters)
-    pool = check_pool(pool, noise)
-    data = check_searches(searches, thresholds, maximize)
-    if pool and len(data) < 2:
-        raise ValueError(f"pooling {', '.join(pool)} needs two or more searches, got {len(data)}")
-    return joint_model(data, pool, noise, priors, n_hyperparameters)
+    return joint_model(check_searches(searches, thresholds, maximize), pool, noise, priors, n_hyperparameters)
 
 
 def check_pool(pool, noise: bool = True) -> tuple:
@@ -164,7 +158,7 @@ def check_pool(pool, noise: bool = True) -> tuple:
 
 
 def joint_model(data, pool, noise, priors, n_hyperparameters=None, weights=None) -> pm.Model:
-    """:func:`build_joint_model` on searches already split at their thresholds (checked arguments).
+    """:func:`build_joint_model` on searches already split at their thresholds (the other arguments checked).
 
     ``data`` is one :class:`~bayesq.model.PreparedScores` per search, in
     order; its tails, thresholds and spreads may be shared variables, with
@@ -173,6 +167,11 @@ def joint_model(data, pool, noise, priors, n_hyperparameters=None, weights=None)
     :func:`bayesq.model.search_model` does for one search). Its keys name
     the searches (the ``search`` coordinate).
     """
+    priors = check_priors(priors)
+    check_n_hyperparameters(n_hyperparameters)
+    pool = check_pool(pool, noise)
+    if pool and len(data) < 2:
+        raise ValueError(f"pooling {', '.join(pool)} needs two or more searches, got {len(data)}")
     parts = list(data.values())
     names = list(data)
     n_search = len(parts)
@@ -250,9 +249,6 @@ def joint_data_model(
     >>> sorted(shared)[:3], model.coords["search"]
     (['n_censored_0', 'n_censored_1', 'spread_0'], ('0', '1'))
     """
-    priors = check_priors(priors)
-    check_n_hyperparameters(n_hyperparameters)
-    pool = check_pool(pool, noise)
     shared, parts, weights = {}, {}, []
     for j in range(n_search):
         parts[str(j)], one, weights_j = data_template(maximize, f"_{j}")

@@ -28,6 +28,7 @@ from bayesq.stacking import MIN_PIT_PVALUE, STACKED_RHAT, candidate_elpd, mixtur
 __all__ = [
     "Stacked",
     "StackedFit",
+    "considered_candidates",
     "favoured_index",
     "stack",
     "stacked_posterior",
@@ -267,8 +268,7 @@ def weigh(fits, score, pit_pvalue, random_seed=None):
     """
     rhat = np.array([f.diagnostics().max_rhat for f in fits])
     pvalue = np.array([pit_pvalue(f) for f in fits])
-    sound = (rhat <= STACKED_RHAT) & (pvalue >= MIN_PIT_PVALUE)
-    considered = sound if sound.any() else np.ones_like(sound)  # else the fit warns why
+    considered = considered_candidates(rhat, pvalue)
     elpds = [_scored(score, f) if c else None for f, c in zip(fits, considered, strict=True)]
     usable = np.array([e is not None for e in elpds])
     weights = np.zeros(len(fits))
@@ -295,6 +295,14 @@ def weigh(fits, score, pit_pvalue, random_seed=None):
         "pareto_k": np.array([nan if e is None else e.pareto_k.values for e in elpds]).reshape(len(fits), m),
     }
     return weights, numbers
+
+
+def considered_candidates(rhat, pvalue) -> np.ndarray:
+    """Which candidates the stacking considers: R-hat at most :data:`~bayesq.stacking.STACKED_RHAT` and a
+    tail-PIT p-value at least :data:`~bayesq.stacking.MIN_PIT_PVALUE`; all of them when none passes
+    (the fit then warns of what failed)."""
+    sound = (np.asarray(rhat) <= STACKED_RHAT) & (np.asarray(pvalue) >= MIN_PIT_PVALUE)
+    return sound if sound.any() else np.ones_like(sound)
 
 
 def _scored(score, fit):

@@ -46,7 +46,7 @@ from bayesq import stacking
 from bayesq.model import MIN_TAIL
 from bayesq.pit import pit_test
 from bayesq.spec import load_spec
-from bayesq.stacked import StackedFit, stack, stacked_posterior, stacked_tree
+from bayesq.stacked import StackedFit, considered_candidates, stack, stacked_posterior, stacked_tree
 
 FLOORS = (8, 16)
 
@@ -90,10 +90,7 @@ def equal_weights(result):
     """The stacked fit ``result`` with its candidates mixed equally, those its checks keep (weight > 0
     needs R-hat <= STACKED_RHAT and a tail PIT p-value >= MIN_PIT_PVALUE)."""
     s = result.idata.stacking.to_dataset()
-    kept = (s["max_rhat"].values <= stacking.STACKED_RHAT) & (
-        s["pit_pvalue"].values >= stacking.MIN_PIT_PVALUE
-    )
-    kept = kept if kept.any() else np.ones_like(kept)
+    kept = considered_candidates(s["max_rhat"].values, s["pit_pvalue"].values)
     weights = kept / kept.sum()
     fits = result.candidates
     return StackedFit(

@@ -31,14 +31,16 @@ from bayesq.joint_model import check_searches, joint_model
 from bayesq.jointfit import JointFit
 from bayesq.loglik import joint_log_likelihood_group
 from bayesq.model import check_n_hyperparameters
+from bayesq.pit import pit_test
 from bayesq.priors import Priors, check_priors
 from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
 from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import DataSettings, ModelSettings, Settings
 from bayesq.sources import read_search
+from bayesq.stacked import fit_candidates
 from bayesq.stacked_joint import stack_joint
-from bayesq.stacking import CANDIDATES, candidate_thresholds
+from bayesq.stacking import CANDIDATES, candidate_ladders
 
 __all__ = ["fit_joint"]
 
@@ -92,8 +94,10 @@ def fit_joint(
         One threshold for all, or one per name. ``"auto"`` leaves a
         search's threshold to the data: the searches are fitted jointly at
         5 candidates, the :math:`j`-th of each ``"auto"`` search's
-        :func:`bayesq.stacking.candidate_thresholds` together (the other
-        searches at their given thresholds), stacked by how well they
+        :func:`bayesq.stacking.candidate_ladders` together (the other
+        searches at their given thresholds; where the tail PIT of a scored
+        search rejects a candidate, at the fallback ladders' candidates),
+        stacked by how well they
         predict every ``"auto"`` search's best runs
         (:mod:`bayesq.stacking`), and a
         :class:`bayesq.stacked_joint.StackedJointFit` is returned.
@@ -209,8 +213,13 @@ def fit_joint(
     auto = _auto(searches, thresholds)
     if auto:
         scores = {name: read_search(search, maximize=maximize).scores for name, search in searches.items()}
-        candidates = _candidates(scores, thresholds, auto, maximize)
-        fits = [_joint_at(scores, c, **at, loglik=False) for c in candidates]
+        first, fallback = _candidates(scores, thresholds, auto, maximize)
+        fits = fit_candidates(
+            first,
+            fallback,
+            lambda c: _joint_at(scores, c, **at, loglik=False),
+            lambda f: min(pit_test(f.result(name)).pvalue for name in auto),
+        )
         result = stack_joint(fits, auto, random_seed=random_seed)
     else:
         result = _joint_at(searches, thresholds, **at)
@@ -226,16 +235,24 @@ def _auto(searches, thresholds) -> list[str]:
     return [n for n, t in given.items() if validate.threshold(t, f"thresholds[{n!r}]") == validate.AUTO]
 
 
-def _candidates(scores, thresholds, auto, maximize) -> list[dict]:
-    """The joint candidates: the :math:`j`-th of every ``"auto"`` search's :func:`candidate_thresholds`
-    (the others' thresholds as given)."""
-    per = {
-        name: candidate_thresholds(scores[name], maximize, distinct=False)
-        if name in auto
-        else [thresholds[name]] * CANDIDATES
-        for name in scores
-    }
-    return [{name: float(t[j]) for name, t in per.items()} for j in range(CANDIDATES)]
+def _candidates(scores, thresholds, auto, maximize):
+    """The joint candidates: the :math:`j`-th of every ``"auto"`` search's ladder
+    (:func:`candidate_ladders`) together, the others' thresholds as given; and those of the fallback
+    ladders, or ``None`` where no ``"auto"`` search has another ladder."""
+    ladders = {name: candidate_ladders(scores[name], maximize, distinct=False) for name in auto}
+
+    def joint(per):
+        return [
+            {name: float(per[name][j] if name in per else thresholds[name]) for name in scores}
+            for j in range(CANDIDATES)
+        ]
+
+    first = joint({name: ladder[0] for name, ladder in ladders.items()})
+    if all(ladder[1] is None for ladder in ladders.values()):
+        return first, None
+    return first, joint(
+        {name: ladder[1] if ladder[1] is not None else ladder[0] for name, ladder in ladders.items()}
+    )
 
 
 def _joint_at(

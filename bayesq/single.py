@@ -18,6 +18,7 @@ from bayesq import signals, validate
 from bayesq.exceptions import DirectionError, InputError
 from bayesq.loglik import log_likelihood_group
 from bayesq.model import check_n_hyperparameters, prepare_scores, search_model
+from bayesq.pit import pit_test
 from bayesq.priors import Priors, check_priors
 from bayesq.results import FitResult
 from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
@@ -25,8 +26,8 @@ from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import ModelSettings, Settings
 from bayesq.sources import read_search
-from bayesq.stacked import stack
-from bayesq.stacking import candidate_thresholds
+from bayesq.stacked import fit_candidates, stack
+from bayesq.stacking import candidate_ladders
 
 __all__ = ["DIRECTION_REACH", "check_direction", "fit"]
 
@@ -164,11 +165,14 @@ def fit(
         maximizing) enter the likelihood exactly, the others as censored.
         At least 8 scores must lie beyond it; :func:`bayesq.scan_thresholds`
         helps to choose it. ``"auto"`` leaves the choice to the data: the
-        search is fitted at 5 candidate thresholds, which are stacked by how
-        well they predict the best runs (:mod:`bayesq.stacking`), and a
-        :class:`bayesq.stacked.StackedFit` is returned, whose answers
-        integrate over the threshold (5 fits' time; each candidate has the
-        budget of ``extend``, ``max_draws`` and ``time_limit``, to itself).
+        search is fitted at 5 candidate thresholds
+        (:func:`bayesq.stacking.candidate_ladders`; a small search whose
+        tail PIT rejects one of them is fitted at up to 4 more), which are
+        stacked by how well they predict the best runs
+        (:mod:`bayesq.stacking`), and a :class:`bayesq.stacked.StackedFit`
+        is returned, whose answers integrate over the threshold (5 fits'
+        time or up to 9; each candidate has the budget of ``extend``,
+        ``max_draws`` and ``time_limit`` to itself).
     maximize : bool, optional
         Whether higher scores are better (best achievable score ``beta``);
         ``False`` for losses (best score ``alpha``). Unstated, the
@@ -361,11 +365,16 @@ def fit(
     )
     threshold = validate.threshold(threshold)
     if threshold == validate.AUTO:
-        candidates = candidate_thresholds(search.scores, maximize)
+        first, fallback = candidate_ladders(search.scores, maximize)
         # the direction is checked once, at the highest candidate: a lower one may reach into the bulk
-        check_direction(prepare_scores(search.scores, float(candidates[-1]), maximize, spread), stated)
+        check_direction(prepare_scores(search.scores, float(first[-1]), maximize, spread), stated)
         at["stated"] = True
-        fits = [_fit_at(search.scores, float(t), **at, loglik=False) for t in candidates]
+        fits = fit_candidates(
+            [float(t) for t in first],
+            None if fallback is None else [float(t) for t in fallback],
+            lambda t: _fit_at(search.scores, t, **at, loglik=False),
+            lambda f: pit_test(f).pvalue,
+        )
         result = stack(fits, random_seed=random_seed)
     else:
         result = _fit_at(search.scores, threshold, **at)

@@ -30,6 +30,7 @@ __all__ = [
     "StackedFit",
     "considered_candidates",
     "favoured_index",
+    "fit_candidates",
     "stack",
     "stacked_posterior",
     "stacked_tree",
@@ -295,6 +296,38 @@ def weigh(fits, score, pit_pvalue, random_seed=None):
         "pareto_k": np.array([nan if e is None else e.pareto_k.values for e in elpds]).reshape(len(fits), m),
     }
     return weights, numbers
+
+
+def fit_candidates(first, fallback, fit_at, pit_pvalue) -> list:
+    """The candidate fits of ``"auto"``: those of ``first``, or of ``fallback`` where the tail PIT
+    rejects one of them (:func:`~bayesq.stacking.candidate_ladders`).
+
+    Parameters
+    ----------
+    first, fallback : sequence
+        The candidates (a threshold, or a joint fit's thresholds), most tail
+        runs first; ``fallback`` may be ``None`` (no other ladder).
+    fit_at : callable
+        ``fit_at(candidate)``: its fit.
+    pit_pvalue : callable
+        ``pit_pvalue(fit)``: the p-value of its tail PIT (:func:`bayesq.pit.pit_test`).
+
+    Returns
+    -------
+    list
+        The fits of ``first`` when every one has a p-value of at least
+        :data:`~bayesq.stacking.MIN_PIT_PVALUE` (or there is no
+        ``fallback``); else those of ``fallback``, each candidate the two
+        ladders share fitted once.
+    """
+    fitted = [(c, fit_at(c)) for c in first]
+    if fallback is None or all(pit_pvalue(f) >= MIN_PIT_PVALUE for _, f in fitted):
+        return [f for _, f in fitted]
+    fits = []
+    for c in fallback:
+        shared = [f for c0, f in fitted if c0 == c]  # (thresholds, or mappings of them: compared as such)
+        fits.append(shared[0] if shared else fit_at(c))
+    return fits
 
 
 def considered_candidates(rhat, pvalue) -> np.ndarray:

@@ -85,8 +85,10 @@ __all__ = [
     "LOWEST_TAIL",
     "MIN_PIT_PVALUE",
     "MIN_SCORED",
+    "MIN_SPAN",
     "STACKED_RHAT",
     "candidate_elpd",
+    "candidate_ladders",
     "candidate_thresholds",
     "conditional_elpd",
     "conditional_log_density",
@@ -98,25 +100,34 @@ CANDIDATES = 5  # candidate thresholds of threshold="auto"
 BOOTSTRAP = 200  # Bayesian-bootstrap replicates of the stacking weights
 HIGHEST_TAIL = 0.6  # the lowest candidate keeps this share of the runs beyond it
 LOWEST_TAIL = 0.1  # the highest keeps this share of them ...
-MIN_SCORED = MIN_TAIL  # ... and at least this many (8): the runs every candidate is scored on
+MIN_SCORED = 16  # ... and at least this many: the runs every candidate is scored on ...
+MIN_SPAN = 1.8  # ... unless the ladder would then span less than this factor: then down to MIN_TAIL (8)
 STACKED_RHAT = 1.05  # a candidate whose chains disagree more than this is left out of the stacking
 MIN_PIT_PVALUE = 0.01  # ... as is one whose tail's PIT (bayesq.pit) is further from uniform than this
 SAMPLE_DIMS = ("chain", "draw")
 
 
 def candidate_thresholds(
-    scores, maximize: bool = True, n_candidates: int = CANDIDATES, distinct: bool = True
+    scores, maximize: bool = True, n_candidates: int = CANDIDATES, distinct: bool = True, floor=None
 ) -> np.ndarray:
     r"""The candidate thresholds of ``threshold="auto"``, from the most runs beyond them to the fewest.
 
-    The candidates keep tail counts spaced evenly in log between
-    :data:`HIGHEST_TAIL` (60 %) of the runs and the larger of
-    :data:`LOWEST_TAIL` (10 %) of them and :data:`MIN_SCORED` (8) runs;
-    each threshold lies midway between the score of its count and the next
-    lower distinct score, so that exactly that many scores lie beyond it, or
-    more where scores tie. Thresholds that coincide are kept once, unless
-    ``distinct`` is false (a joint fit's candidate :math:`j` of every
-    search is its :math:`j`-th: :func:`bayesq.fit_joint`).
+    The candidates keep tail counts spaced evenly in log from
+    :data:`HIGHEST_TAIL` (60 %) of the runs down to the larger of
+    :data:`LOWEST_TAIL` (10 %) of them and ``floor`` runs; each threshold
+    lies midway between the score of its count and the next lower distinct
+    score, so that exactly that many scores lie beyond it, or more where
+    scores tie. Thresholds that coincide are kept once, unless ``distinct``
+    is false (a joint fit's candidate :math:`j` of every search is its
+    :math:`j`-th: :func:`bayesq.fit_joint`).
+
+    The floor is :data:`MIN_SCORED` (16) runs, the runs every candidate is
+    scored on (:func:`candidate_ladders`), but no more than the highest
+    count :math:`h` over :data:`MIN_SPAN` (1.8), and no fewer than
+    :data:`~bayesq.model.MIN_TAIL` (8), the fewest a fit takes:
+    :math:`\max(8, \min(16, \operatorname{round}(h / 1.8)))`. In a small
+    search the candidates so still differ: 16 runs from 48 runs (:math:`h =
+    29`), 8 from 20 (:math:`h = 12`).
 
     Parameters
     ----------
@@ -129,6 +140,9 @@ def candidate_thresholds(
         How many candidates, at least 2.
     distinct : bool
         Keep coinciding thresholds once (else one per count, ``n_candidates`` in all).
+    floor : int, optional
+        The fewest runs beyond the highest candidate, at least
+        :data:`~bayesq.model.MIN_TAIL` (8); by default the rule above.
 
     Returns
     -------
@@ -138,7 +152,8 @@ def candidate_thresholds(
     Raises
     ------
     bayesq.exceptions.InputError
-        Fewer than :data:`MIN_SCORED` + 1 scores, or ``n_candidates`` below 2.
+        Fewer than :data:`~bayesq.model.MIN_TAIL` + 1 scores, ``n_candidates``
+        below 2, or ``floor`` below :data:`~bayesq.model.MIN_TAIL`.
 
     Examples
     --------
@@ -148,21 +163,31 @@ def candidate_thresholds(
     >>> t = candidate_thresholds(scores)
     >>> [int(np.sum(scores > u)) for u in t]
     [120, 77, 49, 31, 20]
+    >>> [int(np.sum(scores[:48] > u)) for u in candidate_thresholds(scores[:48])]
+    [29, 25, 22, 19, 16]
+    >>> [int(np.sum(scores[:48] > u)) for u in candidate_thresholds(scores[:48], floor=8)]
+    [29, 21, 15, 11, 8]
     """
     if int(n_candidates) != n_candidates or n_candidates < 2:
         raise InputError(f"{{arg}} must be a whole number >= 2, got {n_candidates!r}", "n_candidates")
+    if floor is not None and (
+        isinstance(floor, bool) or not isinstance(floor, int | np.integer) or floor < MIN_TAIL
+    ):
+        raise InputError(f"{{arg}} must be a whole number >= {MIN_TAIL}, got {floor!r}", "floor")
     scores = np.asarray(scores, dtype=float).ravel()
     sign = 1.0 if maximize else -1.0  # in the frame where higher is better
     good = np.sort(sign * scores[np.isfinite(scores)])[::-1]  # best first
-    if good.size <= MIN_SCORED:
+    if good.size <= MIN_TAIL:
         raise InputError(
-            f'threshold="auto" needs more than {MIN_SCORED} scored runs to choose among thresholds, got '
+            f'threshold="auto" needs more than {MIN_TAIL} scored runs to choose among thresholds, got '
             f"{good.size}",
             "threshold",
         )
     n = scores.size
     high = min(round(HIGHEST_TAIL * n), good.size - 1)
-    low = min(max(round(LOWEST_TAIL * n), MIN_SCORED), high)
+    if floor is None:
+        floor = max(MIN_TAIL, min(MIN_SCORED, round(high / MIN_SPAN)))
+    low = min(max(round(LOWEST_TAIL * n), int(floor)), high)
     counts = np.round(np.geomspace(high, low, int(n_candidates))).astype(int)
     # each threshold lies midway between the count's score and the next lower distinct score, so that
     # tied scores stay on one side (and at least that many scores lie beyond it)
@@ -175,6 +200,52 @@ def candidate_thresholds(
     keep = at + 1 < levels.size  # (else there is no lower score to split at: left out)
     thresholds = (levels[at[keep]] + levels[at[keep] + 1]) / 2  # ascending: most runs first
     return sign * (np.unique(thresholds) if distinct else thresholds)
+
+
+def candidate_ladders(scores, maximize: bool = True, distinct: bool = True):
+    r"""The candidates of ``threshold="auto"``, and those it falls back to where the tail PIT rejects one.
+
+    A search of a few dozen runs leaves only a few runs beyond its highest
+    candidate to score the candidates on, and none to spare: the first
+    ladder stops at :data:`MIN_SCORED` (16) runs (:func:`candidate_thresholds`).
+    Where the tail PIT rejects one of its candidates (p-value below
+    :data:`MIN_PIT_PVALUE`: the bulk reaches into the ladder, as a cluster
+    of diverged runs does), the quadratic-like tail is shorter than the
+    ladder assumes, and the fit stacks the ladder that reaches down to
+    :data:`~bayesq.model.MIN_TAIL` (8) runs instead
+    (:func:`bayesq.stacked.fit_candidates`). In a search of a few hundred
+    runs or more, 10 % of the runs is more than 16, and the two ladders are
+    the same.
+
+    Parameters
+    ----------
+    scores : array_like
+        Every run's score (:func:`candidate_thresholds`).
+    maximize : bool
+        Whether higher scores are better.
+    distinct : bool
+        As for :func:`candidate_thresholds`.
+
+    Returns
+    -------
+    first : numpy.ndarray
+        The candidates, lowest tail count last.
+    fallback : numpy.ndarray or None
+        The candidates of the ladder down to 8 runs; ``None`` where it is ``first``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesq.stacking import candidate_ladders
+    >>> first, fallback = candidate_ladders(np.arange(64) / 64)
+    >>> first.size, fallback.size, float(first[0]) == float(fallback[0])
+    (5, 5, True)
+    >>> candidate_ladders(np.arange(512) / 512)[1] is None
+    True
+    """
+    first = candidate_thresholds(scores, maximize, distinct=distinct)
+    fallback = candidate_thresholds(scores, maximize, distinct=distinct, floor=MIN_TAIL)
+    return first, None if np.array_equal(first, fallback) else fallback
 
 
 def conditional_log_density(posterior, top, cutoff: float, maximize: bool) -> xr.DataArray:

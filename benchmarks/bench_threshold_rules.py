@@ -6,12 +6,12 @@ analysis' threshold. Each rule then picks its candidates among those fits and st
 (:func:`bayesq.stacked.stack`, with its R-hat and tail-PIT checks), so the rules differ only in
 their choice, not in their draws:
 
-* ``floor 8``: the shipped ladder, 5 candidates from 60 % of the runs down to the larger of 10 %
-  and 8 runs (:func:`bayesq.stacking.candidate_thresholds`);
-* ``floor 16``: the same with at least 16 runs beyond the highest (the ladder before, whose
-  8 and 11-run candidates are left out);
+* ``floor 8``: 5 candidates from 60 % of the runs down to the larger of 10 % and 8 runs
+  (:func:`bayesq.stacking.candidate_thresholds` with ``floor=8``; the ladder shipped before);
+* ``floor 16``: the same with at least 16 runs beyond the highest;
 * ``floor 16, else 8``: ``floor 16``, unless the tail PIT rejects one of its candidates (the bulk
-  reaches into the ladder: AlexNet's diverged runs), then ``floor 8``;
+  reaches into the ladder: AlexNet's diverged runs), then ``floor 8``: the shipped rule
+  (:func:`bayesq.stacking.candidate_ladders`; at 48 and 64 runs its first ladder is ``floor 16``);
 * ``both ladders``: every candidate of the two ladders, about 9;
 * ``most runs the PIT accepts``: no stacking, the fit of the ``floor 8`` candidate with the most
   tail runs whose PIT p-value is at least :data:`bayesq.stacking.MIN_PIT_PVALUE` (a
@@ -53,12 +53,7 @@ FLOORS = (8, 16)
 
 def ladder(scores, floor: int) -> np.ndarray:
     """:func:`bayesq.stacking.candidate_thresholds` with ``floor`` runs at least beyond the highest."""
-    shipped = stacking.MIN_SCORED
-    stacking.MIN_SCORED = floor
-    try:
-        return stacking.candidate_thresholds(scores)
-    finally:
-        stacking.MIN_SCORED = shipped
+    return stacking.candidate_thresholds(scores, floor=floor)
 
 
 def _pick(fits: dict, thresholds) -> list:

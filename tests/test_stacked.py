@@ -179,3 +179,56 @@ def test_candidates_that_cannot_be_scored_disagree_or_misfit_their_tail_get_no_w
         random_seed=0,
     )
     assert weights.sum() == pytest.approx(1.0)
+
+
+# -- which ladder is fitted ------------------------------------------------------------------------------
+def test_the_fallback_ladder_is_fitted_only_where_the_pit_rejects_a_candidate_and_shared_ones_once():
+    from bayesq.stacking import MIN_PIT_PVALUE
+
+    first, fallback = [0.1, 0.2, 0.3], [0.1, 0.25, 0.35]
+    fitted = []
+
+    def fit_at(c):
+        fitted.append(c)
+        return types.SimpleNamespace(threshold=c)
+
+    pvalues = {0.1: 0.5, 0.2: 0.5, 0.3: 0.5}
+    fits = stacked_module.fit_candidates(first, fallback, fit_at, lambda f: pvalues[f.threshold])
+    assert [f.threshold for f in fits] == first and fitted == first
+    fitted.clear()
+    pvalues[0.1] = MIN_PIT_PVALUE / 2  # the lowest reaches into the bulk
+    fits = stacked_module.fit_candidates(first, fallback, fit_at, lambda f: pvalues.get(f.threshold, 0.5))
+    assert [f.threshold for f in fits] == fallback and fitted == [*first, 0.25, 0.35]
+    fitted.clear()
+    fits = stacked_module.fit_candidates(first, None, fit_at, lambda f: 0.0)  # no other ladder
+    assert [f.threshold for f in fits] == first
+    # a joint fit's candidates are mappings {search: threshold}
+    joint = [{"a": 0.1, "b": 0.5}, {"a": 0.2, "b": 0.5}]
+    fits = stacked_module.fit_candidates(joint, [joint[0], {"a": 0.3, "b": 0.5}], fit_at, lambda f: 0.0)
+    assert [f.threshold for f in fits] == [joint[0], {"a": 0.3, "b": 0.5}]
+    assert fitted[-3:] == [*joint, {"a": 0.3, "b": 0.5}]
+
+
+def diverged(n=48):
+    """A small simulated search half of whose runs diverged (0.001 and 0, as AlexNet's do)."""
+    from bayesq.simulate import simulate_random_search
+
+    scores = np.sort(simulate_random_search(**dict(SIM_SPEC, n=n)).scores)
+    scores[: n // 2] = np.r_[np.zeros(n // 6), np.full(n // 2 - n // 6, 0.001)]
+    return scores
+
+
+def test_a_small_search_whose_ladder_reaches_into_diverged_runs_stacks_the_ladder_down_to_8_runs():
+    import bayesq
+
+    scores = diverged()
+    first, fallback = stacking.candidate_ladders(scores)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = bayesq.fit(scores, "auto", random_seed=3, **SHORT)
+    table = result.thresholds()
+    assert int(np.sum(scores > first[-1])) == 16  # the first ladder stops at 16 runs ...
+    assert np.allclose(table.index, fallback) and table["n_tail"].iloc[-1] == 8  # ... the fitted one at 8
+    lowest = table.iloc[0]  # the candidate that takes in the diverged runs at 0.001
+    assert lowest["n_tail"] > 24 and lowest["pit_pvalue"] < stacking.MIN_PIT_PVALUE
+    assert lowest["weight"] == 0.0 and table["weight"].sum() == pytest.approx(1.0)

@@ -29,14 +29,39 @@ def stacked_joint(tmp_path_factory, worker_id):
 
 def test_candidate_j_fits_every_auto_search_at_its_jth_candidate_and_the_others_as_given():
     s = searches()
-    both = _candidates(s, "auto", ["a", "b"], True)
-    assert len(both) == stacking.CANDIDATES
+    both, fallback = _candidates(s, "auto", ["a", "b"], True)
+    assert len(both) == stacking.CANDIDATES and fallback is None  # (200 runs: one ladder)
     for name in s:
         expected = stacking.candidate_thresholds(s[name], True, distinct=False)
         assert [c[name] for c in both] == pytest.approx(expected)
-    mixed = _candidates(s, {"a": "auto", "b": THRESHOLD}, ["a"], True)
+    mixed, _ = _candidates(s, {"a": "auto", "b": THRESHOLD}, ["a"], True)
     assert [c["b"] for c in mixed] == [THRESHOLD] * stacking.CANDIDATES
     assert [c["a"] for c in mixed] == [c["a"] for c in both]
+
+
+def test_the_joint_fallback_candidates_take_each_small_searchs_ladder_down_to_8_runs():
+    s = dict(searches(), small=searches()["b"][:48])
+    first, fallback = _candidates(s, {"a": "auto", "b": THRESHOLD, "small": "auto"}, ["a", "small"], True)
+    assert [c["small"] for c in fallback] == pytest.approx(
+        stacking.candidate_thresholds(s["small"], True, distinct=False, floor=8)
+    )
+    assert [c["a"] for c in fallback] == [c["a"] for c in first]  # (200 runs: its one ladder)
+    assert [c["b"] for c in fallback] == [THRESHOLD] * stacking.CANDIDATES
+    assert fallback[0] == first[0] and fallback[-1] != first[-1]
+
+
+def test_a_joint_fit_whose_small_search_reaches_into_diverged_runs_stacks_the_fallback_candidates():
+    from test_stacked import diverged
+
+    s = {"a": searches()["a"], "small": diverged()}
+    _, fallback = _candidates(s, "auto", ["a", "small"], True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        joint = bayesq.fit_joint(s, "auto", random_seed=2, **dict(SHORT, draws=200, tune=200))
+    table = joint.idata.stacking
+    assert np.allclose(table["threshold"].sel(search="small").values, [c["small"] for c in fallback])
+    assert int(table["n_tail"].sel(search="small").values[-1]) == 8
+    assert table["pit_pvalue"].values[0] < stacking.MIN_PIT_PVALUE and joint.weights[0] == 0.0
 
 
 def test_the_stacked_joint_fit_weighs_joint_candidates_on_every_searchs_best_runs(stacked_joint):

@@ -44,8 +44,44 @@ def test_candidates_mirror_when_minimizing_and_leave_failed_runs_censored():
 def test_small_searches_keep_at_least_min_scored_runs_beyond_the_highest_candidate():
     scores = np.random.default_rng(1).normal(size=48)
     t = stacking.candidate_thresholds(scores)
-    assert int(np.sum(scores > t[-1])) == stacking.MIN_SCORED
+    assert int(np.sum(scores > t[-1])) == stacking.MIN_SCORED == 16
     assert int(np.sum(scores > t[0])) == round(0.6 * 48)
+
+
+@pytest.mark.parametrize(
+    ("n", "floor"),
+    [(20, 8), (27, 9), (40, 13), (48, 16), (64, 16), (160, 16), (200, 20)],  # max(8, min(16, round(h/1.8)))
+)
+def test_the_floor_keeps_the_ladder_spread_in_a_small_search(n, floor):
+    scores = np.arange(float(n))
+    counts = [int(np.sum(scores > u)) for u in stacking.candidate_thresholds(scores)]
+    assert counts[-1] == floor and counts[0] == round(0.6 * n)
+    assert counts[0] / counts[-1] >= min(stacking.MIN_SPAN, counts[0] / 8) - 0.05
+
+
+def test_a_given_floor_sets_the_fewest_runs_beyond_the_highest_candidate():
+    scores = np.arange(64.0)
+    counts = [int(np.sum(scores > u)) for u in stacking.candidate_thresholds(scores, floor=8)]
+    assert counts == [38, 26, 17, 12, 8]
+    from bayesq.model import MIN_TAIL
+
+    for floor in (MIN_TAIL - 1, 8.5, True):
+        with pytest.raises(InputError, match=r"floor must be a whole number >= 8"):
+            stacking.candidate_thresholds(scores, floor=floor)
+
+
+def test_the_fallback_ladder_reaches_down_to_8_runs_and_shares_the_lowest_candidate():
+    scores = np.random.default_rng(3).normal(size=64)
+    first, fallback = stacking.candidate_ladders(scores)
+    assert np.array_equal(first, stacking.candidate_thresholds(scores))
+    assert np.array_equal(fallback, stacking.candidate_thresholds(scores, floor=8))
+    assert first[0] == fallback[0] and int(np.sum(scores > fallback[-1])) == 8
+    down = stacking.candidate_ladders(-scores, maximize=False, distinct=False)
+    assert np.allclose(down[0], -stacking.candidate_thresholds(scores, distinct=False))
+    assert np.allclose(down[1], -stacking.candidate_thresholds(scores, distinct=False, floor=8))
+    # where 10 % of the runs is 16 or more, both ladders are one
+    assert stacking.candidate_ladders(np.arange(160.0))[1] is None
+    assert stacking.candidate_ladders(np.arange(20.0))[1] is None  # (and where the floor is 8 already)
 
 
 def test_tied_scores_stay_on_one_side_of_every_candidate():
@@ -54,12 +90,6 @@ def test_tied_scores_stay_on_one_side_of_every_candidate():
     counts = [int(np.sum(scores > u)) for u in t]
     assert counts == [120, 77, 49, 31, 30]  # the last would hold 20 runs but for the tie
     assert not np.isin(t, scores).any()
-
-
-def test_the_fewest_runs_scored_is_the_fewest_a_fit_takes():
-    from bayesq.model import MIN_TAIL
-
-    assert stacking.MIN_SCORED == MIN_TAIL == 8
 
 
 def test_a_joint_fits_candidates_keep_one_threshold_per_count_even_where_scores_tie():

@@ -38,7 +38,7 @@ from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import DataSettings, ModelSettings, Settings
 from bayesq.sources import read_search
-from bayesq.stacked import fit_candidates
+from bayesq.stacked import fit_candidates, misfit_draws
 from bayesq.stacked_joint import stack_joint
 from bayesq.stacking import CANDIDATES, candidate_ladders
 
@@ -217,7 +217,7 @@ def fit_joint(
         fits = fit_candidates(
             first,
             fallback,
-            lambda c: _joint_at(scores, c, **at, loglik=False),
+            lambda c: _joint_at(scores, c, **at, scored=auto),
             lambda f: min(pit_test(f.result(name)).pvalue for name in auto),
         )
         result = stack_joint(fits, auto, random_seed=random_seed)
@@ -256,12 +256,15 @@ def _candidates(scores, thresholds, auto, maximize):
 
 
 def _joint_at(
-    searches, thresholds, *, maximize, pool, noise, priors, n_hyperparameters, options, loglik=True
+    searches, thresholds, *, maximize, pool, noise, priors, n_hyperparameters, options, scored=None
 ):
     """The joint fit at the given thresholds (unchecked: :func:`fit_joint` warns about its convergence).
 
-    ``loglik=False`` leaves out the ``log_likelihood`` group (a candidate of
-    ``thresholds="auto"``, scored by :mod:`bayesq.stacking` on its own terms).
+    ``scored``, the ``"auto"`` searches of a candidate of ``thresholds="auto"``,
+    leaves out the ``log_likelihood`` group (the candidate is scored by
+    :mod:`bayesq.stacking` on its own terms), and draws whose tail PIT
+    rejects one of those searches are neither retuned nor extended
+    (:func:`bayesq.stacked.misfit_draws`).
     """
     data = check_searches(searches, thresholds, maximize)
     model = joint_model(data, pool, noise, priors, n_hyperparameters)  # (data checked once, above)
@@ -269,12 +272,16 @@ def _joint_at(
     with signals.raised():  # Numba's compiler drops a Ctrl-C that lands in its callbacks
         if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):
             compiled = nutpie_sampler.joint_program(data, pool, noise, n_hyperparameters, priors)
-        idata, drawn = sample_until(model, options, compiled)
+        hopeless = None
+        if scored is not None:
+            parts = [(j, d.tail, d.threshold) for j, (name, d) in enumerate(data.items()) if name in scored]
+            hopeless = misfit_draws(parts, maximize)
+        idata, drawn = sample_until(model, options, compiled, hopeless)
     if compiled is not None:
         idata = nutpie_sampler.name_searches(idata, list(data))
     if "log_likelihood" in idata:
         del idata["log_likelihood"]
-    if loglik:
+    if scored is None:
         idata["log_likelihood"] = joint_log_likelihood_group(data, idata.posterior)
     model_settings = ModelSettings(
         maximize=bool(maximize),

@@ -23,7 +23,7 @@ from scipy import stats as scipy_stats
 from bayesq.curves import flat_draws
 from bayesq.stats import noisy_quadratic
 
-__all__ = ["pit_test", "tail_pit"]
+__all__ = ["pit_test", "pit_values", "tail_pit"]
 
 
 def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
@@ -49,16 +49,31 @@ def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
     numpy.ndarray
         One value per tail score, in (0, 1), sorted.
     """
-    flat = flat_draws(result.idata.posterior)
+    tail = np.asarray(result.idata.observed_data["tail"].values, dtype=float)
+    return pit_values(result.idata.posterior, tail, result.threshold, result.maximize, n_draws, random_seed)
+
+
+def pit_values(posterior, tail, threshold: float, maximize: bool, n_draws: int = 400, random_seed=0):
+    r""":func:`tail_pit` of draws that are not yet a fit: ``posterior`` (its ``alpha``, ``beta``,
+    ``gamma``, ``sigma``), the ``tail`` scores beyond ``threshold``, in the direction ``maximize``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesq.pit import pit_values
+    >>> draws = {"alpha": [0.8], "beta": [0.9], "gamma": [2.0], "sigma": [0.0]}
+    >>> pit_values(draws, np.array([0.89, 0.895]), 0.85, True).round(3)  # S(y) = ((0.9 - y) / 0.1)^(2/2)
+    array([0.8, 0.9])
+    """
+    flat = flat_draws(posterior)
     rng = np.random.default_rng(random_seed)
     pick = rng.choice(flat["alpha"].size, size=min(n_draws, flat["alpha"].size), replace=False)
-    dist = noisy_quadratic(*(flat[name][pick, None] for name in flat), maximize=result.maximize)
-    tail = np.asarray(result.idata.observed_data["tail"].values, dtype=float)
-    t = result.threshold
-    if result.maximize:
-        u = -np.expm1(dist.logsf(tail[None, :]) - dist.logsf(t))
+    dist = noisy_quadratic(*(flat[name][pick, None] for name in flat), maximize=maximize)
+    tail = np.asarray(tail, dtype=float)
+    if maximize:
+        u = -np.expm1(dist.logsf(tail[None, :]) - dist.logsf(threshold))
     else:
-        u = np.exp(dist.logcdf(tail[None, :]) - dist.logcdf(t))
+        u = np.exp(dist.logcdf(tail[None, :]) - dist.logcdf(threshold))
     return np.sort(u.mean(axis=0))
 
 

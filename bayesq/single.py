@@ -26,7 +26,7 @@ from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import ModelSettings, Settings
 from bayesq.sources import read_search
-from bayesq.stacked import fit_candidates, stack
+from bayesq.stacked import fit_candidates, misfit_draws, stack
 from bayesq.stacking import candidate_ladders
 
 __all__ = ["DIRECTION_REACH", "check_direction", "fit"]
@@ -388,7 +388,9 @@ def _fit_at(
     """The fit of ``scores`` at one threshold (unchecked: :func:`fit` warns about its convergence).
 
     ``loglik=False`` leaves out the ``log_likelihood`` group (a candidate of
-    ``threshold="auto"``, scored by :mod:`bayesq.stacking` on its own terms).
+    ``threshold="auto"``, scored by :mod:`bayesq.stacking` on its own terms),
+    and draws whose tail the PIT rejects are neither retuned nor extended
+    (:func:`bayesq.stacked.misfit_draws`).
     """
     prepared = prepare_scores(scores, threshold, maximize, spread)
     check_direction(prepared, stated)
@@ -397,7 +399,8 @@ def _fit_at(
     with signals.raised():  # Numba's compiler drops a Ctrl-C that lands in its callbacks
         if options.sampler == "nutpie" and nutpie_sampler.uses_program(options.kwargs):
             compiled = nutpie_sampler.search_program(prepared, n_hyperparameters, priors)
-        idata, drawn = sample_until(model, options, compiled)
+        hopeless = None if loglik else misfit_draws([(None, prepared.tail, prepared.threshold)], maximize)
+        idata, drawn = sample_until(model, options, compiled, hopeless)
     if loglik:
         idata["log_likelihood"] = log_likelihood_group(prepared, idata.posterior)
     backend = nutpie_sampler.backend(options.kwargs, compiled) if options.sampler == "nutpie" else None

@@ -15,13 +15,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import stats as scipy_stats
 
 from bayesq import validate
 from bayesq.diagnostics import SENSITIVITY, Diagnostics
 from bayesq.exceptions import InputError
 from bayesq.loglik import log_likelihood_group
 from bayesq.model import PARAMETERS, prepare_scores
-from bayesq.pit import pit_test
+from bayesq.pit import pit_test, pit_values
 from bayesq.results import FitResult, Result, format_summary
 from bayesq.stacking import MIN_PIT_PVALUE, STACKED_RHAT, candidate_elpd, mixture_posterior, stacking_weights
 
@@ -31,6 +32,7 @@ __all__ = [
     "considered_candidates",
     "favoured_index",
     "fit_candidates",
+    "misfit_draws",
     "stack",
     "stacked_posterior",
     "stacked_tree",
@@ -328,6 +330,40 @@ def fit_candidates(first, fallback, fit_at, pit_pvalue) -> list:
         shared = [f for c0, f in fitted if c0 == c]  # (thresholds, or mappings of them: compared as such)
         fits.append(shared[0] if shared else fit_at(c))
     return fits
+
+
+def misfit_draws(parts, maximize: bool):
+    """The ``hopeless`` of :func:`bayesq.samplers.extension.sample_until` for a candidate of ``"auto"``.
+
+    A candidate whose tail the PIT rejects gets weight 0 whatever its draws
+    (:func:`weigh`), so its draws are not worth a retune or more draws.
+
+    Parameters
+    ----------
+    parts : sequence of (int or None, array_like, float)
+        Per scored search: its position along the posterior's ``search``
+        dimension (``None`` for a single fit), its tail scores, its threshold.
+    maximize : bool
+        Direction of the scores.
+
+    Returns
+    -------
+    callable
+        ``hopeless(idata)``: whether the p-value of the tail PIT of the draws
+        (:func:`bayesq.pit.pit_values`, as :func:`bayesq.pit.pit_test`) is
+        below :data:`~bayesq.stacking.MIN_PIT_PVALUE` for one of ``parts``.
+    """
+
+    def hopeless(idata) -> bool:
+        posterior = idata.posterior.to_dataset()
+        for search, tail, threshold in parts:
+            draws = posterior if search is None else posterior.isel(search=search)
+            u = pit_values(draws, tail, threshold, maximize)
+            if scipy_stats.kstest(u, "uniform").pvalue < MIN_PIT_PVALUE:
+                return True
+        return False
+
+    return hopeless
 
 
 def considered_candidates(rhat, pvalue) -> np.ndarray:

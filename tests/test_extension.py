@@ -148,6 +148,27 @@ def test_a_run_that_diverges_is_drawn_again_once_with_smaller_steps(fake):
     assert len(sampler.calls) == 1 and drawn.target_accept == 0.995
 
 
+def test_draws_found_hopeless_are_kept_neither_retuned_nor_extended(fake):
+    looked = []
+
+    def hopeless(idata):
+        looked.append(idata.posterior.sizes["chain"])
+        return True
+
+    sampler = fake(DIVERGED)
+    _, drawn = sample_until(None, options(), hopeless=hopeless)
+    assert len(sampler.calls) == 1 and drawn.target_accept == 0.95 and looked
+    sampler = fake(SHORT)
+    _, drawn = sample_until(None, options(), hopeless=hopeless)
+    assert len(sampler.calls) == 1 and drawn.chains == 2
+    # draws it passes are drawn on as ever, and draws that meet the standard are not looked at
+    looked.clear()
+    sampler = fake(DIVERGED, SHORT, MET)
+    _, drawn = sample_until(None, options(), hopeless=lambda idata: looked.append(1) or False)
+    assert [o.target_accept for o in sampler.calls] == [0.95, RETUNE_ACCEPT, RETUNE_ACCEPT]
+    assert len(looked) == 2 and drawn.chains == 4
+
+
 def test_without_extend_one_run_as_asked(fake):
     sampler = fake()
     plain = dataclasses.replace(options(), max_draws=None)

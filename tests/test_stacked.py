@@ -232,3 +232,25 @@ def test_a_small_search_whose_ladder_reaches_into_diverged_runs_stacks_the_ladde
     lowest = table.iloc[0]  # the candidate that takes in the diverged runs at 0.001
     assert lowest["n_tail"] > 24 and lowest["pit_pvalue"] < stacking.MIN_PIT_PVALUE
     assert lowest["weight"] == 0.0 and table["weight"].sum() == pytest.approx(1.0)
+
+
+def test_draws_whose_tail_the_pit_rejects_are_found_hopeless_for_every_scored_search():
+    from bayesq.stats import noisy_quadratic
+
+    truth = dict(alpha=0.80, beta=0.90, gamma=2.0, sigma=0.004)
+    tail = np.sort(noisy_quadratic(**truth).rvs(400, random_state=0))
+    tail = tail[tail > 0.87]
+    bent = np.r_[np.full(tail.size, 0.001), tail]  # a threshold that takes in as many diverged runs
+
+    def draws(search=None):
+        shape = (2, 50) if search is None else (2, 50, search)
+        dims = ["chain", "draw"] if search is None else ["chain", "draw", "search"]
+        return xr.DataTree.from_dict(
+            {"posterior": xr.Dataset({n: (dims, np.full(shape, v)) for n, v in truth.items()})}
+        )
+
+    good = stacked_module.misfit_draws([(None, tail, 0.87)], maximize=True)
+    bad = stacked_module.misfit_draws([(None, bent, 0.0005)], maximize=True)
+    assert not good(draws()) and bad(draws())
+    joint = stacked_module.misfit_draws([(0, tail, 0.87), (1, bent, 0.0005)], maximize=True)
+    assert joint(draws(2)) and not stacked_module.misfit_draws([(0, tail, 0.87)], True)(draws(2))

@@ -52,6 +52,14 @@ pages).
    :data:`STUCK_RESTARTS` times; the fit records the seed it used
    (``random_seed``) beside the one it was given (``asked_random_seed``).
 
+4. **Nothing more for draws no weight will take.** A candidate of
+   ``threshold="auto"`` whose tail the PIT rejects gets weight 0 whatever
+   its draws (:mod:`bayesq.stacking`); its fit passes ``hopeless``, and
+   draws that it finds hopeless are kept as they are, neither retuned nor
+   extended. A threshold reaching into diverged runs is such a candidate,
+   and its draws diverge: on AlexNet its retune took most of the time of
+   ``"auto"``.
+
 A seeded fit keeps the same draws every time, unless ``time_limit`` cut it,
 which depends on the machine.
 """
@@ -118,7 +126,7 @@ def checkpoints(draws: int, max_draws: int) -> tuple[int, ...]:
     return (*out, max_draws) if not out or out[-1] != max_draws else tuple(out)
 
 
-def sample_until(model, options, compiled=None):
+def sample_until(model, options, compiled=None, hopeless=None):
     """The posterior of ``model`` drawn until the standard holds or the budget runs out (module docstring).
 
     Parameters
@@ -129,6 +137,9 @@ def sample_until(model, options, compiled=None):
         asked) and ``time_limit`` set the budget.
     compiled : optional
         nutpie's compiled program (:func:`bayesq.samplers.sample`).
+    hopeless : callable, optional
+        ``hopeless(idata)``: whether draws that want a retune or more draws
+        are not worth them (item 4 of the module docstring).
 
     Returns
     -------
@@ -148,30 +159,33 @@ def sample_until(model, options, compiled=None):
     deadline = None if options.time_limit is None else time.monotonic() + options.time_limit
     while True:
         retune = options.target_accept < RETUNE_ACCEPT
-        idata, drawn, verdict = _extended(model, options, compiled, deadline, retune)
-        if not (verdict.diverged and retune):
+        idata, drawn, verdict = _extended(model, options, compiled, deadline, retune, hopeless)
+        if not (verdict.diverged and retune) or (hopeless is not None and hopeless(idata)):
             return idata, drawn
         if deadline is not None and time.monotonic() >= deadline:
             return idata, drawn
         options = dataclasses.replace(options, target_accept=RETUNE_ACCEPT)
 
 
-def _extended(model, options, compiled, deadline, retune: bool):
+def _extended(model, options, compiled, deadline, retune: bool, hopeless=None):
     """One run judged at its checkpoints: the draws kept, the options they were drawn with, the verdict.
 
     With ``retune``, divergences end the run at once (it is to be drawn
     again); without, only R-hat and ESS decide, as more draws are all that
-    is left to try.
+    is left to try; and draws that ``hopeless`` finds so end it too.
     """
     from bayesq.samplers import sample
 
-    def enough(verdict):
-        return verdict.stop if retune else not verdict.wants_draws
+    def enough(verdict, idata):
+        done = verdict.stop if retune else not verdict.wants_draws
+        return done or (hopeless is not None and hopeless(idata))
 
     if options.sampler == "nutpie":
 
         def stop(idata):
-            return enough(judge(idata, options)) or (deadline is not None and time.monotonic() >= deadline)
+            return enough(judge(idata, options), idata) or (
+                deadline is not None and time.monotonic() >= deadline
+            )
 
         from bayesq.samplers.nutpie import StuckChain
 
@@ -187,11 +201,12 @@ def _extended(model, options, compiled, deadline, retune: bool):
         drawn = dataclasses.replace(options, draws=idata.posterior.sizes["draw"])
         return idata, drawn, judge(idata, options)
     # the others: runs of as many chains, seeded anew, joined along the chains
-    runs = [sample(model, options, compiled)]
-    verdict = judge(runs[0], options)
+    idata = sample(model, options, compiled)
+    runs = [idata]
+    verdict = judge(idata, options)
     seeds = None if options.random_seed is None else np.random.SeedSequence(options.random_seed)
     while (
-        not enough(verdict)
+        not enough(verdict, idata)
         and options.draws * (len(runs) + 1) <= options.max_draws
         and (deadline is None or time.monotonic() < deadline)
     ):
@@ -199,7 +214,6 @@ def _extended(model, options, compiled, deadline, retune: bool):
         runs.append(sample(model, dataclasses.replace(options, random_seed=seed), compiled))
         idata = _join_chains(runs)
         verdict = judge(idata, options)
-    idata = runs[0] if len(runs) == 1 else _join_chains(runs)
     return idata, dataclasses.replace(options, chains=options.chains * len(runs)), verdict
 
 

@@ -4,7 +4,8 @@ A fit at threshold :math:`t` models the scores beyond :math:`t` as the tail of
 :math:`\mathcal Q(\alpha, \beta, \gamma, \sigma)`. Too low a threshold lets
 scores that are not yet quadratic-like bend the fit; too high a one leaves few
 scores. ``bayesq.fit(scores, threshold="auto")`` fits the candidates
-:math:`u_1 < \dots < u_K` of :func:`candidate_thresholds` and averages them by
+:math:`u_1 < \dots < u_K` of :func:`candidate_thresholds` (in a small search,
+the ladder of :func:`candidate_ladders` that the tail PIT accepts) and averages them by
 **stacking of predictive distributions** (Yao, Vehtari, Simpson and Gelman,
 "Using stacking to average Bayesian predictive distributions", Bayesian
 Analysis 13, 2018).

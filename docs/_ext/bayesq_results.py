@@ -423,6 +423,7 @@ def view_extrapolation_auto(data):
         "coverage of the full curve ± s.e. (own regime)",
         "coverage ± s.e. (common grid)",
         "mean interval score (common grid)",
+        "over the analysis threshold's (paired difference / s.e.)",
         "mean weight",
     ]
     rows = []
@@ -445,10 +446,29 @@ def view_extrapolation_auto(data):
                     f"{m['coverage']:.2f} ± {m['coverage_se']:.2f}",
                     f"{m['coverage_common']:.2f} ± {m['coverage_common_se']:.2f}",
                     f"{m['interval_score']:.5f}",
+                    _paired(d["fits"], label),
                     weight,
                 ]
             )
     return header, rows
+
+
+def _paired(fits, label: str) -> str:
+    """A fit's mean interval score over the analysis threshold's on the same subsamples (those that have
+    it), and the mean paired difference over its standard error."""
+    if label == "analysis threshold":
+        return ""
+    pairs = []
+    for f in fits:
+        if label == "auto":
+            pairs.append((f["interval_score_common"], f["fixed"]["interval_score_common"]))
+        elif int(label.split()[1]) <= len(f["candidates"]):
+            band = f["candidates"][int(label.split()[1]) - 1]
+            pairs.append((band["interval_score_common"], f["fixed"]["interval_score_common"]))
+    ours, reference = np.array(pairs).T
+    diff = ours - reference
+    over = np.mean(diff) / (np.std(diff, ddof=1) / np.sqrt(diff.size))
+    return f"{np.mean(ours) / np.mean(reference):.3f} ({over:.1f})"
 
 
 def view_threshold_rules(data):

@@ -93,7 +93,7 @@ def fit_joint(
     thresholds : float, "auto" or mapping
         One threshold for all, or one per name. ``"auto"`` leaves a
         search's threshold to the data: the searches are fitted jointly at
-        5 candidates, the :math:`j`-th of each ``"auto"`` search's
+        5 candidates (up to 9 fits in a small search), the :math:`j`-th of each ``"auto"`` search's
         :func:`bayesq.stacking.candidate_ladders` together (the other
         searches at their given thresholds; where the tail PIT of a scored
         search rejects a candidate, at the fallback ladders' candidates),

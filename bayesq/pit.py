@@ -23,7 +23,7 @@ from scipy import stats as scipy_stats
 from bayesq.curves import flat_draws
 from bayesq.stats import noisy_quadratic
 
-__all__ = ["pit_test", "pit_values", "tail_pit"]
+__all__ = ["pit_pvalue", "pit_test", "pit_values", "tail_pit"]
 
 
 def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
@@ -53,9 +53,30 @@ def tail_pit(result, n_draws: int = 400, random_seed=0) -> np.ndarray:
     return pit_values(result.idata.posterior, tail, result.threshold, result.maximize, n_draws, random_seed)
 
 
-def pit_values(posterior, tail, threshold: float, maximize: bool, n_draws: int = 400, random_seed=0):
-    r""":func:`tail_pit` of draws that are not yet a fit: ``posterior`` (its ``alpha``, ``beta``,
-    ``gamma``, ``sigma``), the ``tail`` scores beyond ``threshold``, in the direction ``maximize``.
+def pit_values(
+    posterior, tail, threshold: float, maximize: bool, n_draws: int = 400, random_seed=0
+) -> np.ndarray:
+    """:func:`tail_pit` of draws that are not yet a fit (a candidate of ``threshold="auto"`` being drawn).
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset or mapping
+        Draws of ``alpha``, ``beta``, ``gamma``, ``sigma``, in any shape.
+    tail : array_like
+        The scores beyond ``threshold``.
+    threshold : float
+        The threshold.
+    maximize : bool
+        Whether higher scores are better.
+    n_draws : int
+        Posterior draws to average over (chosen at random).
+    random_seed : int, optional
+        Seed of the choice of draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per tail score, in (0, 1), sorted.
 
     Examples
     --------
@@ -75,6 +96,16 @@ def pit_values(posterior, tail, threshold: float, maximize: bool, n_draws: int =
     else:
         u = np.exp(dist.logcdf(tail[None, :]) - dist.logcdf(threshold))
     return np.sort(u.mean(axis=0))
+
+
+def pit_pvalue(posterior, tail, threshold: float, maximize: bool) -> float:
+    """The p-value of :func:`pit_test` for draws that are not yet a fit (arguments of :func:`pit_values`)."""
+    return float(_uniformity(pit_values(posterior, tail, threshold, maximize)).pvalue)
+
+
+def _uniformity(u):
+    """Kolmogorov-Smirnov test of ``u`` against the uniform on (0, 1)."""
+    return scipy_stats.kstest(u, "uniform")
 
 
 def pit_test(result, n_draws: int = 400, random_seed=0):
@@ -107,4 +138,4 @@ def pit_test(result, n_draws: int = 400, random_seed=0):
     >>> bool(pit_test(result).pvalue > 0.05)  # the simulated tail is the model's
     True
     """
-    return scipy_stats.kstest(tail_pit(result, n_draws, random_seed), "uniform")
+    return _uniformity(tail_pit(result, n_draws, random_seed))

@@ -15,14 +15,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats as scipy_stats
 
 from bayesq import validate
 from bayesq.diagnostics import SENSITIVITY, Diagnostics
 from bayesq.exceptions import InputError
 from bayesq.loglik import log_likelihood_group
 from bayesq.model import PARAMETERS, prepare_scores
-from bayesq.pit import pit_test, pit_values
+from bayesq.pit import pit_pvalue, pit_test
 from bayesq.results import FitResult, Result, format_summary
 from bayesq.stacking import MIN_PIT_PVALUE, STACKED_RHAT, candidate_elpd, mixture_posterior, stacking_weights
 
@@ -322,21 +321,27 @@ def fit_candidates(first, fallback, fit_at, pit_pvalue) -> list:
         ``fallback``); else those of ``fallback``, each candidate the two
         ladders share fitted once.
     """
-    fitted = [(c, fit_at(c)) for c in first]
-    if fallback is None or all(pit_pvalue(f) >= MIN_PIT_PVALUE for _, f in fitted):
-        return [f for _, f in fitted]
-    fits = []
-    for c in fallback:
+    fitted = []  # (candidate, fit): each candidate fitted once, whichever ladder repeats it
+
+    def fit(c):
         shared = [f for c0, f in fitted if c0 == c]  # (thresholds, or mappings of them: compared as such)
-        fits.append(shared[0] if shared else fit_at(c))
-    return fits
+        if not shared:
+            fitted.append((c, fit_at(c)))
+        return shared[0] if shared else fitted[-1][1]
+
+    fits = [fit(c) for c in first]
+    if fallback is None or all(pit_pvalue(f) >= MIN_PIT_PVALUE for f in fits):
+        return fits
+    return [fit(c) for c in fallback]
 
 
 def misfit_draws(parts, maximize: bool):
     """The ``hopeless`` of :func:`bayesq.samplers.extension.sample_until` for a candidate of ``"auto"``.
 
     A candidate whose tail the PIT rejects gets weight 0 whatever its draws
-    (:func:`weigh`), so its draws are not worth a retune or more draws.
+    (:func:`weigh`), so its draws are not worth a retune or more draws;
+    unless every candidate is rejected, when all are mixed as drawn (and the
+    fit warns of their divergences or short chains).
 
     Parameters
     ----------
@@ -350,16 +355,17 @@ def misfit_draws(parts, maximize: bool):
     -------
     callable
         ``hopeless(idata)``: whether the p-value of the tail PIT of the draws
-        (:func:`bayesq.pit.pit_values`, as :func:`bayesq.pit.pit_test`) is
-        below :data:`~bayesq.stacking.MIN_PIT_PVALUE` for one of ``parts``.
+        (:func:`bayesq.pit.pit_pvalue`, as :func:`bayesq.pit.pit_test`) is
+        below :data:`~bayesq.stacking.MIN_PIT_PVALUE` (or NaN) for one of ``parts``.
     """
 
     def hopeless(idata) -> bool:
         posterior = idata.posterior.to_dataset()
         for search, tail, threshold in parts:
             draws = posterior if search is None else posterior.isel(search=search)
-            u = pit_values(draws, tail, threshold, maximize)
-            if scipy_stats.kstest(u, "uniform").pvalue < MIN_PIT_PVALUE:
+            if (
+                not pit_pvalue(draws, tail, threshold, maximize) >= MIN_PIT_PVALUE
+            ):  # (NaN: rejected, as by weigh)
                 return True
         return False
 

@@ -2,7 +2,7 @@ r"""The result of ``bayesq.fit_joint(searches, "auto")``: joint candidate fits s
 
 Candidate :math:`j` fits every search jointly, each ``"auto"`` search at
 its :math:`j`-th candidate threshold
-(:func:`bayesq.stacking.candidate_thresholds`), the others at their given
+(:func:`bayesq.stacking.candidate_ladders`), the others at their given
 thresholds. All candidates are scored on the same runs: every ``"auto"``
 search's runs beyond its highest candidate :math:`u_{K,s}`, each with the
 density the candidate's joint posterior predicts for it given that it lies

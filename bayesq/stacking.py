@@ -5,7 +5,8 @@ A fit at threshold :math:`t` models the scores beyond :math:`t` as the tail of
 scores that are not yet quadratic-like bend the fit; too high a one leaves few
 scores. ``bayesq.fit(scores, threshold="auto")`` fits the candidates
 :math:`u_1 < \dots < u_K` of :func:`candidate_thresholds` (in a small search,
-the ladder of :func:`candidate_ladders` that the tail PIT accepts) and averages them by
+the first ladder of :func:`candidate_ladders`, or its fallback where the tail
+PIT rejects one of the first's candidates) and averages them by
 **stacking of predictive distributions** (Yao, Vehtari, Simpson and Gelman,
 "Using stacking to average Bayesian predictive distributions", Bayesian
 Analysis 13, 2018).
@@ -101,7 +102,7 @@ CANDIDATES = 5  # candidate thresholds of threshold="auto"
 BOOTSTRAP = 200  # Bayesian-bootstrap replicates of the stacking weights
 HIGHEST_TAIL = 0.6  # the lowest candidate keeps this share of the runs beyond it
 LOWEST_TAIL = 0.1  # the highest keeps this share of them ...
-MIN_SCORED = 16  # ... and at least this many: the runs every candidate is scored on ...
+MIN_SCORED = 16  # ... and at least this many (the runs every candidate is scored on) ...
 MIN_SPAN = 1.8  # ... unless the ladder would then span less than this factor: then down to MIN_TAIL (8)
 STACKED_RHAT = 1.05  # a candidate whose chains disagree more than this is left out of the stacking
 MIN_PIT_PVALUE = 0.01  # ... as is one whose tail's PIT (bayesq.pit) is further from uniform than this
@@ -122,9 +123,10 @@ def candidate_thresholds(
     is false (a joint fit's candidate :math:`j` of every search is its
     :math:`j`-th: :func:`bayesq.fit_joint`).
 
-    The floor is :data:`MIN_SCORED` (16) runs, the runs every candidate is
-    scored on (:func:`candidate_ladders`), but no more than the highest
-    count :math:`h` over :data:`MIN_SPAN` (1.8), and no fewer than
+    The floor is :data:`MIN_SCORED` (16) runs, so that at least that many
+    runs score the candidates (:func:`candidate_ladders` falls back to 8),
+    but no more than the highest count :math:`h` over :data:`MIN_SPAN`
+    (1.8), and no fewer than
     :data:`~bayesq.model.MIN_TAIL` (8), the fewest a fit takes:
     :math:`\max(8, \min(16, \operatorname{round}(h / 1.8)))`. In a small
     search the candidates so still differ: 16 runs from 48 runs (:math:`h =
@@ -153,8 +155,10 @@ def candidate_thresholds(
     Raises
     ------
     bayesq.exceptions.InputError
-        Fewer than :data:`~bayesq.model.MIN_TAIL` + 1 scores, ``n_candidates``
-        below 2, or ``floor`` below :data:`~bayesq.model.MIN_TAIL`.
+        Fewer than :data:`~bayesq.model.MIN_TAIL` + 1 scores, or so few that
+        :data:`HIGHEST_TAIL` of them is fewer than :data:`~bayesq.model.MIN_TAIL`
+        (8), ``n_candidates`` below 2, or ``floor`` below
+        :data:`~bayesq.model.MIN_TAIL`.
 
     Examples
     --------
@@ -186,6 +190,12 @@ def candidate_thresholds(
         )
     n = scores.size
     high = min(round(HIGHEST_TAIL * n), good.size - 1)
+    if high < MIN_TAIL:
+        raise InputError(
+            f'threshold="auto" needs at least {MIN_TAIL} runs beyond its lowest candidate, which keeps '
+            f"{HIGHEST_TAIL:.0%} of the runs: {high} of {n}; give a threshold",
+            "threshold",
+        )
     if floor is None:
         floor = max(MIN_TAIL, min(MIN_SCORED, round(high / MIN_SPAN)))
     low = min(max(round(LOWEST_TAIL * n), int(floor)), high)
@@ -214,9 +224,8 @@ def candidate_ladders(scores, maximize: bool = True, distinct: bool = True):
     of diverged runs does), the quadratic-like tail is shorter than the
     ladder assumes, and the fit stacks the ladder that reaches down to
     :data:`~bayesq.model.MIN_TAIL` (8) runs instead
-    (:func:`bayesq.stacked.fit_candidates`). In a search of a few hundred
-    runs or more, 10 % of the runs is more than 16, and the two ladders are
-    the same.
+    (:func:`bayesq.stacked.fit_candidates`). From about 155 runs on, 10 %
+    of the runs is 16 or more, and the two ladders are the same.
 
     Parameters
     ----------
@@ -232,7 +241,8 @@ def candidate_ladders(scores, maximize: bool = True, distinct: bool = True):
     first : numpy.ndarray
         The candidates, lowest tail count last.
     fallback : numpy.ndarray or None
-        The candidates of the ladder down to 8 runs; ``None`` where it is ``first``.
+        The candidates of the ladder down to the larger of 10 % of the runs
+        and 8 (``floor=8``); ``None`` where it is ``first``.
 
     Examples
     --------
@@ -421,8 +431,9 @@ def mixture_posterior(posteriors, weights) -> xr.Dataset:
 
     Each chain of the mixture holds, of every candidate :math:`j`,
     :math:`n_j \approx w_j D` draws of that candidate's same chain, taken at
-    evenly spaced positions (:math:`D` the fewest draws of a candidate's
-    chain; the :math:`n_j` are rounded by largest remainder so that they sum
+    evenly spaced positions (:math:`D` the fewest draws of the chain of a
+    candidate of positive weight, and the chains those such candidates all
+    have; the :math:`n_j` are rounded by largest remainder so that they sum
     to :math:`D`). The variables kept are those every candidate has, with
     the same dimensions, starting with ``chain`` and ``draw`` (a joint fit's
     keep their ``search``, with its coordinate).
@@ -441,8 +452,9 @@ def mixture_posterior(posteriors, weights) -> xr.Dataset:
         the index of the candidate each draw came from.
     """
     weights = np.asarray(weights, dtype=float)
-    chains = min(p.sizes["chain"] for p in posteriors)
-    size = min(p.sizes["draw"] for p in posteriors)
+    weighted = [p for p, w in zip(posteriors, weights, strict=True) if w > 0]  # (the others give no draws)
+    chains = min(p.sizes["chain"] for p in weighted)
+    size = min(p.sizes["draw"] for p in weighted)
     exact = weights * size
     counts = np.floor(exact).astype(int)
     counts[np.argsort(counts - exact)[: size - counts.sum()]] += 1  # largest remainders

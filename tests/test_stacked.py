@@ -254,3 +254,25 @@ def test_draws_whose_tail_the_pit_rejects_are_found_hopeless_for_every_scored_se
     assert not good(draws()) and bad(draws())
     joint = stacked_module.misfit_draws([(0, tail, 0.87), (1, bent, 0.0005)], maximize=True)
     assert joint(draws(2)) and not stacked_module.misfit_draws([(0, tail, 0.87)], True)(draws(2))
+
+
+def test_the_hopeless_check_of_a_fits_draws_is_the_pit_check_that_weighs_it(short_fit, joint_fit):
+    from bayesq.pit import pit_test
+    from bayesq.stacking import MIN_PIT_PVALUE
+
+    for fit, parts in [
+        (short_fit, [(None, short_fit.idata.observed_data["tail"].values, short_fit.threshold)]),
+        *[
+            (joint_fit.result(name), [(j, joint_fit.result(name).idata.observed_data["tail"].values, t)])
+            for j, (name, t) in enumerate(
+                zip(joint_fit.names, joint_fit.settings.data.thresholds, strict=True)
+            )
+        ],
+    ]:
+        pvalue = pit_test(fit).pvalue
+        for level in (pvalue * 0.99, pvalue * 1.01):  # either side of the fit's own p-value
+            with pytest.MonkeyPatch.context() as m:
+                m.setattr(stacked_module, "MIN_PIT_PVALUE", level)
+                source = joint_fit if parts[0][0] is not None else fit
+                assert stacked_module.misfit_draws(parts, fit.maximize)(source.idata) == (pvalue < level)
+    assert MIN_PIT_PVALUE == stacked_module.MIN_PIT_PVALUE

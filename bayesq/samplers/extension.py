@@ -56,8 +56,9 @@ pages).
    ``threshold="auto"`` whose tail the PIT rejects gets weight 0 whatever
    its draws (:mod:`bayesq.stacking`); its fit passes ``hopeless``, and
    draws that it finds hopeless are kept as they are, neither retuned nor
-   extended. A threshold reaching into diverged runs is such a candidate,
-   and its draws diverge: on AlexNet its retune took most of the time of
+   extended (unless every candidate is rejected, they get no weight). A
+   threshold reaching into diverged runs is such a candidate, and its
+   draws diverge: on AlexNet its retune took most of the time of
    ``"auto"``.
 
 A seeded fit keeps the same draws every time, unless ``time_limit`` cut it,

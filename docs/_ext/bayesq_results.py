@@ -465,6 +465,8 @@ def _paired(fits, label: str) -> str:
         elif int(label.split()[1]) <= len(f["candidates"]):
             band = f["candidates"][int(label.split()[1]) - 1]
             pairs.append((band["interval_score_common"], f["fixed"]["interval_score_common"]))
+    if len(pairs) < 2:  # (no subsample, or one, has that candidate: no standard error)
+        return ""
     ours, reference = np.array(pairs).T
     diff = ours - reference
     over = np.mean(diff) / (np.std(diff, ddof=1) / np.sqrt(diff.size))

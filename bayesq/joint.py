@@ -33,7 +33,7 @@ from bayesq.loglik import joint_log_likelihood_group
 from bayesq.model import check_n_hyperparameters
 from bayesq.pit import pit_test
 from bayesq.priors import Priors, check_priors
-from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
+from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, note
 from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import DataSettings, ModelSettings, Settings
@@ -219,6 +219,7 @@ def fit_joint(
             fallback,
             lambda c: _joint_at(scores, c, **at, scored=auto),
             lambda f: min(pit_test(f.result(name)).pvalue for name in auto),
+            lambda text: note(options, text),
         )
         result = stack_joint(fits, auto, random_seed=random_seed)
     else:

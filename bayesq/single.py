@@ -21,7 +21,7 @@ from bayesq.model import check_n_hyperparameters, prepare_scores, search_model
 from bayesq.pit import pit_test
 from bayesq.priors import Priors, check_priors
 from bayesq.results import FitResult
-from bayesq.samplers import TARGET_ACCEPT, SamplerOptions
+from bayesq.samplers import TARGET_ACCEPT, SamplerOptions, note
 from bayesq.samplers import nutpie as nutpie_sampler
 from bayesq.samplers.extension import sample_until
 from bayesq.settings import ModelSettings, Settings
@@ -374,6 +374,7 @@ def fit(
             None if fallback is None else [float(t) for t in fallback],
             lambda t: _fit_at(search.scores, t, **at, loglik=False),
             lambda f: pit_test(f).pvalue,
+            lambda text: note(options, text),
         )
         result = stack(fits, random_seed=random_seed)
     else:

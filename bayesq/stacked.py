@@ -299,7 +299,7 @@ def weigh(fits, score, pit_pvalue, random_seed=None):
     return weights, numbers
 
 
-def fit_candidates(first, fallback, fit_at, pit_pvalue) -> list:
+def fit_candidates(first, fallback, fit_at, pit_pvalue, say=None) -> list:
     """The candidate fits of ``"auto"``: those of ``first``, or of ``fallback`` where the tail PIT
     rejects one of them (:func:`~bayesq.stacking.candidate_ladders`).
 
@@ -312,6 +312,9 @@ def fit_candidates(first, fallback, fit_at, pit_pvalue) -> list:
         ``fit_at(candidate)``: its fit.
     pit_pvalue : callable
         ``pit_pvalue(fit)``: the p-value of its tail PIT (:func:`bayesq.pit.pit_test`).
+    say : callable, optional
+        ``say(text)``: told when the fit falls back, and why (the fit's
+        progress notes; ``None``: quiet).
 
     Returns
     -------
@@ -330,8 +333,16 @@ def fit_candidates(first, fallback, fit_at, pit_pvalue) -> list:
         return shared[0] if shared else fitted[-1][1]
 
     fits = [fit(c) for c in first]
-    if fallback is None or all(pit_pvalue(f) >= MIN_PIT_PVALUE for f in fits):
+    pvalues = np.array([pit_pvalue(f) for f in fits]) if fallback is not None else np.ones(len(fits))
+    if np.all(pvalues >= MIN_PIT_PVALUE):
         return fits
+    if say is not None:
+        rejected = np.flatnonzero(~(pvalues >= MIN_PIT_PVALUE))
+        say(
+            f"the tail PIT rejects candidate{'s' if rejected.size > 1 else ''} "
+            f"{', '.join(str(j + 1) for j in rejected)} of {len(fits)} (p < {MIN_PIT_PVALUE:g}): fitting "
+            "the candidates of the ladder down to 8 runs instead (bayesq.stacking.candidate_ladders)"
+        )
     return [fit(c) for c in fallback]
 
 

@@ -197,8 +197,15 @@ def test_the_fallback_ladder_is_fitted_only_where_the_pit_rejects_a_candidate_an
     assert [f.threshold for f in fits] == first and fitted == first
     fitted.clear()
     pvalues[0.1] = MIN_PIT_PVALUE / 2  # the lowest reaches into the bulk
-    fits = stacked_module.fit_candidates(first, fallback, fit_at, lambda f: pvalues.get(f.threshold, 0.5))
+    said = []
+    fits = stacked_module.fit_candidates(
+        first, fallback, fit_at, lambda f: pvalues.get(f.threshold, 0.5), said.append
+    )
     assert [f.threshold for f in fits] == fallback and fitted == [*first, 0.25, 0.35]
+    assert said == [
+        "the tail PIT rejects candidate 1 of 3 (p < 0.01): fitting the candidates of the ladder down to "
+        "8 runs instead (bayesq.stacking.candidate_ladders)"
+    ]
     fitted.clear()
     fits = stacked_module.fit_candidates(first, None, fit_at, lambda f: 0.0)  # no other ladder
     assert [f.threshold for f in fits] == first

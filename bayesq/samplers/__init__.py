@@ -40,12 +40,22 @@ __all__ = [
     "TARGET_ACCEPT",
     "SamplerOptions",
     "available_samplers",
+    "note",
     "quiet_logging",
     "sample",
     "user_depth_cap",
 ]
 
 _log = logging.getLogger("bayesq")
+
+
+def note(options, text: str) -> None:
+    """One of bayesq's progress notes ("sampling 4 chains ..."), unless ``options.quiet``: a message of
+    the ``bayesq`` logger at level INFO, which the command line prints to stderr."""
+    if not options.quiet:
+        _log.info(text)
+
+
 # the libraries that log while they compile and sample ("Sampling: [...]"): quiet silences them
 CHATTY_LOGGERS = ("pymc", "pytensor", "jax", "numpyro", "nutpie", "arviz")
 
@@ -80,16 +90,16 @@ def sample(model, options: SamplerOptions, compiled=None, marks=None, stop=None,
     (:func:`bayesq.samplers.extension.sample_until`); ``watch``: a chain
     that gets stuck raises :class:`bayesq.samplers.nutpie.StuckChain`.
     """
-    if not options.quiet:
-        budget = (
-            f"; on to {options.max_draws} until the convergence standard holds"
-            if options.max_draws is not None and options.max_draws > options.draws
-            else ""
-        )
-        _log.info(
-            f"sampling {options.chains} chains x {options.draws} draws (tune {options.tune}{budget}) "
-            f"with {options.sampler}"
-        )
+    budget = (
+        f"; on to {options.max_draws} until the convergence standard holds"
+        if options.max_draws is not None and options.max_draws > options.draws
+        else ""
+    )
+    note(
+        options,
+        f"sampling {options.chains} chains x {options.draws} draws (tune {options.tune}{budget}) "
+        f"with {options.sampler}",
+    )
     with quiet_logging(options.quiet), signals.raised(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not enough devices.*")
         if options.sampler == "nutpie":

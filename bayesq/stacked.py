@@ -333,11 +333,12 @@ def fit_candidates(first, fallback, fit_at, pit_pvalue, say=None) -> list:
         return shared[0] if shared else fitted[-1][1]
 
     fits = [fit(c) for c in first]
-    pvalues = np.array([pit_pvalue(f) for f in fits]) if fallback is not None else np.ones(len(fits))
-    if np.all(pvalues >= MIN_PIT_PVALUE):
+    if fallback is None:
+        return fits
+    rejected = np.flatnonzero(_rejects([pit_pvalue(f) for f in fits]))
+    if rejected.size == 0:
         return fits
     if say is not None:
-        rejected = np.flatnonzero(~(pvalues >= MIN_PIT_PVALUE))
         say(
             f"the tail PIT rejects candidate{'s' if rejected.size > 1 else ''} "
             f"{', '.join(str(j + 1) for j in rejected)} of {len(fits)} (p < {MIN_PIT_PVALUE:g}): fitting "
@@ -374,9 +375,7 @@ def misfit_draws(parts, maximize: bool):
         posterior = idata.posterior.to_dataset()
         for search, tail, threshold in parts:
             draws = posterior if search is None else posterior.isel(search=search)
-            if (
-                not pit_pvalue(draws, tail, threshold, maximize) >= MIN_PIT_PVALUE
-            ):  # (NaN: rejected, as by weigh)
+            if _rejects(pit_pvalue(draws, tail, threshold, maximize)):
                 return True
         return False
 
@@ -387,8 +386,14 @@ def considered_candidates(rhat, pvalue) -> np.ndarray:
     """Which candidates the stacking considers: R-hat at most :data:`~bayesq.stacking.STACKED_RHAT` and a
     tail-PIT p-value at least :data:`~bayesq.stacking.MIN_PIT_PVALUE`; all of them when none passes
     (the fit then warns of what failed)."""
-    sound = (np.asarray(rhat) <= STACKED_RHAT) & (np.asarray(pvalue) >= MIN_PIT_PVALUE)
+    sound = (np.asarray(rhat) <= STACKED_RHAT) & ~_rejects(pvalue)
     return sound if sound.any() else np.ones_like(sound)
+
+
+def _rejects(pvalue):
+    """Whether tail-PIT p-values reject their candidates: below :data:`~bayesq.stacking.MIN_PIT_PVALUE`,
+    or NaN (one check for :func:`considered_candidates`, :func:`fit_candidates` and :func:`misfit_draws`)."""
+    return ~(np.asarray(pvalue, dtype=float) >= MIN_PIT_PVALUE)
 
 
 def _scored(score, fit):
